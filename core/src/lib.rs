@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod bucket;
+mod condition;
+mod context;
+mod decode;
+mod error;
+mod evaluate;
+mod flag;
+mod getters;
+mod graph;
+mod result;
+mod rollout;
+mod segment;
+mod set;
+mod snapshot;
+pub mod time;
+mod version;
+
+pub use context::Context;
+pub use error::{Error, ErrorCode, EvaluationError, EvaluationErrorCode};
+pub use result::{Evaluation, FlagType, Reason};
+pub use serde_json::{Map, Value};
+pub use snapshot::{Metadata, SCHEMA_VERSION, Snapshot};

@@ -1,0 +1,175 @@
+//! What an evaluation returns: value, variant, reason, error and provenance.
+
+use alloc::string::String;
+use serde_json::{Map, Value, json};
+
+use crate::error::EvaluationError;
+
+/// The type of a flag's variants, and of a typed getter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlagType {
+    /// `true` / `false`.
+    Boolean,
+    /// A string.
+    String,
+    /// A JSON number.
+    Number,
+    /// A JSON object.
+    Object,
+}
+
+impl FlagType {
+    /// Every type.
+    pub const ALL: [FlagType; 4] = [FlagType::Boolean, FlagType::String, FlagType::Number, FlagType::Object];
+
+    /// The name used in snapshots: `boolean`, `string`, `number`, `object`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FlagType::Boolean => "boolean",
+            FlagType::String => "string",
+            FlagType::Number => "number",
+            FlagType::Object => "object",
+        }
+    }
+
+    /// Parses a type name.
+    pub fn parse(name: &str) -> Option<FlagType> {
+        FlagType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// Whether `value` has this type.
+    pub fn accepts(self, value: &Value) -> bool {
+        matches!(
+            (self, value),
+            (FlagType::Boolean, Value::Bool(_))
+                | (FlagType::String, Value::String(_))
+                | (FlagType::Number, Value::Number(_))
+                | (FlagType::Object, Value::Object(_))
+        )
+    }
+}
+
+/// Why a value was served. The OpenFeature reasons plus Pennon's own (see
+/// `docs/snapshot-format.md` §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The flag has no targeting; its fallthrough variant.
+    Static,
+    /// Nothing matched; the fallthrough variant.
+    Default,
+    /// An individual target or a rule serving a fixed variant.
+    TargetingMatch,
+    /// A rollout, progressive stage, gradual ramp or weighted split chose.
+    Split,
+    /// State `off`.
+    Disabled,
+    /// An error; the caller's default was returned.
+    Error,
+    /// State `kill`.
+    Killed,
+    /// State `shadow`: the off variant is served; `shadow_variant` tells the on path.
+    Shadow,
+    /// An unexpired tenant override.
+    Override,
+    /// A prerequisite flag did not return an allowed variant.
+    PrerequisiteFailed,
+    /// `now` is outside the flag's window.
+    OutOfWindow,
+    /// State `canary` and the unit is outside the canary cohort.
+    CanaryExcluded,
+}
+
+impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 12] = [
+        Reason::Static,
+        Reason::Default,
+        Reason::TargetingMatch,
+        Reason::Split,
+        Reason::Disabled,
+        Reason::Error,
+        Reason::Killed,
+        Reason::Shadow,
+        Reason::Override,
+        Reason::PrerequisiteFailed,
+        Reason::OutOfWindow,
+        Reason::CanaryExcluded,
+    ];
+
+    /// The stable SCREAMING_SNAKE_CASE form.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Static => "STATIC",
+            Reason::Default => "DEFAULT",
+            Reason::TargetingMatch => "TARGETING_MATCH",
+            Reason::Split => "SPLIT",
+            Reason::Disabled => "DISABLED",
+            Reason::Error => "ERROR",
+            Reason::Killed => "KILLED",
+            Reason::Shadow => "SHADOW",
+            Reason::Override => "OVERRIDE",
+            Reason::PrerequisiteFailed => "PREREQUISITE_FAILED",
+            Reason::OutOfWindow => "OUT_OF_WINDOW",
+            Reason::CanaryExcluded => "CANARY_EXCLUDED",
+        }
+    }
+}
+
+/// The outcome of evaluating one flag. Borrowed from the snapshot: evaluation allocates
+/// nothing unless it fails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation<'s> {
+    /// The served variant's value; `None` means the caller's default (on error).
+    pub value: Option<&'s Value>,
+    /// The served variant's name; `None` on error.
+    pub variant: Option<&'s str>,
+    /// Why.
+    pub reason: Reason,
+    /// Set exactly when `reason` is [`Reason::Error`].
+    pub error: Option<EvaluationError>,
+    /// The rule that matched, if a rule decided.
+    pub rule_id: Option<&'s str>,
+    /// The 0-based progressive-rollout stage that decided, if any.
+    pub stage: Option<u32>,
+    /// In state `shadow`: the variant the on path would have served.
+    pub shadow_variant: Option<&'s str>,
+    /// The flag's `metadata`, if it has one.
+    pub flag_metadata: Option<&'s Map<String, Value>>,
+}
+
+impl<'s> Evaluation<'s> {
+    pub(crate) fn error(error: EvaluationError, flag_metadata: Option<&'s Map<String, Value>>) -> Self {
+        Evaluation {
+            value: None,
+            variant: None,
+            reason: Reason::Error,
+            error: Some(error),
+            rule_id: None,
+            stage: None,
+            shadow_variant: None,
+            flag_metadata,
+        }
+    }
+
+    /// The served value, or `default` on error.
+    pub fn value_or<'a>(&'a self, default: &'a Value) -> &'a Value {
+        self.value.unwrap_or(default)
+    }
+
+    /// The canonical JSON form of the result (`docs/snapshot-format.md` §4), used by every
+    /// JSON interface and by the conformance runners.
+    pub fn to_json(&self, default: &Value, revision: u64) -> Value {
+        json!({
+            "value": self.value_or(default),
+            "variant": self.variant,
+            "reason": self.reason.as_str(),
+            "ruleId": self.rule_id,
+            "stage": self.stage,
+            "shadowVariant": self.shadow_variant,
+            "errorCode": self.error.as_ref().map(|e| e.code.as_str()),
+            "errorMessage": self.error.as_ref().map(|e| e.message.as_str()),
+            "revision": revision,
+            "flagMetadata": self.flag_metadata,
+        })
+    }
+}
