@@ -15,6 +15,7 @@ mod evaluate;
 mod flag;
 mod getters;
 mod graph;
+pub mod json;
 mod result;
 mod rollout;
 mod segment;

@@ -1,0 +1,106 @@
+//! Canonical JSON: the byte-exact serialisation every binding uses when results are
+//! compared across languages (the differential test) and returned by JSON interfaces.
+//!
+//! Object keys sorted by their UTF-8 bytes, no whitespace, non-ASCII written as is,
+//! integral numbers within ±2^53 written without fraction or exponent (`3`, not `3.0`),
+//! other numbers in their shortest round-trip form.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+use serde_json::Value;
+
+/// Serialises `value` canonically.
+///
+/// ```
+/// use pennon_core::{json, Value};
+/// let value: Value = serde_json::from_str(r#"{"b": 3.0, "a": [true, null, "ü"], "c": 0.5}"#).unwrap();
+/// assert_eq!(json::canonical(&value), r#"{"a":[true,null,"ü"],"b":3,"c":0.5}"#);
+/// ```
+pub fn canonical(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(value, &mut out);
+    out
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+        Value::Number(number) => {
+            let integral =
+                number.as_f64().map(|f| (f, f as i64)).filter(|(f, i)| *i as f64 == *f && i.unsigned_abs() <= 1 << 53);
+            match (number.is_f64(), integral) {
+                (true, Some((_, i))) => {
+                    let _ = write!(out, "{i}");
+                }
+                _ => {
+                    let _ = write!(out, "{number}");
+                }
+            }
+        }
+        Value::String(text) => write_string(text, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(key, out);
+                out.push(':');
+                write_value(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// JSON string escaping as JavaScript's `JSON.stringify` and Python's
+/// `json.dumps(ensure_ascii=False)` do it.
+fn write_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_forms() {
+        assert_eq!(
+            canonical(&json!({"z": 1, "a": {"y": [1.5, -0.0, 1e300], "b": "\u{1}\n\"é"}})),
+            r#"{"a":{"b":"\u0001\n\"é","y":[1.5,0,1e+300]},"z":1}"#
+        );
+        assert_eq!(canonical(&json!(9_007_199_254_740_993_u64)), "9007199254740993");
+        assert_eq!(canonical(&json!(-12.0)), "-12");
+    }
+}
