@@ -108,8 +108,49 @@ codes! {
         TargetingKeyMissing => "TARGETING_KEY_MISSING",
         /// The context lacks an attribute bucketing needs, or it has an unusable type.
         InvalidContext => "INVALID_CONTEXT",
+        /// The engine has no snapshot yet.
+        ProviderNotReady => "PROVIDER_NOT_READY",
         /// Any other error.
         General => "GENERAL",
+    }
+}
+
+/// The family of an [`ErrorCode`]: bindings map each family to one exception class
+/// (`SnapshotError`, `ContextError`, `ArgumentError`, `InternalError`), all subclasses
+/// of `PennonError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCategory {
+    /// Loading a snapshot failed.
+    Snapshot,
+    /// A context could not be used.
+    Context,
+    /// An argument passed to a binding was invalid.
+    Argument,
+    /// A bug inside Pennon.
+    Internal,
+}
+
+impl ErrorCategory {
+    /// `SnapshotError`, `ContextError`, `ArgumentError` or `InternalError`.
+    pub const fn class_name(self) -> &'static str {
+        match self {
+            ErrorCategory::Snapshot => "SnapshotError",
+            ErrorCategory::Context => "ContextError",
+            ErrorCategory::Argument => "ArgumentError",
+            ErrorCategory::Internal => "InternalError",
+        }
+    }
+}
+
+impl ErrorCode {
+    /// The family this code belongs to.
+    pub const fn category(self) -> ErrorCategory {
+        match self {
+            ErrorCode::InvalidContext => ErrorCategory::Context,
+            ErrorCode::InvalidArgument => ErrorCategory::Argument,
+            ErrorCode::Internal => ErrorCategory::Internal,
+            _ => ErrorCategory::Snapshot,
+        }
     }
 }
 

@@ -25,7 +25,7 @@ pub mod time;
 mod version;
 
 pub use context::Context;
-pub use error::{Error, ErrorCode, EvaluationError, EvaluationErrorCode};
+pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErrorCode};
 pub use result::{Evaluation, FlagType, Reason};
 pub use serde_json::{Map, Value};
 pub use snapshot::{Metadata, SCHEMA_VERSION, Snapshot};

@@ -151,6 +151,26 @@ impl<'s> Evaluation<'s> {
         }
     }
 
+    /// The result of evaluating with no snapshot loaded: `PROVIDER_NOT_READY`. Bindings
+    /// return it from engines that have not loaded a snapshot yet.
+    pub fn not_ready() -> Evaluation<'static> {
+        Evaluation::error(
+            EvaluationError {
+                code: crate::error::EvaluationErrorCode::ProviderNotReady,
+                message: "no snapshot has been loaded yet".into(),
+            },
+            None,
+        )
+    }
+
+    /// The result of a context the binding could not convert: `INVALID_CONTEXT`.
+    pub fn invalid_context(message: impl Into<String>) -> Evaluation<'static> {
+        Evaluation::error(
+            EvaluationError { code: crate::error::EvaluationErrorCode::InvalidContext, message: message.into() },
+            None,
+        )
+    }
+
     /// The served value, or `default` on error.
     pub fn value_or<'a>(&'a self, default: &'a Value) -> &'a Value {
         self.value.unwrap_or(default)
