@@ -75,14 +75,17 @@ fn compare(expect: &Value, actual: &Value, revision: u64) -> Vec<String> {
 fn run_file(path: &Path) -> (usize, Vec<String>) {
     let file = read_json(path);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let snapshot_value = match (file.get("snapshot"), file.get("snapshotFile").and_then(Value::as_str)) {
-        (Some(inline), None) => inline.clone(),
-        (None, Some(relative)) => read_json(&suite_dir().join(relative)),
-        _ => panic!("{name}: exactly one of snapshot / snapshotFile"),
-    };
     let load = file.get("load");
     let expected_error = load.and_then(|l| l.get("error")).and_then(Value::as_str);
-    let snapshot = match (Snapshot::from_value(&snapshot_value), expected_error) {
+    let loaded = match (file.get("snapshot"), file.get("snapshotFile").and_then(Value::as_str)) {
+        (Some(inline), None) => Snapshot::from_value(inline),
+        (None, Some(relative)) => {
+            let path = suite_dir().join(relative);
+            Snapshot::from_json(&fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        }
+        _ => panic!("{name}: exactly one of snapshot / snapshotFile"),
+    };
+    let snapshot = match (loaded, expected_error) {
         (Err(error), Some(code)) if error.code.as_str() == code => return (1, Vec::new()),
         (Err(error), _) => return (1, vec![format!("{name}: load failed: {error}; expected {expected_error:?}")]),
         (Ok(_), Some(code)) => return (1, vec![format!("{name}: loaded, but expected load error {code}")]),
