@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::{EvaluationError, EvaluationErrorCode};
-use crate::flag::{Flag, Serve, State};
+use crate::flag::{Flag, Override, Serve, State, Target};
 use crate::result::{Evaluation, FlagType, Reason};
 use crate::snapshot::Snapshot;
 use crate::time::Millis;
@@ -105,9 +105,11 @@ impl Snapshot {
         if !self.prerequisites_hold(flag, context, now) {
             return Ok(Decision::new(flag.off, Reason::PrerequisiteFailed));
         }
-        let tenant = context.get("tenant").and_then(Value::as_str);
-        if let Some(tenant) = tenant {
-            let active = |o: &&crate::flag::Override| &*o.tenant == tenant && o.expires_at.is_none_or(|at| now < at);
+        let tenant = || context.get("tenant").and_then(Value::as_str);
+        if !flag.overrides.is_empty()
+            && let Some(tenant) = tenant()
+        {
+            let active = |o: &&Override| &*o.tenant == tenant && o.expires_at.is_none_or(|at| now < at);
             if let Some(found) = flag.overrides.iter().find(active) {
                 return Ok(Decision::new(found.variant, Reason::Override));
             }
@@ -115,7 +117,8 @@ impl Snapshot {
         if !flag.targets.is_empty() {
             let key = context.get("targetingKey").and_then(Value::as_str);
             let groups = context.get("groups");
-            let in_groups = |target: &crate::flag::Target| match groups {
+            let tenant = tenant();
+            let in_groups = |target: &Target| match groups {
                 Some(Value::String(group)) => target.groups.contains(group),
                 Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(|g| target.groups.contains(g)),
                 _ => false,
