@@ -146,15 +146,17 @@ impl Segment {
                 None => Ok(StringSet::default()),
             }
         };
-        if let Some((description, path)) = obj.opt("description") {
-            decode::string(description, &path)?;
-        }
+        let included = keys("included")?;
+        let excluded = keys("excluded")?;
         let when = match obj.opt("when") {
             // Names resolve against `ids` only here: `entries` is still being built, so
-            // invalid targets are caught by `reject_cycles`.
+            // references to invalid segments are caught by `reject_cycles`.
             Some((condition, path)) => Some(Condition::decode(condition, &path, table)?),
             None => None,
         };
-        Ok(Segment { included: keys("included")?, excluded: keys("excluded")?, when })
+        if let Some((description, path)) = obj.opt("description") {
+            decode::string(description, &path)?;
+        }
+        Ok(Segment { included, excluded, when })
     }
 }
