@@ -33,7 +33,8 @@ macro_rules! codes {
 }
 
 codes! {
-    /// Stable snake_case error codes. Each binding maps every one of them (a JS `Error`
+    /// Stable snake_case error codes. Append only: the C ABI numbers its statuses in this
+    /// order. Each binding maps every one of them (a JS `Error`
     /// subclass with `.code`, a Python exception with `.code`, a C status plus message).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum ErrorCode {

@@ -8,7 +8,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Serialises `value` canonically.
 ///
@@ -23,7 +23,7 @@ pub fn canonical(value: &Value) -> String {
     out
 }
 
-fn write_value(value: &Value, out: &mut String) {
+pub(crate) fn write_value(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
@@ -50,26 +50,28 @@ fn write_value(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(key, out);
-                out.push(':');
-                write_value(item, out);
-            }
-            out.push('}');
-        }
+        Value::Object(map) => write_map(map, out),
     }
+}
+
+pub(crate) fn write_map(map: &Map<String, Value>, out: &mut String) {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.push('{');
+    for (i, (key, item)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(key, out);
+        out.push(':');
+        write_value(item, out);
+    }
+    out.push('}');
 }
 
 /// JSON string escaping as JavaScript's `JSON.stringify` and Python's
 /// `json.dumps(ensure_ascii=False)` do it.
-fn write_string(text: &str, out: &mut String) {
+pub(crate) fn write_string(text: &str, out: &mut String) {
     out.push('"');
     for c in text.chars() {
         match c {
@@ -102,5 +104,27 @@ mod tests {
         );
         assert_eq!(canonical(&json!(9_007_199_254_740_993_u64)), "9007199254740993");
         assert_eq!(canonical(&json!(-12.0)), "-12");
+    }
+
+    #[test]
+    fn results_write_the_same_bytes_directly() {
+        use crate::{Context, Snapshot};
+        let snapshot = Snapshot::from_value(&json!({"schemaVersion": 1, "revision": 9, "flags": {
+            "f": {"type": "object", "state": "shadow", "variants": {"a": {"z": 1.0, "é": "\u{7}"}, "b": {}},
+                  "offVariant": "a", "fallthrough": {"variant": "b"}, "metadata": {"owner": "ü", "tags": ["x"]}},
+            "g": {"type": "number", "state": "on", "variants": {"n": 2.5}, "offVariant": "n",
+                  "fallthrough": {"rollout": {"variant": "n", "otherwise": "n", "percentage": 5}}}}}))
+        .unwrap();
+        let context = Context::new();
+        for (flag, expected) in [("f", None), ("g", None), ("missing", None), ("f", Some(crate::FlagType::Boolean))] {
+            let evaluation = snapshot.evaluate(flag, &context, 0, expected);
+            for revision in [Some(9), None] {
+                let default = json!({"d": [1, "ä"]});
+                assert_eq!(
+                    evaluation.to_canonical_json(&default, revision),
+                    canonical(&evaluation.to_json(&default, revision))
+                );
+            }
+        }
     }
 }

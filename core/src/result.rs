@@ -177,8 +177,9 @@ impl<'s> Evaluation<'s> {
     }
 
     /// The canonical JSON form of the result (`docs/snapshot-format.md` §4), used by every
-    /// JSON interface and by the conformance runners.
-    pub fn to_json(&self, default: &Value, revision: u64) -> Value {
+    /// JSON interface and by the conformance runners. `revision` is `None` when no
+    /// snapshot is loaded.
+    pub fn to_json(&self, default: &Value, revision: impl Into<Option<u64>>) -> Value {
         json!({
             "value": self.value_or(default),
             "variant": self.variant,
@@ -188,8 +189,55 @@ impl<'s> Evaluation<'s> {
             "shadowVariant": self.shadow_variant,
             "errorCode": self.error.as_ref().map(|e| e.code.as_str()),
             "errorMessage": self.error.as_ref().map(|e| e.message.as_str()),
-            "revision": revision,
+            "revision": revision.into(),
             "flagMetadata": self.flag_metadata,
         })
+    }
+
+    /// `json::canonical(&self.to_json(default, revision))`, written directly (no
+    /// intermediate tree): the fast path of the JSON interfaces.
+    pub fn to_canonical_json(&self, default: &Value, revision: impl Into<Option<u64>>) -> String {
+        use crate::json::{write_map, write_string, write_value};
+        fn text(out: &mut String, value: Option<&str>) {
+            match value {
+                Some(text) => write_string(text, out),
+                None => out.push_str("null"),
+            }
+        }
+        fn number(out: &mut String, value: Option<u64>) {
+            match value {
+                Some(n) => {
+                    let _ = core::fmt::Write::write_fmt(out, format_args!("{n}"));
+                }
+                None => out.push_str("null"),
+            }
+        }
+        let mut out = String::with_capacity(192);
+        // Keys in canonical (byte-sorted) order.
+        out.push_str("{\"errorCode\":");
+        text(&mut out, self.error.as_ref().map(|e| e.code.as_str()));
+        out.push_str(",\"errorMessage\":");
+        text(&mut out, self.error.as_ref().map(|e| e.message.as_str()));
+        out.push_str(",\"flagMetadata\":");
+        match self.flag_metadata {
+            Some(metadata) => write_map(metadata, &mut out),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"reason\":");
+        write_string(self.reason.as_str(), &mut out);
+        out.push_str(",\"revision\":");
+        number(&mut out, revision.into());
+        out.push_str(",\"ruleId\":");
+        text(&mut out, self.rule_id);
+        out.push_str(",\"shadowVariant\":");
+        text(&mut out, self.shadow_variant);
+        out.push_str(",\"stage\":");
+        number(&mut out, self.stage.map(u64::from));
+        out.push_str(",\"value\":");
+        write_value(self.value_or(default), &mut out);
+        out.push_str(",\"variant\":");
+        text(&mut out, self.variant);
+        out.push('}');
+        out
     }
 }
