@@ -162,7 +162,7 @@ pub(crate) struct Scalars {
 impl Scalars {
     fn contains(&self, value: &Value) -> bool {
         match value {
-            Value::String(text) if self.case_insensitive => self.strings.contains(&text.to_lowercase()),
+            Value::String(text) if self.case_insensitive => with_lowercase(text, |lower| self.strings.contains(lower)),
             Value::String(text) => self.strings.contains(text),
             Value::Number(number) => number.as_f64().is_some_and(|n| self.numbers.contains(&n)),
             Value::Bool(flag) => {
@@ -466,9 +466,32 @@ impl Test {
 
     fn matches_scalar(&self, value: &Value) -> bool {
         match (self, value) {
-            (Test::Text { kind, needle, case_insensitive }, Value::String(text)) => {
-                let text: Cow<'_, str> =
-                    if *case_insensitive { Cow::Owned(text.to_lowercase()) } else { Cow::Borrowed(text) };
+            (Test::Text { kind, needle, case_insensitive: false }, Value::String(text)) => match kind {
+                TextOp::Contains => text.contains(&**needle),
+                TextOp::StartsWith => text.starts_with(&**needle),
+                TextOp::EndsWith => text.ends_with(&**needle),
+            },
+            (Test::Text { kind, needle, case_insensitive: true }, Value::String(text)) if text.is_ascii() => {
+                // The Unicode lowercase of ASCII text is its ASCII lowercase, so compare
+                // bytes without allocating; a non-ASCII needle cannot occur in ASCII text.
+                let (haystack, needle) = (text.as_bytes(), needle.as_bytes());
+                needle.is_ascii()
+                    && match kind {
+                        TextOp::Contains => {
+                            needle.is_empty() || haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+                        }
+                        TextOp::StartsWith => {
+                            haystack.get(..needle.len()).is_some_and(|h| h.eq_ignore_ascii_case(needle))
+                        }
+                        TextOp::EndsWith => haystack
+                            .len()
+                            .checked_sub(needle.len())
+                            .and_then(|start| haystack.get(start..))
+                            .is_some_and(|h| h.eq_ignore_ascii_case(needle)),
+                    }
+            }
+            (Test::Text { kind, needle, case_insensitive: true }, Value::String(text)) => {
+                let text = text.to_lowercase();
                 match kind {
                     TextOp::Contains => text.contains(&**needle),
                     TextOp::StartsWith => text.starts_with(&**needle),
@@ -496,6 +519,22 @@ impl Test {
             _ => false,
         }
     }
+}
+
+/// Calls `f` with the Unicode lowercase of `text`; short ASCII text is lowercased on the
+/// stack, so the common case allocates nothing.
+fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0u8; 64];
+    if text.is_ascii()
+        && let Some(slot) = buffer.get_mut(..text.len())
+    {
+        slot.copy_from_slice(text.as_bytes());
+        slot.make_ascii_lowercase();
+        if let Ok(lower) = core::str::from_utf8(slot) {
+            return f(lower);
+        }
+    }
+    f(&text.to_lowercase())
 }
 
 /// A test on an array attribute holds when it holds for some element.
@@ -554,6 +593,33 @@ mod tests {
         assert!(check(json!({"all": []}), json!({})));
         assert!(!check(json!({"any": []}), json!({})));
         assert!(check(json!({"not": {"any": []}}), json!({})));
+    }
+
+    #[test]
+    fn case_insensitive_fast_path_agrees_with_unicode_lowercasing() {
+        let texts =
+            ["", "a", "AB", "Ab", "xABy", "İstanbul", "STRASSE", "straße", "\u{212A}elvin", "kelvin", "ÄB", "äb"];
+        for op in ["contains", "startsWith", "endsWith", "equals", "in"] {
+            for needle in texts {
+                for text in texts {
+                    let reference = {
+                        let (text, needle) = (text.to_lowercase(), needle.to_lowercase());
+                        match op {
+                            "contains" => text.contains(&needle),
+                            "startsWith" => text.starts_with(&needle),
+                            "endsWith" => text.ends_with(&needle),
+                            _ => text == needle,
+                        }
+                    };
+                    let condition = if op == "in" {
+                        json!({"attribute": "a", "op": op, "values": [needle], "caseInsensitive": true})
+                    } else {
+                        json!({"attribute": "a", "op": op, "value": needle, "caseInsensitive": true})
+                    };
+                    assert_eq!(check(condition, json!({"a": text})), reference, "{text:?} {op} {needle:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use alloc::format;
 use serde_json::Value;
 
 use crate::context::Context;
-use crate::error::{EvaluationError, EvaluationErrorCode};
+use crate::error::{Error, EvaluationError, EvaluationErrorCode};
 use crate::flag::{Flag, Override, Serve, State, Target};
 use crate::result::{Evaluation, FlagType, Reason};
 use crate::snapshot::Snapshot;
@@ -31,15 +31,27 @@ impl Snapshot {
     ///
     /// `now` is the time of evaluation in ms since the Unix epoch.
     pub fn evaluate(&self, key: &str, context: &Context, now: Millis, expected: Option<FlagType>) -> Evaluation<'_> {
-        let Some((_, entry)) = self.flag(key) else {
-            return Evaluation::error(
+        match self.flag(key) {
+            Some((_, entry)) => self.evaluate_entry(key, entry, context, now, expected),
+            None => Evaluation::error(
                 EvaluationError {
                     code: EvaluationErrorCode::FlagNotFound,
                     message: format!("no flag `{key}` in revision {}", self.revision),
                 },
                 None,
-            );
-        };
+            ),
+        }
+    }
+
+    /// Evaluates a flag already looked up (`evaluate_all` walks the entries directly).
+    pub(crate) fn evaluate_entry<'s>(
+        &'s self,
+        key: &str,
+        entry: &'s Result<Flag, Error>,
+        context: &Context,
+        now: Millis,
+        expected: Option<FlagType>,
+    ) -> Evaluation<'s> {
         let flag = match entry {
             Ok(flag) => flag,
             Err(error) => {

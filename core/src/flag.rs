@@ -107,7 +107,7 @@ impl Flag {
     /// Decodes one flag. Prerequisites on unknown flags are reported in `warnings`.
     pub(crate) fn decode(
         key: &str,
-        value: &Value,
+        mut value: Value,
         path: &Path<'_>,
         segments: &SegmentTable,
         flag_ids: &FlagIds,
@@ -116,7 +116,12 @@ impl Flag {
         if !decode::is_valid_key(key) {
             return Err(decode::invalid_key(path, key));
         }
-        let obj = Obj::new(value, *path)?;
+        // Variant values and metadata move into the plan; everything else is read in place.
+        let (variants_value, metadata_value) = match value.as_object_mut() {
+            Some(map) => (map.remove("variants"), map.remove("metadata")),
+            None => (None, None),
+        };
+        let obj = Obj::new(&value, *path)?;
         obj.only(FLAG_FIELDS)?;
 
         let (kind, kind_path) = obj.req("type")?;
@@ -133,27 +138,31 @@ impl Flag {
             }
         };
 
-        let (variants_value, variants_path) = obj.req("variants")?;
-        let Value::Object(variant_map) = variants_value else {
-            return Err(decode::wrong_type(&variants_path, "an object", variants_value));
+        let variants_path = path.key("variants");
+        let variant_map = match variants_value {
+            None | Some(Value::Null) => {
+                return Err(variants_path.error(ErrorCode::MissingField, "`variants` is required"));
+            }
+            Some(Value::Object(map)) => map,
+            Some(other) => return Err(decode::wrong_type(&variants_path, "an object", &other)),
         };
         let mut variants: Vec<(Box<str>, Value)> = Vec::with_capacity(variant_map.len());
         for (name, variant_value) in variant_map {
-            let variant_path = variants_path.key(name);
-            if !decode::is_valid_key(name) {
-                return Err(decode::invalid_key(&variant_path, name));
+            let variant_path = variants_path.key(&name);
+            if !decode::is_valid_key(&name) {
+                return Err(decode::invalid_key(&variant_path, &name));
             }
-            if !kind.accepts(variant_value) {
+            if !kind.accepts(&variant_value) {
                 return Err(variant_path.error(
                     ErrorCode::VariantTypeMismatch,
                     format!(
                         "variant `{name}` is {}, but the flag's type is {}",
-                        decode::show(variant_value),
+                        decode::show(&variant_value),
                         kind.as_str()
                     ),
                 ));
             }
-            variants.push((name.as_str().into(), variant_value.clone()));
+            variants.push((name.into_boxed_str(), variant_value));
         }
         if variants.is_empty() {
             return Err(variants_path.error(ErrorCode::InvalidValue, "a flag needs at least one variant"));
@@ -299,9 +308,9 @@ impl Flag {
             None => None,
         };
 
-        let metadata = match obj.opt("metadata") {
-            Some((value, metadata_path)) => Some(decode_metadata(value, &metadata_path)?),
-            None => None,
+        let metadata = match metadata_value {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(decode_metadata(value, &path.key("metadata"))?),
         };
 
         warnings.extend(unknown_prerequisites);
@@ -379,8 +388,8 @@ fn list<T>(obj: &Obj<'_>, field: &str, mut item: impl FnMut(&Value, &Path<'_>) -
 }
 
 /// Metadata is free-form; the documented keys must have their documented types.
-fn decode_metadata(value: &Value, path: &Path<'_>) -> Decoded<Map<String, Value>> {
-    let obj = Obj::new(value, *path)?;
+fn decode_metadata(value: Value, path: &Path<'_>) -> Decoded<Map<String, Value>> {
+    let obj = Obj::new(&value, *path)?;
     for field in ["description", "owner"] {
         if let Some((text, text_path)) = obj.opt(field) {
             decode::string(text, &text_path)?;
@@ -394,5 +403,8 @@ fn decode_metadata(value: &Value, path: &Path<'_>) -> Decoded<Map<String, Value>
             decode::timestamp(time, &time_path)?;
         }
     }
-    Ok(value.as_object().cloned().unwrap_or_default())
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Ok(Map::new()),
+    }
 }

@@ -34,6 +34,9 @@ impl Snapshot {
         context: &'s Context,
         now: Millis,
     ) -> impl ExactSizeIterator<Item = (&'s str, Evaluation<'s>)> + 's {
-        self.flag_keys().map(move |key| (key, self.evaluate(key, context, now, None)))
+        self.keys
+            .iter()
+            .zip(self.flags.iter())
+            .map(move |(key, entry)| (&**key, self.evaluate_entry(key, entry, context, now, None)))
     }
 }

@@ -3,6 +3,7 @@
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::Value;
 
@@ -11,6 +12,7 @@ use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::{Error, ErrorCode};
 use crate::set::StringSet;
+use crate::snapshot::Definition;
 
 /// A compiled segment.
 #[derive(Debug)]
@@ -29,27 +31,24 @@ pub(crate) struct SegmentTable {
 }
 
 impl SegmentTable {
-    /// Decodes the `segments` object; invalid segments are kept as errors.
-    pub(crate) fn decode(segments: Option<&serde_json::Map<alloc::string::String, Value>>) -> SegmentTable {
+    /// Decodes the `segments` entries (sorted by key); invalid segments are kept as errors.
+    pub(crate) fn decode(entries: Vec<(String, Definition<'_>)>) -> SegmentTable {
         let mut table = SegmentTable::default();
-        let Some(segments) = segments else { return table };
-        let mut keys: Vec<&str> = segments.keys().map(|k| k.as_str()).collect();
-        keys.sort_unstable();
-        for (id, key) in keys.iter().enumerate() {
-            table.ids.insert((*key).into(), id as u32);
+        for (id, (key, _)) in entries.iter().enumerate() {
+            table.ids.insert(key.as_str().into(), id as u32);
         }
         let root = Path::Root;
         let segments_path = root.key("segments");
-        let decoded: Vec<_> = keys
-            .iter()
-            .map(|key| {
-                let path = segments_path.key(key);
-                let segment = match segments.get(*key) {
-                    Some(_) if !decode::is_valid_key(key) => Err(decode::invalid_key(&path, key)),
-                    Some(value) => Segment::decode(value, &path, &table),
-                    None => Err(path.error(ErrorCode::MissingField, "segment vanished")),
+        let decoded: Vec<_> = entries
+            .into_iter()
+            .map(|(key, definition)| {
+                let path = segments_path.key(&key);
+                let segment = if decode::is_valid_key(&key) {
+                    definition.into_value(&path).and_then(|value| Segment::decode(&value, &path, &table))
+                } else {
+                    Err(decode::invalid_key(&path, &key))
                 };
-                (Box::<str>::from(*key), segment)
+                (key.into_boxed_str(), segment)
             })
             .collect();
         table.entries = decoded;

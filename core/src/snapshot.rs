@@ -1,12 +1,14 @@
 //! Loading: parse → validate → compile a snapshot into an immutable plan.
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::hash::BuildHasherDefault;
 use hashbrown::HashMap;
 use rustc_hash::FxHasher;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::decode::{self, Obj, Path};
@@ -61,16 +63,76 @@ impl Snapshot {
     /// # Ok::<(), pennon_core::Error>(())
     /// ```
     pub fn from_json(text: &str) -> Result<Snapshot, Error> {
-        let value: Value = serde_json::from_str(text)
+        // Validate the syntax without building a tree, then split the document into its
+        // parts as raw text: each flag and segment is parsed, compiled and dropped in
+        // turn, so loading never holds the whole document as a tree.
+        serde_json::from_str::<&RawValue>(text)
             .map_err(|e| Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not JSON: {e}")))?;
-        Snapshot::from_value(&value)
+        let top: BTreeMap<String, &RawValue> =
+            serde_json::from_str(text).map_err(|_| invalid_snapshot("", "a snapshot is a JSON object"))?;
+        let mut head = Map::new();
+        let (mut flags, mut segments) = (None, None);
+        for (key, raw) in top {
+            match key.as_str() {
+                "flags" => flags = Some(raw),
+                "segments" => segments = Some(raw),
+                _ => {
+                    head.insert(key, parse_raw(raw)?);
+                }
+            }
+        }
+        fn raw_entries<'t>(raw: &'t RawValue, field: &str) -> Result<Vec<(String, Definition<'t>)>, Error> {
+            serde_json::from_str::<BTreeMap<String, &RawValue>>(raw.get())
+                .map(|entries| entries.into_iter().map(|(key, raw)| (key, Definition::Raw(raw))).collect())
+                .map_err(|_| invalid_snapshot(field, &format!("`{field}` must be an object")))
+        }
+        Snapshot::compile(
+            head,
+            |_| flags.map(|raw| raw_entries(raw, "flags")),
+            |_| match segments {
+                Some(raw) if raw.get() != "null" => raw_entries(raw, "segments").map(Some),
+                _ => Ok(None),
+            },
+        )
     }
 
-    /// Compiles an already parsed snapshot document.
+    /// Compiles an already parsed snapshot document (for hosts that hand over objects).
     pub fn from_value(value: &Value) -> Result<Snapshot, Error> {
-        let invalid = |path: &str, message: &str| Error::new(ErrorCode::InvalidSnapshot, path, message);
-        let Value::Object(top) = value else { return Err(invalid("", "a snapshot is a JSON object")) };
-        match top.get("schemaVersion") {
+        let Value::Object(top) = value else { return Err(invalid_snapshot("", "a snapshot is a JSON object")) };
+        let head: Map<String, Value> = top
+            .iter()
+            .filter(|(key, _)| !matches!(key.as_str(), "flags" | "segments"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        fn tree_entries(map: &Map<String, Value>) -> Vec<(String, Definition<'_>)> {
+            let mut entries: Vec<(String, Definition<'_>)> =
+                map.iter().map(|(key, value)| (key.clone(), Definition::Tree(value))).collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            entries
+        }
+        Snapshot::compile(
+            head,
+            |_| match top.get("flags") {
+                Some(Value::Object(flags)) => Some(Ok(tree_entries(flags))),
+                Some(_) => Some(Err(invalid_snapshot("flags", "`flags` must be an object"))),
+                None => None,
+            },
+            |_| match top.get("segments") {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Object(segments)) => Ok(Some(tree_entries(segments))),
+                Some(_) => Err(invalid_snapshot("segments", "`segments` must be an object")),
+            },
+        )
+    }
+
+    /// Validates the top level, then decodes segments and flags one at a time. `flags` and
+    /// `segments` are asked for only after the top-level checks, in the documented order.
+    fn compile<'a>(
+        head: Map<String, Value>,
+        flags: impl FnOnce(()) -> Option<Result<Vec<(String, Definition<'a>)>, Error>>,
+        segments: impl FnOnce(()) -> Result<Option<Vec<(String, Definition<'a>)>>, Error>,
+    ) -> Result<Snapshot, Error> {
+        match head.get("schemaVersion") {
             Some(Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION) => {}
             Some(other) => {
                 return Err(Error::new(
@@ -87,47 +149,39 @@ impl Snapshot {
                 ));
             }
         }
-        let revision = top
+        let revision = head
             .get("revision")
             .and_then(Value::as_u64)
-            .ok_or_else(|| invalid("revision", "`revision` must be an integer ≥ 0"))?;
-        let flags_map = match top.get("flags") {
-            Some(Value::Object(flags)) => flags,
-            _ => return Err(invalid("flags", "`flags` must be an object")),
-        };
-        let segments_map = match top.get("segments") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(segments)) => Some(segments),
-            Some(_) => return Err(invalid("segments", "`segments` must be an object")),
-        };
+            .ok_or_else(|| invalid_snapshot("revision", "`revision` must be an integer ≥ 0"))?;
+        let flag_entries = flags(()).unwrap_or_else(|| Err(invalid_snapshot("flags", "`flags` must be an object")))?;
+        let segment_entries = segments(())?;
 
         let mut warnings = Vec::new();
-        let root_obj = Obj::new(value, Path::Root)?;
-        let (generated_at, environment) = top_level_metadata(&root_obj, &mut warnings);
+        let head = Value::Object(head);
+        let (generated_at, environment) = top_level_metadata(&Obj::new(&head, Path::Root)?, &mut warnings);
 
-        let segments = SegmentTable::decode(segments_map);
+        let segments = SegmentTable::decode(segment_entries.unwrap_or_default());
 
-        let mut keys: Vec<&str> = flags_map.keys().map(String::as_str).collect();
-        keys.sort_unstable();
-        let flag_ids: FlagIds = keys.iter().enumerate().map(|(id, key)| (Box::<str>::from(*key), id as u32)).collect();
+        let keys: Vec<String> = flag_entries.iter().map(|(key, _)| key.clone()).collect();
+        let flag_ids: FlagIds =
+            keys.iter().enumerate().map(|(id, key)| (Box::<str>::from(key.as_str()), id as u32)).collect();
         let root = Path::Root;
         let flags_path = root.key("flags");
         let mut prerequisite_warnings: Vec<Vec<Error>> = Vec::with_capacity(keys.len());
-        let mut flags: Vec<Result<Flag, Error>> = keys
-            .iter()
-            .map(|key| {
+        let mut flags: Vec<Result<Flag, Error>> = flag_entries
+            .into_iter()
+            .map(|(key, definition)| {
+                let path = flags_path.key(&key);
                 let mut flag_warnings = Vec::new();
-                let flag = match flags_map.get(*key) {
-                    Some(value) => {
-                        Flag::decode(key, value, &flags_path.key(key), &segments, &flag_ids, &mut flag_warnings)
-                    }
-                    None => Err(flags_path.key(key).error(ErrorCode::MissingField, "flag vanished")),
-                };
+                let flag = definition
+                    .into_value(&path)
+                    .and_then(|value| Flag::decode(&key, value, &path, &segments, &flag_ids, &mut flag_warnings));
                 prerequisite_warnings.push(flag_warnings);
                 flag
             })
             .collect();
-        reject_prerequisite_cycles(&mut flags, &keys);
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        reject_prerequisite_cycles(&mut flags, &key_refs);
 
         for (flag, flag_warnings) in flags.iter().zip(prerequisite_warnings) {
             match flag {
@@ -137,12 +191,12 @@ impl Snapshot {
         }
         warnings.extend(segments.errors().cloned());
 
-        let index = keys.iter().enumerate().map(|(id, key)| (Box::<str>::from(*key), id as u32)).collect();
+        let index = keys.iter().enumerate().map(|(id, key)| (Box::<str>::from(key.as_str()), id as u32)).collect();
         Ok(Snapshot {
             revision,
             environment,
             generated_at,
-            keys: keys.into_iter().map(Box::from).collect(),
+            keys: keys.into_iter().map(String::into_boxed_str).collect(),
             flags: flags.into(),
             index,
             segments,
@@ -186,6 +240,34 @@ impl Snapshot {
         let id = *self.index.get(key)?;
         self.flags.get(id as usize).map(|flag| (id, flag))
     }
+}
+
+/// A flag or segment definition awaiting decoding: raw JSON text (from
+/// [`Snapshot::from_json`], parsed one at a time) or a borrowed tree (from
+/// [`Snapshot::from_value`], copied one at a time). Either way decoding owns the value,
+/// so variant values and metadata move into the plan instead of being copied.
+pub(crate) enum Definition<'a> {
+    Raw(&'a RawValue),
+    Tree(&'a Value),
+}
+
+impl Definition<'_> {
+    pub(crate) fn into_value(self, path: &Path<'_>) -> Result<Value, Error> {
+        match self {
+            Definition::Raw(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| path.error(ErrorCode::InvalidJson, format!("not JSON: {e}"))),
+            Definition::Tree(value) => Ok(value.clone()),
+        }
+    }
+}
+
+fn parse_raw(raw: &RawValue) -> Result<Value, Error> {
+    serde_json::from_str(raw.get())
+        .map_err(|e| Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not JSON: {e}")))
+}
+
+fn invalid_snapshot(path: &str, message: &str) -> Error {
+    Error::new(ErrorCode::InvalidSnapshot, path, message)
 }
 
 /// Reads `generatedAt` and `environment`; problems there (and unknown top-level fields)

@@ -104,6 +104,16 @@ fn run_file(path: &Path) -> (usize, Vec<String>) {
             snapshot.warnings().iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ")
         ));
     }
+    // Both loading paths (text and parsed tree) must compile the same plan.
+    let other = match (file.get("snapshot"), file.get("snapshotFile").and_then(Value::as_str)) {
+        (Some(inline), None) => Snapshot::from_json(&inline.to_string()),
+        (None, Some(relative)) => Snapshot::from_value(&read_json(&suite_dir().join(relative))),
+        _ => unreachable!("checked above"),
+    }
+    .unwrap_or_else(|e| panic!("{name}: the other loading path failed: {e}"));
+    if other.warnings() != snapshot.warnings() {
+        failures.push(format!("{name}: from_json and from_value report different warnings"));
+    }
     let file_now = file.get("now").and_then(Value::as_i64);
     let cases = file.get("cases").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     for case in cases {
@@ -119,6 +129,9 @@ fn run_file(path: &Path) -> (usize, Vec<String>) {
         };
         let default = case.get("default").cloned().unwrap_or(Value::Null);
         let result = snapshot.evaluate(flag, &context, now, expected_type).to_json(&default, snapshot.revision());
+        if other.evaluate(flag, &context, now, expected_type).to_json(&default, other.revision()) != result {
+            failures.push(format!("{label}: from_json and from_value disagree"));
+        }
         let problems = compare(&case["expect"], &result, snapshot.revision());
         if !problems.is_empty() {
             failures.push(format!("{label}: {} (result {result})", problems.join("; ")));
