@@ -1,1 +1,473 @@
-//! Placeholder; the binding lands with issue 3.
+//! `pennon._native`: Pennon's Python extension module (pyo3, abi3 for CPython ≥ 3.9).
+//!
+//! A thin layer over [`pennon_core`] that follows `docs/bindings.md`: it converts Python
+//! objects into core values (no JSON text on the hot path), maps core errors onto the
+//! exception classes, and owns the engine handle. Every decision about what a flag means
+//! is made by core.
+//!
+//! The Python package `pennon` (under `bindings/python/python/pennon/`) re-exports the
+//! public names; its `.pyi` stub documents the API for type checkers.
+
+mod convert;
+mod errors;
+mod result;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Snapshot, Value, json, time::Millis};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
+
+use crate::convert::Mode;
+use crate::errors::{argument_error, internal_error, to_py_err};
+
+/// Runs `body`, turning a panic into an `InternalError` (code `internal`) so that no
+/// panic crosses the boundary as pyo3's `PanicException` (`docs/bindings.md`).
+fn guarded<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| String::from("unknown panic"));
+            Err(internal_error(py, format!("a bug in Pennon: {detail}")))
+        }
+    }
+}
+
+/// The host clock in ms since the Unix epoch.
+fn clock_now() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| Millis::try_from(elapsed.as_millis()).unwrap_or(Millis::MAX))
+        .unwrap_or(0)
+}
+
+/// The flag key: a `str`, else an `ArgumentError`. Flag keys are nearly always the same
+/// literals, so they go through the same per-thread cache as context keys.
+fn flag_key(py: Python<'_>, flag: &Bound<'_, PyAny>) -> PyResult<String> {
+    let Ok(text) = flag.cast::<PyString>() else {
+        return Err(argument_error(py, format!("the flag key must be a str, not {}", type_name(flag))));
+    };
+    convert::cached_key(text).map_err(|_| argument_error(py, "the flag key has unpaired surrogates"))
+}
+
+/// The expected type: `None` (no check) or one of `boolean|string|number|object`.
+fn flag_type(py: Python<'_>, name: Option<&Bound<'_, PyAny>>) -> PyResult<Option<FlagType>> {
+    let Some(name) = name.filter(|name| !name.is_none()) else { return Ok(None) };
+    // Type names in calls are literals, which CPython interns: an identity check against
+    // the interned names usually decides without converting the string.
+    let interned = [
+        (pyo3::intern!(py, "boolean"), FlagType::Boolean),
+        (pyo3::intern!(py, "string"), FlagType::String),
+        (pyo3::intern!(py, "number"), FlagType::Number),
+        (pyo3::intern!(py, "object"), FlagType::Object),
+    ];
+    if let Some((_, kind)) = interned.iter().find(|(text, _)| name.is(text)) {
+        return Ok(Some(*kind));
+    }
+    let parsed = name.cast::<PyString>().ok().and_then(|text| text.to_cow().ok()).and_then(|t| FlagType::parse(&t));
+    match parsed {
+        Some(kind) => Ok(Some(kind)),
+        None => Err(argument_error(
+            py,
+            format!("type must be None or one of 'boolean', 'string', 'number', 'object', not {}", name.repr()?),
+        )),
+    }
+}
+
+/// `now`: `None` (the host clock) or an `int` of ms since the Unix epoch.
+fn now_ms(py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Millis> {
+    let Some(now) = now.filter(|now| !now.is_none()) else { return Ok(clock_now()) };
+    if now.is_instance_of::<PyInt>()
+        && !now.is_instance_of::<PyBool>()
+        && let Ok(ms) = now.extract::<Millis>()
+    {
+        return Ok(ms);
+    }
+    Err(argument_error(py, format!("now must be an int of ms since the Unix epoch (64-bit), not {}", now.repr()?)))
+}
+
+fn type_name(object: &Bound<'_, PyAny>) -> String {
+    object.get_type().name().map(|name| name.to_string()).unwrap_or_else(|_| String::from("?"))
+}
+
+/// `[{code, path, message}]` for a list of core errors.
+fn error_list<'py>(py: Python<'py>, errors: &[Error]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for error in errors {
+        let item = PyDict::new(py);
+        item.set_item(pyo3::intern!(py, "code"), error.code.as_str())?;
+        item.set_item(pyo3::intern!(py, "path"), error.path.as_str())?;
+        item.set_item(pyo3::intern!(py, "message"), error.message.as_str())?;
+        list.append(item)?;
+    }
+    Ok(list)
+}
+
+/// Compiles a snapshot from what `load` received. Parsing and compiling run with the GIL
+/// released; converting a parsed object needs it.
+fn compile(py: Python<'_>, snapshot: &Bound<'_, PyAny>) -> PyResult<Result<Snapshot, Error>> {
+    if let Ok(text) = snapshot.cast::<PyString>() {
+        let Ok(text) = text.to_cow() else {
+            return Ok(Err(Error::new(ErrorCode::InvalidJson, "", "the snapshot text has unpaired surrogates")));
+        };
+        return Ok(py.detach(|| Snapshot::from_json(&text)));
+    }
+    if let Ok(bytes) = snapshot.cast::<PyBytes>() {
+        let bytes = bytes.as_bytes();
+        return Ok(py.detach(|| match std::str::from_utf8(bytes) {
+            Ok(text) => Snapshot::from_json(text),
+            Err(e) => Err(Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not UTF-8: {e}"))),
+        }));
+    }
+    // An already parsed document: any JSON-like object, so that a dict loads exactly as
+    // its `json.dumps` text would (a list, say, is `invalid_snapshot`, as in text).
+    match convert::value(snapshot, 1, Mode::Snapshot) {
+        Ok(document) => Ok(py.detach(move || Snapshot::from_value(&document))),
+        Err(problem) => Ok(Err(Error::new(
+            ErrorCode::InvalidJson,
+            problem.path(""),
+            format!("the snapshot object is not JSON: {}", problem.message()),
+        ))),
+    }
+}
+
+/// A Pennon engine: holds at most one compiled snapshot and evaluates flags against it.
+///
+/// Safe to share between threads: evaluations read an `Arc` of the current snapshot, and
+/// `load` compiles with the GIL released and then swaps the `Arc` in, so every result
+/// comes from one whole snapshot.
+#[pyclass(frozen, module = "pennon._native")]
+pub struct Engine {
+    current: RwLock<Option<Arc<Snapshot>>>,
+}
+
+impl Engine {
+    /// The current snapshot. The lock is held only to clone the `Arc`, never while
+    /// Python code could run, so a thread waiting for the GIL never holds it.
+    fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Evaluates `key` (after argument checks) and hands the result to `finish`.
+    fn with_evaluation<'py, R>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyAny>,
+        context: &Bound<'py, PyAny>,
+        expected: Option<FlagType>,
+        now: Option<&Bound<'py, PyAny>>,
+        finish: impl FnOnce(&Evaluation<'_>, Option<u64>) -> PyResult<R>,
+    ) -> PyResult<R> {
+        let key = flag_key(py, flag)?;
+        let now = now_ms(py, now)?;
+        let Some(snapshot) = self.snapshot() else { return finish(&Evaluation::not_ready(), None) };
+        let revision = Some(snapshot.revision());
+        match convert::context(context) {
+            Ok(context) => finish(&snapshot.evaluate(&key, &context, now, expected), revision),
+            Err(problem) => finish(&invalid_context(&problem), revision),
+        }
+    }
+
+    fn typed<'py>(
+        &self,
+        py: Python<'py>,
+        kind: FlagType,
+        args: (&Bound<'py, PyAny>, &Bound<'py, PyAny>, &Bound<'py, PyAny>),
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (flag, context, default) = args;
+        guarded(py, || {
+            self.with_evaluation(py, flag, context, Some(kind), now, |evaluation, _| {
+                result::value(py, evaluation, default)
+            })
+        })
+    }
+}
+
+fn invalid_context(problem: &convert::ConvertError) -> Evaluation<'static> {
+    if let Some(shared) = problem.shared_problem() {
+        return Evaluation::invalid_context(shared.message());
+    }
+    Evaluation::invalid_context(format!(
+        "the context cannot be used: {} at {}",
+        problem.message(),
+        problem.path("context")
+    ))
+}
+
+#[pymethods]
+impl Engine {
+    /// An engine with no snapshot: evaluations return `PROVIDER_NOT_READY` until the
+    /// first successful `load`.
+    #[new]
+    fn new() -> Self {
+        Engine { current: RwLock::new(None) }
+    }
+
+    /// Loads a snapshot: JSON text (`str` or UTF-8 `bytes`) or an already parsed
+    /// document (a `dict`). Returns the load warnings. On failure raises `SnapshotError`
+    /// and keeps the snapshot the engine had.
+    fn load<'py>(&self, py: Python<'py>, snapshot: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        guarded(py, || {
+            let compiled = compile(py, snapshot)?.map_err(|error| to_py_err(py, &error))?;
+            let warnings = error_list(py, compiled.warnings())?;
+            let previous = {
+                let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+                current.replace(Arc::new(compiled))
+            };
+            // Freeing a large snapshot takes a while: not while holding the GIL.
+            py.detach(move || drop(previous));
+            Ok(warnings)
+        })
+    }
+
+    /// The loaded snapshot's revision, or `None` before the first load.
+    #[getter]
+    fn revision(&self) -> Option<u64> {
+        self.snapshot().map(|snapshot| snapshot.revision())
+    }
+
+    /// The loaded snapshot's warnings `[{code, path, message}]` (empty before a load).
+    #[getter]
+    fn warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        match self.snapshot() {
+            Some(snapshot) => error_list(py, snapshot.warnings()),
+            None => Ok(PyList::empty(py)),
+        }
+    }
+
+    /// Evaluates one flag and returns the canonical result as a `dict` with the keys
+    /// `value, variant, reason, ruleId, stage, shadowVariant, errorCode, errorMessage,
+    /// revision, flagMetadata`. Never raises for evaluation problems (they come back as
+    /// `reason == "ERROR"` with `value` = `default`); raises `ArgumentError` for a flag
+    /// key that is not a `str`, an unknown `type` or a `now` that is not an `int`.
+    #[pyo3(signature = (flag, context, *, r#type = None, default = None, now = None))]
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyAny>,
+        context: &Bound<'py, PyAny>,
+        r#type: Option<&Bound<'py, PyAny>>,
+        default: Option<&Bound<'py, PyAny>>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guarded(py, || {
+            let none = py.None().into_bound(py);
+            let default = default.unwrap_or(&none);
+            let expected = flag_type(py, r#type)?;
+            self.with_evaluation(py, flag, context, expected, now, |evaluation, revision| {
+                result::to_dict(py, evaluation, default, revision)
+            })
+        })
+    }
+
+    /// A boolean flag's value, or `default` on any error (including a type mismatch).
+    #[pyo3(signature = (flag, context, default, now = None))]
+    fn get_boolean<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyAny>,
+        context: &Bound<'py, PyAny>,
+        default: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.typed(py, FlagType::Boolean, (flag, context, default), now)
+    }
+
+    /// A string flag's value, or `default` on any error.
+    #[pyo3(signature = (flag, context, default, now = None))]
+    fn get_string<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyAny>,
+        context: &Bound<'py, PyAny>,
+        default: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.typed(py, FlagType::String, (flag, context, default), now)
+    }
+
+    /// A number flag's value (`int` or `float`), or `default` on any error.
+    #[pyo3(signature = (flag, context, default, now = None))]
+    fn get_number<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyAny>,
+        context: &Bound<'py, PyAny>,
+        default: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.typed(py, FlagType::Number, (flag, context, default), now)
+    }
+
+    /// An object flag's value (a new `dict` each call), or `default` on any error.
+    #[pyo3(signature = (flag, context, default, now = None))]
+    fn get_object<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyAny>,
+        context: &Bound<'py, PyAny>,
+        default: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.typed(py, FlagType::Object, (flag, context, default), now)
+    }
+
+    /// Every flag evaluated for one context (no type check, `default` `None`):
+    /// `{flag_key: result}` in key order, for front-end bootstrap. Empty before a load.
+    #[pyo3(signature = (context, now = None))]
+    fn evaluate_all<'py>(
+        &self,
+        py: Python<'py>,
+        context: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guarded(py, || {
+            let now = now_ms(py, now)?;
+            let all = PyDict::new(py);
+            let Some(snapshot) = self.snapshot() else { return Ok(all) };
+            let revision = Some(snapshot.revision());
+            let none = py.None().into_bound(py);
+            match convert::context(context) {
+                Ok(context) => {
+                    for (key, evaluation) in snapshot.evaluate_all(&context, now) {
+                        all.set_item(key, result::to_dict(py, &evaluation, &none, revision)?)?;
+                    }
+                }
+                Err(problem) => {
+                    let evaluation = invalid_context(&problem);
+                    for key in snapshot.flag_keys() {
+                        all.set_item(key, result::to_dict(py, &evaluation, &none, revision)?)?;
+                    }
+                }
+            }
+            Ok(all)
+        })
+    }
+
+    /// Test hook: the same evaluation through core's JSON interface (context and default
+    /// as JSON text, result as `pennon_core::json::canonical` text, as the C and raw wasm
+    /// ABIs return it), to compare byte for byte with the object path.
+    #[pyo3(signature = (flag, context_json, r#type, default_json, now))]
+    fn _evaluate_canonical(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        context_json: &str,
+        r#type: Option<&str>,
+        default_json: &str,
+        now: Millis,
+    ) -> PyResult<String> {
+        guarded(py, || {
+            let expected = match r#type {
+                None => None,
+                Some(name) => {
+                    Some(FlagType::parse(name).ok_or_else(|| argument_error(py, format!("unknown type {name:?}")))?)
+                }
+            };
+            let default: Value = serde_json::from_str(default_json)
+                .map_err(|e| argument_error(py, format!("default_json is not JSON: {e}")))?;
+            let Some(snapshot) = self.snapshot() else {
+                let mut result = Evaluation::not_ready().to_json(&default, 0);
+                if let Some(revision) = result.get_mut("revision") {
+                    *revision = Value::Null;
+                }
+                return Ok(json::canonical(&result));
+            };
+            let result = match Context::from_json(context_json) {
+                Ok(context) => snapshot.evaluate(flag, &context, now, expected).to_json(&default, snapshot.revision()),
+                Err(error) => Evaluation::invalid_context(error.message).to_json(&default, snapshot.revision()),
+            };
+            Ok(json::canonical(&result))
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        match self.snapshot() {
+            Some(snapshot) => format!("<pennon._native.Engine revision={}>", snapshot.revision()),
+            None => String::from("<pennon._native.Engine (no snapshot)>"),
+        }
+    }
+}
+
+/// `{code: exception class}` for every error code this binding maps (`docs/bindings.md`
+/// § Errors); each class is the one raised for that code, read back from an instance
+/// built the way every raise builds it.
+#[pyfunction]
+fn error_codes(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let mapping = PyDict::new(py);
+    for code in ErrorCode::ALL {
+        let instance = errors::exception_instance(py, &Error::new(*code, "", "probe"))?;
+        mapping.set_item(instance.getattr(pyo3::intern!(py, "code"))?, instance.get_type())?;
+    }
+    Ok(mapping)
+}
+
+/// Every error code core defines (`ErrorCode::ALL`), in order: what `error_codes()` must cover.
+#[pyfunction]
+fn core_error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.iter().map(|code| code.as_str()).collect()
+}
+
+/// The exception this binding raises for `code` (test hook for the error mapping).
+#[pyfunction]
+#[pyo3(signature = (code, path = "", message = "test"))]
+fn _error<'py>(py: Python<'py>, code: &str, path: &str, message: &str) -> PyResult<Bound<'py, PyAny>> {
+    let Some(code) = ErrorCode::from_code(code) else {
+        return Err(argument_error(py, format!("unknown error code {code:?}")));
+    };
+    errors::exception_instance(py, &Error::new(code, path, message))
+}
+
+/// Core's canonical JSON (`pennon_core::json::canonical`) of a JSON-like object, for
+/// checking the differential runner's serialiser byte for byte (test hook).
+#[pyfunction]
+fn _canonical_json(py: Python<'_>, document: &Bound<'_, PyAny>) -> PyResult<String> {
+    match convert::value(document, 1, Mode::Snapshot) {
+        Ok(value) => Ok(json::canonical(&value)),
+        Err(problem) => Err(argument_error(py, format!("{} at {}", problem.message(), problem.path("")))),
+    }
+}
+
+/// Panics inside a guarded call (test hook: a panic must arrive as `InternalError`).
+#[pyfunction]
+#[allow(clippy::panic)] // The point of this hook.
+fn _panic(py: Python<'_>) -> PyResult<()> {
+    guarded(py, || panic!("deliberate panic from pennon._native._panic"))
+}
+
+/// The module: `Engine`, the exception classes, `error_codes`, `core_error_codes`.
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    module.add_class::<Engine>()?;
+    let classes = errors::exceptions(py)?;
+    module.add("PennonError", classes.base.bind(py))?;
+    module.add("SnapshotError", classes.snapshot.bind(py))?;
+    module.add("ContextError", classes.context.bind(py))?;
+    module.add("ArgumentError", classes.argument.bind(py))?;
+    module.add("InternalError", classes.internal.bind(py))?;
+    module.add_function(wrap_pyfunction!(error_codes, module)?)?;
+    module.add_function(wrap_pyfunction!(core_error_codes, module)?)?;
+    module.add_function(wrap_pyfunction!(_error, module)?)?;
+    module.add_function(wrap_pyfunction!(_canonical_json, module)?)?;
+    module.add_function(wrap_pyfunction!(_panic, module)?)?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // `add` lists every name in `__all__`; the test hooks (`_error`, ...) stay out of it.
+    let public: Vec<String> = module
+        .index()?
+        .iter()
+        .map(|name| name.extract::<String>())
+        .collect::<PyResult<Vec<_>>>()?
+        .into_iter()
+        .filter(|name| !name.starts_with('_'))
+        .collect();
+    module.setattr("__all__", public)?;
+    Ok(())
+}
