@@ -5,7 +5,8 @@ Deterministic for a given seed. Snapshots are the example snapshot, the shared c
 snapshots and every inline snapshot of the conformance cases (written under OUT_DIR so that
 every runner can load them by path). Contexts mix the attributes the snapshot's conditions
 read (so rules really match and miss), values of every JSON type, non-ASCII and empty
-strings, missing fields; times sit on and around every timestamp the snapshot mentions
+strings, missing fields, and a few contexts that must be rejected alike everywhere (not an
+object, nested deeper than 64 levels); times sit on and around every timestamp the snapshot mentions
 (stage boundaries, windows, expiries: exactly at, 1 ms before, 1 ms after).
 
 usage: generate.py OUT_DIR [--count N] [--seed S]  → writes OUT_DIR/requests.jsonl
@@ -206,7 +207,17 @@ def main():
             flag_type = declared if declared in ("boolean", "string", "number", "object") and rng.random() < 0.7 else \
                 rng.choice(["boolean", "string", "number", "object", "any"])
             now = rng.choice(instants) + rng.choice([0, 0, -1, 1, rng.randrange(-86_400_000, 86_400_000)])
-            request = {"snapshot": path, "flag": flag, "context": random_context(rng, attributes, operands),
+            context = random_context(rng, attributes, operands)
+            roll = rng.random()
+            if roll < 0.005:
+                # Contexts every binding must reject the same way (core's INVALID_CONTEXT wording).
+                context = rng.choice([[], "user-1", 42, None, [{"targetingKey": "u"}]])
+            elif roll < 0.015:
+                deep = {"leaf": 1}
+                for _ in range(rng.choice([62, 63, 64, 70])):
+                    deep = {"d": deep}
+                context["deep"] = deep
+            request = {"snapshot": path, "flag": flag, "context": context,
                        "type": flag_type, "default": default_for(rng, flag_type), "now": now}
             out.write(json.dumps(request, ensure_ascii=False, sort_keys=True) + "\n")
     print(f"wrote {args.count} requests over {len(prepared)} snapshots to {args.out_dir}/requests.jsonl")
