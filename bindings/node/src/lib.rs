@@ -1,1 +1,639 @@
-//! Placeholder; the binding lands with issue 3.
+//! Pennon's Node.js addon: the `pennon-core` engine as a napi-rs class.
+//!
+//! This crate only converts values, maps errors and owns the snapshot handle
+//! (`docs/bindings.md`); every answer comes from `pennon-core`. Contexts are walked with
+//! Node-API straight into a [`Context`] and results are built straight as JS objects: no
+//! JSON text on the evaluation path (see the `js` module).
+//!
+//! The npm package wraps this module in `index.js`, which defines the error classes and
+//! registers them with [`register_error_classes`].
+
+mod cache;
+mod errors;
+mod fast;
+mod js;
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::{Env, JsValue, Object, Unknown};
+use napi::sys::napi_value;
+use napi_derive::napi;
+use pennon_core::time::Millis;
+use pennon_core::{Context, ErrorCode, Evaluation, FlagType, Snapshot, bucket};
+
+use crate::cache::Helpers;
+use crate::errors::{Failure, Outcome, guard, napi_failure};
+use crate::js::{Converter, Js, Key, Kind, MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH, NapiResult};
+
+/// A Pennon engine holding at most one compiled snapshot.
+///
+/// Every method runs synchronously on the calling thread. An `Engine` belongs to the
+/// thread (main or worker) that created it; workers create their own engines and can adopt
+/// an already compiled snapshot with `loadShared`.
+#[napi]
+pub struct Engine {
+    snapshot: RefCell<Option<Arc<Snapshot>>>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+#[napi]
+impl Engine {
+    /// An engine with no snapshot: evaluations answer `PROVIDER_NOT_READY` until
+    /// `load` succeeds.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Engine { snapshot: RefCell::new(None) }
+    }
+
+    /// Loads a snapshot given as JSON text or as an already parsed object and returns its
+    /// load warnings. On failure throws a `SnapshotError` and keeps the snapshot it had.
+    #[napi(ts_args_type = "snapshot: string | object", ts_return_type = "Array<LoadWarning>")]
+    pub fn load(&self, env: &Env, snapshot: Unknown<'_>) -> napi::Result<napi_value> {
+        guard(env, |js| {
+            let compiled = compile(js, snapshot.raw())?;
+            self.install(js, Arc::new(compiled))
+        })
+    }
+
+    /// The loaded snapshot's revision, or `null` before the first successful load.
+    #[napi(getter, ts_return_type = "number | null")]
+    pub fn revision(&self, env: &Env) -> napi::Result<Option<f64>> {
+        guard(env, |_| Ok(self.current().map(|snapshot| revision_number(snapshot.revision()))))
+    }
+
+    /// The load warnings of the loaded snapshot (`[]` before the first load).
+    #[napi(getter, ts_return_type = "Array<LoadWarning>")]
+    pub fn warnings(&self, env: &Env) -> napi::Result<napi_value> {
+        guard(env, |js| {
+            let snapshot = self.current();
+            warnings(js, snapshot.as_ref().map(|s| s.warnings()).unwrap_or_default())
+                .map_err(|status| napi_failure(js, status, "building the warnings"))
+        })
+    }
+
+    /// Evaluates one flag and returns the full result object. Never throws for
+    /// evaluation problems: they come back as `reason: "ERROR"` with the default.
+    #[napi(
+        ts_args_type = "flag: string, context: Context, options?: EvaluateOptions | undefined | null",
+        ts_return_type = "EvaluationResult"
+    )]
+    pub fn evaluate(
+        &self,
+        env: &Env,
+        flag: Unknown<'_>,
+        context: Unknown<'_>,
+        options: Unknown<'_>,
+    ) -> napi::Result<napi_value> {
+        guard(env, |js| self.evaluate_js(js, [flag.raw(), context.raw(), options.raw()]))
+    }
+
+    /// A boolean flag's value, or `defaultValue` on any error.
+    #[napi(
+        js_name = "getBoolean",
+        ts_args_type = "flag: string, context: Context, defaultValue: boolean, now?: number | undefined | null",
+        ts_return_type = "boolean"
+    )]
+    pub fn get_boolean(
+        &self,
+        env: &Env,
+        flag: Unknown<'_>,
+        context: Unknown<'_>,
+        default_value: Unknown<'_>,
+        now: Unknown<'_>,
+    ) -> napi::Result<napi_value> {
+        guard(env, |js| self.typed(js, FlagType::Boolean, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+    }
+
+    /// A string flag's value, or `defaultValue` on any error.
+    #[napi(
+        js_name = "getString",
+        ts_args_type = "flag: string, context: Context, defaultValue: string, now?: number | undefined | null",
+        ts_return_type = "string"
+    )]
+    pub fn get_string(
+        &self,
+        env: &Env,
+        flag: Unknown<'_>,
+        context: Unknown<'_>,
+        default_value: Unknown<'_>,
+        now: Unknown<'_>,
+    ) -> napi::Result<napi_value> {
+        guard(env, |js| self.typed(js, FlagType::String, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+    }
+
+    /// A number flag's value, or `defaultValue` on any error.
+    #[napi(
+        js_name = "getNumber",
+        ts_args_type = "flag: string, context: Context, defaultValue: number, now?: number | undefined | null",
+        ts_return_type = "number"
+    )]
+    pub fn get_number(
+        &self,
+        env: &Env,
+        flag: Unknown<'_>,
+        context: Unknown<'_>,
+        default_value: Unknown<'_>,
+        now: Unknown<'_>,
+    ) -> napi::Result<napi_value> {
+        guard(env, |js| self.typed(js, FlagType::Number, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+    }
+
+    /// An object flag's value (a fresh object per call), or `defaultValue` on any error.
+    #[napi(
+        js_name = "getObject",
+        ts_args_type = "flag: string, context: Context, defaultValue: T, now?: number | undefined | null",
+        ts_generic_types = "T extends object | null = Record<string, unknown>",
+        ts_return_type = "T"
+    )]
+    pub fn get_object(
+        &self,
+        env: &Env,
+        flag: Unknown<'_>,
+        context: Unknown<'_>,
+        default_value: Unknown<'_>,
+        now: Unknown<'_>,
+    ) -> napi::Result<napi_value> {
+        guard(env, |js| self.typed(js, FlagType::Object, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+    }
+
+    /// Every flag evaluated for one context: `{flagKey: result}` (front-end bootstrap).
+    /// Values of failed evaluations are `null`.
+    #[napi(
+        js_name = "evaluateAll",
+        ts_args_type = "context: Context, now?: number | undefined | null",
+        ts_return_type = "Record<string, EvaluationResult>"
+    )]
+    pub fn evaluate_all(&self, env: &Env, context: Unknown<'_>, now: Unknown<'_>) -> napi::Result<napi_value> {
+        guard(env, |js| self.evaluate_all_js(js, [context.raw(), now.raw()]))
+    }
+
+    /// Makes the loaded snapshot available to engines on other threads (workers) and
+    /// returns its handle, or `null` when nothing is loaded. The handle stays valid while
+    /// some engine in the process still holds that snapshot.
+    #[napi(js_name = "shareSnapshot", ts_return_type = "number | null")]
+    pub fn share_snapshot(&self, env: &Env) -> napi::Result<Option<u32>> {
+        guard(env, |_| Ok(self.current().map(|snapshot| SHARED.share(&snapshot))))
+    }
+
+    /// Adopts a snapshot shared by another engine (`shareSnapshot()`, possibly on another
+    /// thread) without parsing it again, and returns its warnings. Throws an
+    /// `ArgumentError` when no engine holds that snapshot any more.
+    #[napi(js_name = "loadShared", ts_args_type = "handle: number", ts_return_type = "Array<LoadWarning>")]
+    pub fn load_shared(&self, env: &Env, handle: Unknown<'_>) -> napi::Result<napi_value> {
+        guard(env, |js| {
+            let raw = handle.raw();
+            let number = match js.kind(raw) {
+                Ok(Kind::Number) => js.number(raw).map_err(|status| napi_failure(js, status, "reading the handle"))?,
+                _ => return Err(Failure::argument("the shared snapshot handle must be a number")),
+            };
+            let snapshot = u32::try_from(number as i64)
+                .ok()
+                .filter(|id| f64::from(*id) == number)
+                .and_then(|id| SHARED.get(id))
+                .ok_or_else(|| Failure::argument(format!("no engine holds a shared snapshot with handle {number}")))?;
+            self.install(js, snapshot)
+        })
+    }
+}
+
+impl Engine {
+    fn current(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.borrow().clone()
+    }
+
+    fn install(&self, js: Js<'_>, snapshot: Arc<Snapshot>) -> Outcome<napi_value> {
+        let warnings =
+            warnings(js, snapshot.warnings()).map_err(|status| napi_failure(js, status, "building warnings"))?;
+        let mut slot =
+            self.snapshot.try_borrow_mut().map_err(|_| Failure::argument("the engine is busy evaluating"))?;
+        *slot = Some(snapshot);
+        Ok(warnings)
+    }
+
+    /// `evaluate(flag, context, options)`.
+    pub(crate) fn evaluate_js(&self, js: Js<'_>, [flag, context, options]: [napi_value; 3]) -> Outcome<napi_value> {
+        let building = |status| napi_failure(js, status, "building the result");
+        check_flag(js, flag)?;
+        let options = EvaluateOptions::read(js, options)?;
+        let now = match options.now {
+            Some(now) => now_arg(js, now)?,
+            None => clock(),
+        };
+        let helpers = cache::helpers(js).map_err(building)?;
+        let default = match options.default {
+            Some(default) => default,
+            None => js.null().map_err(building)?,
+        };
+        if self.snapshot.borrow().is_none() {
+            return result_object(js, helpers, &Evaluation::not_ready(), default, None).map_err(building);
+        }
+        // Converting may run JS (getters): do it before borrowing the snapshot.
+        let context = convert_context(js, helpers, context);
+        let slot = self.snapshot.borrow();
+        let Some(snapshot) = slot.as_deref() else {
+            return result_object(js, helpers, &Evaluation::not_ready(), default, None).map_err(building);
+        };
+        let revision = Some(snapshot.revision());
+        let built = match context {
+            Ok(context) => js.with_str(flag, |key| {
+                let evaluation = snapshot.evaluate(key, &context, now, options.expected);
+                result_object(js, helpers, &evaluation, default, revision)
+            }),
+            Err(message) => Ok(result_object(js, helpers, &Evaluation::invalid_context(message), default, revision)),
+        };
+        built.and_then(|result| result).map_err(building)
+    }
+
+    /// The typed getters: `getBoolean(flag, context, defaultValue, now)` and its siblings.
+    pub(crate) fn typed(
+        &self,
+        js: Js<'_>,
+        expected: FlagType,
+        [flag, context, default, now]: [napi_value; 4],
+    ) -> Outcome<napi_value> {
+        let building = |status| napi_failure(js, status, "building the value");
+        check_flag(js, flag)?;
+        check_default(js, expected, default)?;
+        let now = now_arg(js, now)?;
+        if self.snapshot.borrow().is_none() {
+            return Ok(default);
+        }
+        let helpers = cache::helpers(js).map_err(building)?;
+        let Ok(context) = convert_context(js, helpers, context) else { return Ok(default) };
+        let slot = self.snapshot.borrow();
+        let Some(snapshot) = slot.as_deref() else { return Ok(default) };
+        let value = js
+            .with_str(flag, |key| match snapshot.evaluate(key, &context, now, Some(expected)).value {
+                Some(value) => js::to_js(js, value),
+                None => Ok(default),
+            })
+            .and_then(|value| value);
+        value.map_err(building)
+    }
+
+    /// `evaluateAll(context, now)`.
+    pub(crate) fn evaluate_all_js(&self, js: Js<'_>, [context, now]: [napi_value; 2]) -> Outcome<napi_value> {
+        let building = |status| napi_failure(js, status, "building the results");
+        let now = now_arg(js, now)?;
+        let out = js.object().map_err(building)?;
+        if self.snapshot.borrow().is_none() {
+            return Ok(out);
+        }
+        let helpers = cache::helpers(js).map_err(building)?;
+        let context = convert_context(js, helpers, context);
+        let slot = self.snapshot.borrow();
+        let Some(snapshot) = slot.as_deref() else { return Ok(out) };
+        let null = js.null().map_err(building)?;
+        let revision = Some(snapshot.revision());
+        let mut fields = Vec::with_capacity(snapshot.flag_keys().len());
+        match context {
+            Ok(context) => {
+                for (key, evaluation) in snapshot.evaluate_all(&context, now) {
+                    let result = result_object(js, helpers, &evaluation, null, revision).map_err(building)?;
+                    fields.push((Key::Handle(js.str_value(key).map_err(building)?), result));
+                }
+            }
+            Err(message) => {
+                let evaluation = Evaluation::invalid_context(message);
+                for key in snapshot.flag_keys() {
+                    let result = result_object(js, helpers, &evaluation, null, revision).map_err(building)?;
+                    fields.push((Key::Handle(js.str_value(key).map_err(building)?), result));
+                }
+            }
+        }
+        js.define(out, &fields).map_err(building)?;
+        Ok(out)
+    }
+}
+
+/// The options of `evaluate`.
+struct EvaluateOptions {
+    expected: Option<FlagType>,
+    default: Option<napi_value>,
+    now: Option<napi_value>,
+}
+
+impl EvaluateOptions {
+    fn read(js: Js<'_>, options: napi_value) -> Outcome<Self> {
+        let reading = |status| napi_failure(js, status, "reading the options");
+        let mut read = EvaluateOptions { expected: None, default: None, now: None };
+        match js.kind(options).map_err(reading)? {
+            Kind::Undefined | Kind::Null => return Ok(read),
+            Kind::Object => {}
+            other => return Err(Failure::argument(format!("the options must be an object, not {}", other.describe()))),
+        }
+        let field = |name: &std::ffi::CStr| -> Outcome<Option<napi_value>> {
+            let value = js.named(options, name).map_err(reading)?;
+            match js.kind(value).map_err(reading)? {
+                Kind::Undefined => Ok(None),
+                _ => Ok(Some(value)),
+            }
+        };
+        if let Some(kind) = field(c"type")? {
+            read.expected = flag_type(js, kind)?;
+        }
+        read.default = field(c"default")?;
+        read.now = field(c"now")?;
+        Ok(read)
+    }
+}
+
+/// `type`: a flag type name, or `null` for no type check.
+fn flag_type(js: Js<'_>, value: napi_value) -> Outcome<Option<FlagType>> {
+    match js.kind(value) {
+        Ok(Kind::Null) => Ok(None),
+        Ok(Kind::String) => {
+            let name = js.string(value).map_err(|status| napi_failure(js, status, "reading the type"))?;
+            FlagType::parse(&name).map(Some).ok_or_else(|| {
+                Failure::argument(format!("unknown type `{name}`: expected boolean, string, number or object"))
+            })
+        }
+        Ok(kind) => Err(Failure::argument(format!("the type must be a string, not {}", kind.describe()))),
+        Err(status) => Err(napi_failure(js, status, "reading the type")),
+    }
+}
+
+/// The flag key must be a string (a programmer error otherwise).
+fn check_flag(js: Js<'_>, flag: napi_value) -> Outcome<()> {
+    match js.kind(flag) {
+        Ok(Kind::String) => Ok(()),
+        Ok(kind) => Err(Failure::argument(format!("the flag key must be a string, not {}", kind.describe()))),
+        Err(status) => Err(napi_failure(js, status, "reading the flag key")),
+    }
+}
+
+/// A typed getter's default must have the getter's type.
+fn check_default(js: Js<'_>, expected: FlagType, default: napi_value) -> Outcome<()> {
+    let kind = js.kind(default).map_err(|status| napi_failure(js, status, "reading the default"))?;
+    let fits = match expected {
+        FlagType::Boolean => kind == Kind::Boolean,
+        FlagType::String => kind == Kind::String,
+        FlagType::Number => kind == Kind::Number,
+        FlagType::Object => matches!(kind, Kind::Object | Kind::Null),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(Failure::argument(format!(
+            "the default of a {} getter must be {}, not {}",
+            expected.as_str(),
+            match expected {
+                FlagType::Boolean => "a boolean",
+                FlagType::String => "a string",
+                FlagType::Number => "a number",
+                FlagType::Object => "an object or null",
+            },
+            kind.describe()
+        )))
+    }
+}
+
+/// `now`: ms since the Unix epoch (fractions are floored), or the host clock when absent.
+fn now_arg(js: Js<'_>, value: napi_value) -> Outcome<Millis> {
+    match js.kind(value) {
+        Ok(Kind::Undefined | Kind::Null) => Ok(clock()),
+        Ok(Kind::Number) => {
+            let now = js.number(value).map_err(|status| napi_failure(js, status, "reading now"))?;
+            if now.is_finite() {
+                // Saturating float-to-int conversion; a finite time in ms fits i64 anyway.
+                Ok(now.floor() as Millis)
+            } else {
+                Err(Failure::argument(format!("now must be a finite number of ms since the epoch, not {now}")))
+            }
+        }
+        Ok(kind) => Err(Failure::argument(format!("now must be a number of ms, not {}", kind.describe()))),
+        Err(status) => Err(napi_failure(js, status, "reading now")),
+    }
+}
+
+/// The host clock in ms since the Unix epoch.
+fn clock() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| Millis::try_from(elapsed.as_millis()).unwrap_or(Millis::MAX))
+        .unwrap_or(0)
+}
+
+/// A revision as a JS number (exact up to 2^53).
+fn revision_number(revision: u64) -> f64 {
+    revision as f64
+}
+
+/// Converts a context object, or says why it cannot be.
+fn convert_context(js: Js<'_>, helpers: Helpers, context: napi_value) -> Result<Context, String> {
+    Converter::new(js, MAX_CONTEXT_DEPTH, helpers.keys)
+        .object(context)
+        .map(Context::from_map)
+        .map_err(|problem| format!("the context cannot be converted: {}", problem.message("the context")))
+}
+
+/// Compiles the argument of `load`.
+fn compile(js: Js<'_>, snapshot: napi_value) -> Outcome<Snapshot> {
+    let reading = |status| napi_failure(js, status, "reading the snapshot");
+    match js.kind(snapshot).map_err(reading)? {
+        Kind::String => {
+            let text = js.string(snapshot).map_err(reading)?;
+            Ok(Snapshot::from_json(&text)?)
+        }
+        Kind::Object => {
+            let helpers = cache::helpers(js).map_err(reading)?;
+            let value =
+                Converter::new(js, MAX_SNAPSHOT_DEPTH, helpers.keys).value(snapshot).map_err(|problem| Failure {
+                    code: ErrorCode::InvalidJson,
+                    path: problem.path(),
+                    message: format!(
+                        "the snapshot object is not representable as JSON: {}",
+                        problem.message("the snapshot")
+                    ),
+                })?;
+            let value = value.unwrap_or(pennon_core::Value::Null);
+            Ok(Snapshot::from_value(&value)?)
+        }
+        kind => Err(Failure::argument(format!(
+            "load() takes the snapshot as JSON text or an object, not {}",
+            kind.describe()
+        ))),
+    }
+}
+
+/// `[{code, path, message}]`.
+fn warnings(js: Js<'_>, warnings: &[pennon_core::Error]) -> NapiResult<napi_value> {
+    let array = js.array(warnings.len())?;
+    for (index, warning) in warnings.iter().enumerate() {
+        let object = js.object()?;
+        js.define(
+            object,
+            &[
+                (Key::Text(c"code"), js.str_value(warning.code.as_str())?),
+                (Key::Text(c"path"), js.str_value(&warning.path)?),
+                (Key::Text(c"message"), js.str_value(&warning.message)?),
+            ],
+        )?;
+        js.set_element(array, u32::try_from(index).unwrap_or(u32::MAX), object)?;
+    }
+    Ok(array)
+}
+
+/// The canonical result object (`docs/snapshot-format.md` §4): all ten fields, `null`
+/// included; `value` is `default` (the caller's own JS value) on error.
+fn result_object(
+    js: Js<'_>,
+    helpers: Helpers,
+    evaluation: &Evaluation<'_>,
+    default: napi_value,
+    revision: Option<u64>,
+) -> NapiResult<napi_value> {
+    let null = js.null()?;
+    let value = match evaluation.value {
+        Some(value) => js::to_js(js, value)?,
+        None => default,
+    };
+    let stage = match evaluation.stage {
+        Some(stage) => js.number_value(f64::from(stage))?,
+        None => null,
+    };
+    let (error_code, error_message) = match &evaluation.error {
+        Some(error) => (js.str_value(error.code.as_str())?, js.str_value(&error.message)?),
+        None => (null, null),
+    };
+    let revision = match revision {
+        Some(revision) => js.number_value(revision_number(revision))?,
+        None => null,
+    };
+    let metadata = match evaluation.flag_metadata {
+        Some(metadata) => js::map_to_js(js, metadata)?,
+        None => null,
+    };
+    let fields = [
+        value,
+        js.opt_str_value(evaluation.variant)?,
+        js.str_value(evaluation.reason.as_str())?,
+        js.opt_str_value(evaluation.rule_id)?,
+        stage,
+        js.opt_str_value(evaluation.shadow_variant)?,
+        error_code,
+        error_message,
+        revision,
+        metadata,
+    ];
+    js.call(null, helpers.result, &fields)
+}
+
+/// Snapshots shared between threads: handle → the snapshot, held weakly so that a handle
+/// lives exactly as long as some engine holds its snapshot.
+struct SharedSnapshots {
+    entries: Mutex<SharedEntries>,
+}
+
+/// The next handle, and the live (handle, snapshot) pairs.
+struct SharedEntries {
+    next: u32,
+    entries: Vec<(u32, Weak<Snapshot>)>,
+}
+
+static SHARED: SharedSnapshots =
+    SharedSnapshots { entries: Mutex::new(SharedEntries { next: 1, entries: Vec::new() }) };
+
+impl SharedSnapshots {
+    fn share(&self, snapshot: &Arc<Snapshot>) -> u32 {
+        let mut guard = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let SharedEntries { next, entries } = &mut *guard;
+        entries.retain(|(_, weak)| weak.strong_count() > 0);
+        if let Some((id, _)) = entries.iter().find(|(_, weak)| std::ptr::eq(weak.as_ptr(), Arc::as_ptr(snapshot))) {
+            return *id;
+        }
+        let id = *next;
+        *next = next.checked_add(1).unwrap_or(1);
+        entries.push((id, Arc::downgrade(snapshot)));
+        id
+    }
+
+    fn get(&self, id: u32) -> Option<Arc<Snapshot>> {
+        let guard = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.entries.iter().find(|(known, _)| *known == id).and_then(|(_, weak)| weak.upgrade())
+    }
+}
+
+/// Every code of core's `ErrorCode::ALL`, in core's order, as `PennonError.code` carries
+/// it (the tests compare it with `errorCodes()`, the codes this package maps).
+#[napi(js_name = "coreErrorCodes", ts_return_type = "Array<PennonErrorCode>")]
+pub fn core_error_codes() -> Vec<&'static str> {
+    ErrorCode::ALL.iter().map(|code| code.as_str()).collect()
+}
+
+/// The class (`SnapshotError`, `ContextError`, `ArgumentError` or `InternalError`) an
+/// error with this code is thrown as, chosen by `ErrorCode::category()`; `null` for a code
+/// core does not know.
+#[napi(
+    js_name = "errorClassName",
+    ts_return_type = "'SnapshotError' | 'ContextError' | 'ArgumentError' | 'InternalError' | null"
+)]
+pub fn error_class_name(code: String) -> Option<&'static str> {
+    ErrorCode::from_code(&code).map(|code| code.category().class_name())
+}
+
+/// The bucket (0 … 99 999) of `unit` under `salt`, as rollouts and splits compute it.
+#[napi]
+pub fn bucket(salt: String, unit: String) -> u32 {
+    bucket::bucket(&salt, &unit)
+}
+
+/// `XXH3_64(seed 0, salt ++ ":" ++ unit)` as a decimal string (a u64 does not fit a JS
+/// number).
+#[napi(js_name = "bucketHash")]
+pub fn bucket_hash(salt: String, unit: String) -> String {
+    bucket::hash(&salt, &unit).to_string()
+}
+
+/// @internal Registers the error classes `index.js` defines, so that errors are thrown as
+/// their instances; `index.js` calls it once per thread.
+#[napi(
+    js_name = "registerErrorClasses",
+    ts_args_type = "classes: { SnapshotError: Function, ContextError: Function, ArgumentError: Function, InternalError: Function }"
+)]
+pub fn register_error_classes(env: &Env, classes: Object<'_>) -> napi::Result<()> {
+    guard(env, |js| {
+        let mut constructors = [std::ptr::null_mut(); 4];
+        for (slot, name) in
+            constructors.iter_mut().zip([c"SnapshotError", c"ContextError", c"ArgumentError", c"InternalError"])
+        {
+            let reading = |status| napi_failure(js, status, "reading the error classes");
+            let class = js.named(classes.raw(), name).map_err(reading)?;
+            if js.kind(class).map_err(reading)? != Kind::Function {
+                return Err(Failure::argument(format!("{} must be a class", name.to_string_lossy())));
+            }
+            *slot = class;
+        }
+        cache::set_error_classes(js, constructors).map_err(|status| napi_failure(js, status, "registering"))
+    })
+}
+
+/// @internal Panics on purpose, so that the tests can check that a panic reaches JS as an
+/// `InternalError` and never aborts the process. Not part of the API.
+#[doc(hidden)]
+#[napi(js_name = "__panicForTests")]
+pub fn panic_for_tests(env: &Env) -> napi::Result<()> {
+    // `resume_unwind` unwinds exactly like a panic but skips the panic hook, so the test
+    // log is not cluttered with a message and backtrace for an expected panic.
+    guard(env, |_| -> Outcome<()> { std::panic::resume_unwind(Box::new("deliberate panic for the test suite")) })
+}
+
+/// Module initialisation (per thread): prepares this environment's helpers and installs
+/// the fast paths of the hot methods (`fast` module).
+#[napi(module_exports)]
+pub fn init(exports: Object<'_>, env: Env) -> napi::Result<()> {
+    let js = Js::new(&env);
+    cache::prepare(js).and_then(|()| fast::install(js, exports.raw())).map_err(|status| {
+        napi::Error::new(
+            napi::Status::GenericFailure,
+            format!("pennon-node could not initialise (Node-API status {})", status.0),
+        )
+    })
+}

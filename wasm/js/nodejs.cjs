@@ -1,0 +1,31 @@
+'use strict';
+// Entry of the `nodejs` build for `require('pennon-wasm')`: the glue reads the .wasm
+// synchronously, so the engine is ready at once. `init()` / `initSync()` exist so that
+// code written for the web entry runs unchanged.
+const wasm = require('./pennon_wasm.js');
+const common = require('./common.cjs');
+
+/** Nothing to do: the module was instantiated on require. */
+async function init() {}
+
+/** Nothing to do: the module was instantiated on require. */
+function initSync() {}
+
+module.exports = {
+  Engine: common.wrapEngine(wasm.Engine),
+  PennonError: common.PennonError,
+  SnapshotError: common.SnapshotError,
+  ContextError: common.ContextError,
+  ArgumentError: common.ArgumentError,
+  InternalError: common.InternalError,
+  errorCodes: common.errorCodes,
+  errorClass: common.errorClass,
+  toPennonError: common.toPennonError,
+  coreErrorCodes: wasm.coreErrorCodes,
+  coreErrorClass: wasm.coreErrorClass,
+  bucket: wasm.bucket,
+  bucketHash: wasm.bucketHash,
+  init,
+  initSync,
+  default: init,
+};

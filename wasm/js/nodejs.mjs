@@ -1,0 +1,21 @@
+// Entry of the `nodejs` build for `import 'pennon-wasm'` in Node: the same objects as
+// `require('pennon-wasm')` (one set of classes, whichever way the package is loaded).
+import pennon from './index.cjs';
+
+export const {
+  Engine,
+  PennonError,
+  SnapshotError,
+  ContextError,
+  ArgumentError,
+  InternalError,
+  errorCodes,
+  errorClass,
+  toPennonError,
+  coreErrorCodes,
+  coreErrorClass,
+  bucket,
+  bucketHash,
+  initSync,
+} = pennon;
+export default pennon.init;

@@ -1,0 +1,344 @@
+//! The JSON requests and responses of the raw ABI (`wasm/README.md`, "Raw ABI").
+//!
+//! Plain safe Rust with no pointers, so that it can be unit-tested natively; the `raw`
+//! module only moves bytes between linear memory and these functions. Every response is
+//! canonical JSON ([`pennon_core::json::canonical`]), so a result is byte-for-byte what
+//! every other JSON interface of Pennon returns.
+//!
+//! Nothing here panics: every lookup is checked (the workspace denies `unwrap`, `expect`,
+//! `panic!` and indexing), and every failure is an [`Error`] whose code becomes the
+//! status the raw ABI returns.
+
+use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Map, Snapshot, Value, bucket, json};
+
+/// How deep a context may nest (the same limit as the wasm-bindgen API's object walk).
+pub const MAX_CONTEXT_DEPTH: usize = 64;
+
+const EVALUATE_FIELDS: [&str; 5] = ["flag", "context", "type", "default", "now"];
+const EVALUATE_ALL_FIELDS: [&str; 2] = ["context", "now"];
+const BUCKET_FIELDS: [&str; 2] = ["salt", "unit"];
+
+/// The status the raw ABI returns for `code`: its 1-based position in [`ErrorCode::ALL`]
+/// (0 is success).
+pub fn status(code: ErrorCode) -> u32 {
+    ErrorCode::ALL
+        .iter()
+        .position(|c| *c == code)
+        .and_then(|index| u32::try_from(index).ok())
+        .map_or(u32::MAX, |index| index.saturating_add(1))
+}
+
+/// The code of a non-zero status, if it names one.
+pub fn code_of_status(status: u32) -> Option<ErrorCode> {
+    let index = usize::try_from(status.checked_sub(1)?).ok()?;
+    ErrorCode::ALL.get(index).copied()
+}
+
+/// `{"code":…,"message":…,"path":…}`: the response that comes with a non-zero status.
+pub fn error_json(error: &Error) -> String {
+    let mut object = Map::new();
+    object.insert("code".into(), Value::from(error.code.as_str()));
+    object.insert("path".into(), Value::from(error.path.as_str()));
+    object.insert("message".into(), Value::from(error.message.as_str()));
+    json::canonical(&Value::Object(object))
+}
+
+/// `["invalid_json", …]`: every code of [`ErrorCode::ALL`], in status order (status
+/// `i + 1` is element `i`).
+pub fn error_codes_json() -> String {
+    json::canonical(&Value::Array(ErrorCode::ALL.iter().map(|c| Value::from(c.as_str())).collect()))
+}
+
+/// `{"bucket":…,"hash":"…"}` for a request `{"salt": "…", "unit": "…"}`; the hash is
+/// a decimal string because a u64 does not fit in a JSON number everywhere.
+pub fn bucket_json(request: &[u8]) -> Result<String, Error> {
+    let request = parse_request(request, &BUCKET_FIELDS)?;
+    let salt = required_str(&request, "salt")?;
+    let unit = required_str(&request, "unit")?;
+    let hash = bucket::hash(salt, unit);
+    let mut object = Map::new();
+    object.insert("hash".into(), Value::from(alloc_decimal(hash)));
+    object.insert("bucket".into(), Value::from(bucket::bucket_of_hash(hash)));
+    Ok(json::canonical(&Value::Object(object)))
+}
+
+fn alloc_decimal(n: u64) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::new();
+    let _ = write!(out, "{n}");
+    out
+}
+
+/// An engine holding at most one compiled snapshot; a failed load keeps the previous one.
+#[derive(Debug, Default)]
+pub struct JsonEngine {
+    snapshot: Option<Snapshot>,
+}
+
+impl JsonEngine {
+    /// An engine with no snapshot.
+    pub fn new() -> Self {
+        JsonEngine::default()
+    }
+
+    /// The loaded snapshot, if any.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// Loads snapshot JSON (UTF-8 bytes). On success the response is the engine's
+    /// [`info`](Self::info); on failure the previous snapshot stays loaded.
+    pub fn load(&mut self, text: &[u8]) -> Result<String, Error> {
+        let text = core::str::from_utf8(text)
+            .map_err(|e| Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not UTF-8 text: {e}")))?;
+        self.snapshot = Some(Snapshot::from_json(text)?);
+        Ok(self.info())
+    }
+
+    /// `{"revision": n | null, "warnings": [{"code","path","message"}…]}`.
+    pub fn info(&self) -> String {
+        let mut object = Map::new();
+        object.insert("revision".into(), self.snapshot.as_ref().map_or(Value::Null, |s| Value::from(s.revision())));
+        object.insert("warnings".into(), warnings_value(self.snapshot.as_ref()));
+        json::canonical(&Value::Object(object))
+    }
+
+    /// Evaluates `{"flag", "context"?, "type"?, "default"?, "now"}` into the canonical
+    /// result object. Evaluation problems (unknown flag, bad context, no snapshot yet…)
+    /// are results with `reason: "ERROR"`; only a malformed request is an error.
+    pub fn evaluate(&self, request: &[u8]) -> Result<String, Error> {
+        let mut request = parse_request(request, &EVALUATE_FIELDS)?;
+        let context = context_of(request.remove("context"));
+        let flag = required_str(&request, "flag")?;
+        let expected = match request.get("type") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) if name == "any" => None,
+            Some(Value::String(name)) => Some(FlagType::parse(name).ok_or_else(|| {
+                argument("type", format!("unknown type `{name}`: use boolean, string, number, object or any"))
+            })?),
+            Some(_) => return Err(argument("type", "`type` must be a string")),
+        };
+        let now = required_now(&request)?;
+        let default = request.get("default").unwrap_or(&Value::Null);
+        let result = match (&self.snapshot, context) {
+            (None, _) => with_revision(Evaluation::not_ready().to_json(default, 0), None),
+            (Some(snapshot), Err(message)) => {
+                Evaluation::invalid_context(message).to_json(default, snapshot.revision())
+            }
+            (Some(snapshot), Ok(context)) => {
+                snapshot.evaluate(flag, &context, now, expected).to_json(default, snapshot.revision())
+            }
+        };
+        Ok(json::canonical(&result))
+    }
+
+    /// Evaluates every flag for `{"context"?, "now"}`: `{"flagKey": result, …}` with a
+    /// `null` default. Before any load the object is empty.
+    pub fn evaluate_all(&self, request: &[u8]) -> Result<String, Error> {
+        let mut request = parse_request(request, &EVALUATE_ALL_FIELDS)?;
+        let now = required_now(&request)?;
+        let context = context_of(request.remove("context"));
+        let mut out = Map::new();
+        if let Some(snapshot) = &self.snapshot {
+            let revision = snapshot.revision();
+            match context {
+                Ok(context) => {
+                    for (key, evaluation) in snapshot.evaluate_all(&context, now) {
+                        out.insert(key.into(), evaluation.to_json(&Value::Null, revision));
+                    }
+                }
+                Err(message) => {
+                    for key in snapshot.flag_keys() {
+                        out.insert(
+                            key.into(),
+                            Evaluation::invalid_context(message.clone()).to_json(&Value::Null, revision),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(json::canonical(&Value::Object(out)))
+    }
+}
+
+fn with_revision(mut result: Value, revision: Option<u64>) -> Value {
+    if let Value::Object(object) = &mut result {
+        object.insert("revision".into(), revision.map_or(Value::Null, Value::from));
+    }
+    result
+}
+
+/// The warnings of a snapshot as `[{"code","path","message"}…]` (empty before a load).
+pub fn warnings_value(snapshot: Option<&Snapshot>) -> Value {
+    let warnings = snapshot.map(Snapshot::warnings).unwrap_or_default();
+    Value::Array(
+        warnings
+            .iter()
+            .map(|w| {
+                let mut object = Map::new();
+                object.insert("code".into(), Value::from(w.code.as_str()));
+                object.insert("path".into(), Value::from(w.path.as_str()));
+                object.insert("message".into(), Value::from(w.message.as_str()));
+                Value::Object(object)
+            })
+            .collect(),
+    )
+}
+
+fn argument(path: &str, message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidArgument, path, message)
+}
+
+/// A request object with only the `allowed` fields (a misspelt field is an error, not
+/// something silently ignored).
+fn parse_request(bytes: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, Error> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| argument("", format!("the request is not JSON: {e}")))?;
+    let Value::Object(object) = value else { return Err(argument("", "the request must be a JSON object")) };
+    if let Some(unknown) = object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(argument(unknown, format!("unknown request field `{unknown}` (expected one of {allowed:?})")));
+    }
+    Ok(object)
+}
+
+fn required_str<'a>(request: &'a Map<String, Value>, field: &str) -> Result<&'a str, Error> {
+    match request.get(field) {
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(argument(field, format!("`{field}` must be a string"))),
+        None => Err(argument(field, format!("`{field}` is required"))),
+    }
+}
+
+/// `now` in ms since the Unix epoch: required (the raw module has no clock); a finite
+/// number, rounded down to a whole millisecond.
+fn required_now(request: &Map<String, Value>) -> Result<i64, Error> {
+    let Some(now) = request.get("now") else {
+        return Err(argument("now", "`now` (ms since the Unix epoch) is required: the raw module has no clock"));
+    };
+    if let Some(ms) = now.as_i64() {
+        return Ok(ms);
+    }
+    match now.as_f64() {
+        // `as` saturates; timestamps that far out are meaningless anyway.
+        Some(ms) if ms.is_finite() => Ok(ms.floor() as i64),
+        _ => Err(argument("now", "`now` must be a finite number of ms since the Unix epoch")),
+    }
+}
+
+/// The request's context: absent or `null` is the empty context; anything but an object
+/// nested at most [`MAX_CONTEXT_DEPTH`] deep is the message of an `INVALID_CONTEXT` result.
+fn context_of(value: Option<Value>) -> Result<Context, String> {
+    match value {
+        None | Some(Value::Null) => Ok(Context::new()),
+        Some(Value::Object(map)) => {
+            if map.values().any(|v| deeper_than(v, MAX_CONTEXT_DEPTH.saturating_sub(1))) {
+                Err(format!("the context nests deeper than {MAX_CONTEXT_DEPTH} levels"))
+            } else {
+                Ok(Context::from_map(map))
+            }
+        }
+        Some(_) => Err("the context must be a JSON object".into()),
+    }
+}
+
+/// Whether `value` nests more than `budget` further levels of arrays or objects. The
+/// recursion is bounded by serde_json's own nesting limit (128) on parsed input.
+fn deeper_than(value: &Value, budget: usize) -> bool {
+    match (value, budget.checked_sub(1)) {
+        (Value::Array(_) | Value::Object(_), None) => true,
+        (Value::Array(items), Some(rest)) => items.iter().any(|child| deeper_than(child, rest)),
+        (Value::Object(map), Some(rest)) => map.values().any(|child| deeper_than(child, rest)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SNAPSHOT: &str = r#"{"schemaVersion":1,"revision":7,"flags":{"dark":{"type":"boolean","state":"on",
+        "variants":{"on":true,"off":false},"offVariant":"off","fallthrough":{"variant":"on"}}}}"#;
+
+    fn parse(text: &str) -> Value {
+        serde_json::from_str(text).expect("response is JSON")
+    }
+
+    #[test]
+    fn statuses_follow_error_code_order() {
+        assert_eq!(status(ErrorCode::InvalidJson), 1);
+        for (index, code) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(status(*code) as usize, index + 1);
+            assert_eq!(code_of_status(status(*code)), Some(*code));
+        }
+        assert_eq!(code_of_status(0), None);
+        assert_eq!(code_of_status(ErrorCode::ALL.len() as u32 + 1), None);
+        let listed = parse(&error_codes_json());
+        assert_eq!(listed.as_array().map(Vec::len), Some(ErrorCode::ALL.len()));
+    }
+
+    #[test]
+    fn before_load_results_are_not_ready_without_revision() {
+        let engine = JsonEngine::new();
+        let result = parse(&engine.evaluate(br#"{"flag":"dark","now":0,"default":false}"#).unwrap());
+        assert_eq!(result["errorCode"], "PROVIDER_NOT_READY");
+        assert_eq!(result["value"], false);
+        assert_eq!(result["revision"], Value::Null);
+        assert_eq!(parse(&engine.info())["revision"], Value::Null);
+        assert_eq!(engine.evaluate_all(br#"{"now":0}"#).unwrap(), "{}");
+    }
+
+    #[test]
+    fn failed_load_keeps_the_last_good_snapshot() {
+        let mut engine = JsonEngine::new();
+        assert_eq!(parse(&engine.load(SNAPSHOT.as_bytes()).unwrap())["revision"], 7);
+        let error = engine.load(b"{ nope").unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidJson);
+        assert_eq!(engine.load(&[0xff, 0xfe]).unwrap_err().code, ErrorCode::InvalidJson);
+        assert_eq!(engine.load(b"[]").unwrap_err().code, ErrorCode::InvalidSnapshot);
+        assert_eq!(engine.snapshot().map(Snapshot::revision), Some(7));
+        let result = parse(&engine.evaluate(br#"{"flag":"dark","now":0,"type":"boolean"}"#).unwrap());
+        assert_eq!(result["value"], true);
+        assert_eq!(result["reason"], "STATIC");
+    }
+
+    #[test]
+    fn bad_contexts_are_results_and_bad_requests_are_errors() {
+        let mut engine = JsonEngine::new();
+        engine.load(SNAPSHOT.as_bytes()).unwrap();
+        let result = parse(&engine.evaluate(br#"{"flag":"dark","now":0,"context":[1]}"#).unwrap());
+        assert_eq!(result["errorCode"], "INVALID_CONTEXT");
+        assert_eq!(result["revision"], 7);
+        let deep = format!(r#"{{"flag":"dark","now":0,"context":{{"a":{}1{}}}}}"#, "[".repeat(64), "]".repeat(64));
+        assert_eq!(parse(&engine.evaluate(deep.as_bytes()).unwrap())["errorCode"], "INVALID_CONTEXT");
+        let ok = format!(r#"{{"flag":"dark","now":0,"context":{{"a":{}1{}}}}}"#, "[".repeat(63), "]".repeat(63));
+        assert_eq!(parse(&engine.evaluate(ok.as_bytes()).unwrap())["errorCode"], Value::Null);
+        for bad in [
+            &br#"{"now":0}"#[..],
+            br#"{"flag":1,"now":0}"#,
+            br#"{"flag":"dark"}"#,
+            br#"{"flag":"dark","now":"soon"}"#,
+            br#"{"flag":"dark","now":0,"type":"bool"}"#,
+            br#"{"flag":"dark","now":0,"contxt":{}}"#,
+            b"[]",
+            b"",
+        ] {
+            assert_eq!(engine.evaluate(bad).unwrap_err().code, ErrorCode::InvalidArgument, "{bad:?}");
+        }
+        let all = parse(&engine.evaluate_all(br#"{"now":0,"context":"x"}"#).unwrap());
+        assert_eq!(all["dark"]["errorCode"], "INVALID_CONTEXT");
+    }
+
+    #[test]
+    fn bucket_matches_core() {
+        let response = parse(&bucket_json(br#"{"salt":"new-checkout","unit":"user-1"}"#).unwrap());
+        assert_eq!(response["hash"], "3365944948836531778");
+        assert_eq!(response["bucket"], 18246);
+        assert_eq!(bucket_json(br#"{"salt":"s"}"#).unwrap_err().code, ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn errors_serialise_canonically() {
+        let text = error_json(&Error::new(ErrorCode::InvalidJson, "a.b", "bad \"x\""));
+        assert_eq!(text, r#"{"code":"invalid_json","message":"bad \"x\"","path":"a.b"}"#);
+    }
+}
