@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what Pennon's build and tests need on a fresh machine of this kind
-# (Debian with rustup, gcc, Python 3 and Node preinstalled). Idempotent: re-running
-# reuses what is already there.
+# Installs everything Pennon's build and tests need on a fresh machine of this kind
+# (Debian with rustup, gcc, Python 3 and Node preinstalled): Rust components and targets,
+# the exact wasm-bindgen CLI, npm packages, the Python venv (.venv) with maturin, and the
+# Debian packages of the C tests. Idempotent: re-running reuses what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +18,7 @@ done
 
 step "Fetch crates"
 cargo fetch --locked
+
+for binding in wasm bindings/node bindings/python bindings/c; do
+  "./$binding/setup.sh"
+done

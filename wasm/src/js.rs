@@ -17,7 +17,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use js_sys::{Array, Date, Object, Reflect};
-use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Map, Reason, Snapshot, Value, bucket};
+use pennon_core::{
+    Context, ContextProblem, Error, ErrorCode, Evaluation, FlagType, Map, Reason, Snapshot, Value, bucket,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::json_api::MAX_CONTEXT_DEPTH;
@@ -86,7 +88,7 @@ function putValue(v, depth) {
     case 'boolean': room(1); bytes[at++] = v ? 2 : 1; return;
     case 'object':
       if (v === null) { room(1); bytes[at++] = 0; return; }
-      if (depth > 64) throw new Unconvertible('the context nests deeper than 64 levels (or is cyclic)');
+      if (depth > 64) throw new Unconvertible('too_deep'); // worded by core (ContextProblem)
       if (Array.isArray(v)) {
         room(5); bytes[at] = 5; view.setUint32(at + 1, v.length, true); at += 5;
         for (const item of v) {
@@ -116,8 +118,7 @@ export function pennonEncodeContext(context, ptr, cap) {
   end = ptr + cap;
   try {
     if (context === null || typeof context !== 'object' || Array.isArray(context)) {
-      const kind = context === null ? 'null' : Array.isArray(context) ? 'an array' : typeof context;
-      throw new Unconvertible(`the context must be an object, not ${kind}`);
+      throw new Unconvertible('not_object'); // worded by core (ContextProblem)
     }
     putObject(context, 1);
     return at - ptr;
@@ -485,7 +486,16 @@ pub(crate) fn context_from_js(context: &JsValue) -> Result<Context, String> {
                     buffer.resize(bigger, 0);
                 }
                 -1 => return Err(format!("the context encodes to more than {MAX_CONTEXT_BYTES} bytes")),
-                -2 => return Err(context_error()),
+                -2 => {
+                    // The two problems every binding can meet with JSON data are worded by
+                    // core, so that all bindings report them identically.
+                    let problem = context_error();
+                    return Err(match problem.as_str() {
+                        "too_deep" => ContextProblem::TooDeep.message(),
+                        "not_object" => ContextProblem::NotAnObject.message(),
+                        _ => problem,
+                    });
+                }
                 written => {
                     let bytes = usize::try_from(written)
                         .ok()
@@ -644,7 +654,7 @@ mod walk {
     /// An object or array (`value.is_object()` holds) at nesting level `depth`.
     fn object_to_value(value: &JsValue, depth: usize) -> Result<Value, String> {
         if depth > MAX_CONTEXT_DEPTH {
-            return Err(format!("the context nests deeper than {MAX_CONTEXT_DEPTH} levels (or is cyclic)"));
+            return Err(ContextProblem::TooDeep.message());
         }
         if Array::is_array(value) {
             let array: &Array = value.unchecked_ref();

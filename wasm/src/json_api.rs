@@ -12,7 +12,7 @@
 use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Map, Snapshot, Value, bucket, json};
 
 /// How deep a context may nest (the same limit as the wasm-bindgen API's object walk).
-pub const MAX_CONTEXT_DEPTH: usize = 64;
+pub const MAX_CONTEXT_DEPTH: usize = pennon_core::MAX_CONTEXT_DEPTH;
 
 const EVALUATE_FIELDS: [&str; 5] = ["flag", "context", "type", "default", "now"];
 const EVALUATE_ALL_FIELDS: [&str; 2] = ["context", "now"];
@@ -225,30 +225,12 @@ fn required_now(request: &Map<String, Value>) -> Result<i64, Error> {
     }
 }
 
-/// The request's context: absent or `null` is the empty context; anything but an object
-/// nested at most [`MAX_CONTEXT_DEPTH`] deep is the message of an `INVALID_CONTEXT` result.
+/// The request's context: absent is the empty context; anything but an object nested at
+/// most [`MAX_CONTEXT_DEPTH`] deep gives core's message for an `INVALID_CONTEXT` result.
 fn context_of(value: Option<Value>) -> Result<Context, String> {
     match value {
-        None | Some(Value::Null) => Ok(Context::new()),
-        Some(Value::Object(map)) => {
-            if map.values().any(|v| deeper_than(v, MAX_CONTEXT_DEPTH.saturating_sub(1))) {
-                Err(format!("the context nests deeper than {MAX_CONTEXT_DEPTH} levels"))
-            } else {
-                Ok(Context::from_map(map))
-            }
-        }
-        Some(_) => Err("the context must be a JSON object".into()),
-    }
-}
-
-/// Whether `value` nests more than `budget` further levels of arrays or objects. The
-/// recursion is bounded by serde_json's own nesting limit (128) on parsed input.
-fn deeper_than(value: &Value, budget: usize) -> bool {
-    match (value, budget.checked_sub(1)) {
-        (Value::Array(_) | Value::Object(_), None) => true,
-        (Value::Array(items), Some(rest)) => items.iter().any(|child| deeper_than(child, rest)),
-        (Value::Object(map), Some(rest)) => map.values().any(|child| deeper_than(child, rest)),
-        _ => false,
+        None => Ok(Context::new()),
+        Some(value) => Context::from_value(value).map_err(|error| error.message),
     }
 }
 

@@ -25,7 +25,7 @@ use std::ptr;
 use napi::Env;
 use napi::sys;
 use napi::sys::{Status, ValueType, napi_value};
-use pennon_core::{Map, Value};
+use pennon_core::{ContextProblem, Map, Value};
 
 /// The deepest nesting a context may have: the context object itself is level 1.
 pub(crate) const MAX_CONTEXT_DEPTH: usize = 64;
@@ -454,11 +454,23 @@ impl<'env> Js<'env> {
 pub(crate) struct Unconvertible {
     what: String,
     path: Vec<String>,
+    /// Set for the problems every binding can meet with the same JSON data (too deep, not
+    /// an object): a context's `INVALID_CONTEXT` message is then core's, identical everywhere.
+    shared: Option<ContextProblem>,
 }
 
 impl Unconvertible {
     fn new(what: impl Into<String>) -> Self {
-        Unconvertible { what: what.into(), path: Vec::new() }
+        Unconvertible { what: what.into(), path: Vec::new(), shared: None }
+    }
+
+    fn shared(problem: ContextProblem, what: impl Into<String>) -> Self {
+        Unconvertible { what: what.into(), path: Vec::new(), shared: Some(problem) }
+    }
+
+    /// Core's problem, when this is one every binding shares.
+    pub(crate) fn shared_problem(&self) -> Option<ContextProblem> {
+        self.shared
     }
 
     fn within(mut self, key: impl Into<String>) -> Self {
@@ -509,8 +521,13 @@ impl<'env> Converter<'env> {
         let js = self.js;
         match js.kind(value).map_err(|status| self.failed(status))? {
             Kind::Object if !js.is_array(value).map_err(|status| self.failed(status))? => {}
-            Kind::Object => return Err(Unconvertible::new("an array, not an object")),
-            kind => return Err(Unconvertible::new(format!("{}, not an object", kind.describe()))),
+            Kind::Object => return Err(Unconvertible::shared(ContextProblem::NotAnObject, "an array, not an object")),
+            kind => {
+                return Err(Unconvertible::shared(
+                    ContextProblem::NotAnObject,
+                    format!("{}, not an object", kind.describe()),
+                ));
+            }
         }
         self.map(value, 1)
     }
@@ -558,7 +575,10 @@ impl<'env> Converter<'env> {
 
     fn map(self, object: napi_value, depth: usize) -> Result<Map<String, Value>, Unconvertible> {
         if depth > self.max_depth {
-            return Err(Unconvertible::new(format!("nested deeper than {} levels", self.max_depth)));
+            return Err(Unconvertible::shared(
+                ContextProblem::TooDeep,
+                format!("nested deeper than {} levels", self.max_depth),
+            ));
         }
         let js = self.js;
         let fail = |status| self.failed(status);
@@ -582,7 +602,10 @@ impl<'env> Converter<'env> {
 
     fn array(self, array: napi_value, depth: usize) -> Result<Value, Unconvertible> {
         if depth > self.max_depth {
-            return Err(Unconvertible::new(format!("nested deeper than {} levels", self.max_depth)));
+            return Err(Unconvertible::shared(
+                ContextProblem::TooDeep,
+                format!("nested deeper than {} levels", self.max_depth),
+            ));
         }
         let js = self.js;
         let fail = |status| self.failed(status);

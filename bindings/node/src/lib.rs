@@ -428,10 +428,12 @@ fn revision_number(revision: u64) -> f64 {
 
 /// Converts a context object, or says why it cannot be.
 fn convert_context(js: Js<'_>, helpers: Helpers, context: napi_value) -> Result<Context, String> {
-    Converter::new(js, MAX_CONTEXT_DEPTH, helpers.keys)
-        .object(context)
-        .map(Context::from_map)
-        .map_err(|problem| format!("the context cannot be converted: {}", problem.message("the context")))
+    Converter::new(js, MAX_CONTEXT_DEPTH, helpers.keys).object(context).map(Context::from_map).map_err(|problem| {
+        match problem.shared_problem() {
+            Some(shared) => shared.message(),
+            None => format!("the context cannot be converted: {}", problem.message("the context")),
+        }
+    })
 }
 
 /// Compiles the argument of `load`.
