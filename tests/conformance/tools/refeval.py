@@ -435,6 +435,20 @@ class Model:
         for k in deps:
             if self.reaches(deps, k, k):
                 self.flags[k] = Invalid("prerequisite_cycle")
+        # More than 32 prerequisite edges in a chain from a flag: depth_exceeded.
+        on_cycle = {k for k in deps if isinstance(self.flags[k], Invalid) and self.flags[k].code == "prerequisite_cycle"}
+        memo = {}
+
+        def chain(k):
+            if k in on_cycle:
+                return 1
+            if k not in memo:
+                memo[k] = max((chain(p) + 1 for p in deps.get(k, []) if p in self.flags), default=0)
+            return memo[k]
+
+        for k in deps:
+            if k not in on_cycle and chain(k) > 32:
+                self.flags[k] = Invalid("depth_exceeded")
         unknown_pre = {}
         for k, f in self.flags.items():
             if isinstance(f, Invalid):
@@ -510,6 +524,10 @@ class Model:
         if op == "exists":
             return True
         vals = v if isinstance(v, list) else [v]
+        # notEquals / notIn are the exact negation of equals / in (for arrays: no element).
+        positive = {"notEquals": "equals", "notIn": "in"}.get(op)
+        if positive:
+            return not any(self.op1(positive, x, operand, ci) for x in vals)
         return any(self.op1(op, x, operand, ci) for x in vals)
 
     @staticmethod
@@ -747,7 +765,10 @@ def run_file(path):
         for k in ("value", "variant", "reason", "ruleId", "stage", "shadowVariant", "errorCode"):
             if not same(exp.get(k), got.get(k)):
                 fails.append("%s: %s expected %r, model %r" % (c["name"], k, exp.get(k), got.get(k)))
-        if "flagMetadata" in exp and not same(exp["flagMetadata"], m.flags[c["flag"]]["metadata"]):
+        # flagMetadata is null for a missing or invalid flag (docs/snapshot-format.md §4).
+        missing = got.get("errorCode") in ("FLAG_NOT_FOUND", "PARSE_ERROR")
+        got_meta = None if missing else (m.flags.get(c["flag"]) or {}).get("metadata")
+        if "flagMetadata" in exp and not same(exp["flagMetadata"], got_meta):
             fails.append("%s: flagMetadata differs" % c["name"])
     return fails
 
