@@ -101,7 +101,7 @@ const STATES: &[&str] = &["off", "shadow", "canary", "on", "kill"];
 const TYPES: &[&str] = &["boolean", "string", "number", "object"];
 
 /// Resolves prerequisite flag keys to flag ids.
-pub(crate) type FlagIds = BTreeMap<Box<str>, u32>;
+pub(crate) type FlagIds<'k> = BTreeMap<&'k str, u32>;
 
 impl Flag {
     /// Decodes one flag. Prerequisites on unknown flags are reported in `warnings`.
@@ -110,7 +110,7 @@ impl Flag {
         mut value: Value,
         path: &Path<'_>,
         segments: &SegmentTable,
-        flag_ids: &FlagIds,
+        flag_ids: &FlagIds<'_>,
         warnings: &mut Vec<Error>,
     ) -> Decoded<Flag> {
         if !decode::is_valid_key(key) {

@@ -63,13 +63,14 @@ impl Snapshot {
     /// # Ok::<(), pennon_core::Error>(())
     /// ```
     pub fn from_json(text: &str) -> Result<Snapshot, Error> {
-        // Validate the syntax without building a tree, then split the document into its
-        // parts as raw text: each flag and segment is parsed, compiled and dropped in
-        // turn, so loading never holds the whole document as a tree.
-        serde_json::from_str::<&RawValue>(text)
-            .map_err(|e| Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not JSON: {e}")))?;
-        let top: BTreeMap<String, &RawValue> =
-            serde_json::from_str(text).map_err(|_| invalid_snapshot("", "a snapshot is a JSON object"))?;
+        // Split the document into its parts as raw text (validated while being split off;
+        // serde's error category tells bad JSON from JSON that is not an object). Each flag
+        // and segment is then parsed, compiled and dropped in turn, so loading never holds
+        // the whole document as a tree.
+        let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => invalid_snapshot("", "a snapshot is a JSON object"),
+            _ => Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not JSON: {e}")),
+        })?;
         let mut head = Map::new();
         let (mut flags, mut segments) = (None, None);
         for (key, raw) in top {
@@ -162,20 +163,20 @@ impl Snapshot {
 
         let segments = SegmentTable::decode(segment_entries.unwrap_or_default());
 
-        let keys: Vec<String> = flag_entries.iter().map(|(key, _)| key.clone()).collect();
-        let flag_ids: FlagIds =
-            keys.iter().enumerate().map(|(id, key)| (Box::<str>::from(key.as_str()), id as u32)).collect();
+        let (keys, definitions): (Vec<String>, Vec<Definition<'_>>) = flag_entries.into_iter().unzip();
+        let flag_ids: FlagIds<'_> = keys.iter().enumerate().map(|(id, key)| (key.as_str(), id as u32)).collect();
         let root = Path::Root;
         let flags_path = root.key("flags");
         let mut prerequisite_warnings: Vec<Vec<Error>> = Vec::with_capacity(keys.len());
-        let mut flags: Vec<Result<Flag, Error>> = flag_entries
-            .into_iter()
+        let mut flags: Vec<Result<Flag, Error>> = keys
+            .iter()
+            .zip(definitions)
             .map(|(key, definition)| {
-                let path = flags_path.key(&key);
+                let path = flags_path.key(key);
                 let mut flag_warnings = Vec::new();
                 let flag = definition
                     .into_value(&path)
-                    .and_then(|value| Flag::decode(&key, value, &path, &segments, &flag_ids, &mut flag_warnings));
+                    .and_then(|value| Flag::decode(key, value, &path, &segments, &flag_ids, &mut flag_warnings));
                 prerequisite_warnings.push(flag_warnings);
                 flag
             })
