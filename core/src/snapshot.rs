@@ -67,9 +67,16 @@ impl Snapshot {
         // serde's error category tells bad JSON from JSON that is not an object). Each flag
         // and segment is then parsed, compiled and dropped in turn, so loading never holds
         // the whole document as a tree.
-        let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => invalid_snapshot("", "a snapshot is a JSON object"),
-            _ => Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not JSON: {e}")),
+        let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|error| {
+            // A type error can come before a syntax error (`[1`): only JSON is "not an object".
+            let syntax = match error.classify() {
+                serde_json::error::Category::Data => serde_json::from_str::<&RawValue>(text).err(),
+                _ => Some(error),
+            };
+            match syntax {
+                Some(e) => Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not JSON: {e}")),
+                None => invalid_snapshot("", "a snapshot is a JSON object"),
+            }
         })?;
         let mut head = Map::new();
         let (mut flags, mut segments) = (None, None);
