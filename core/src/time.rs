@@ -119,6 +119,39 @@ pub fn parse_duration(text: &str) -> Option<Millis> {
     any.then_some(total)
 }
 
+/// Formats ms since the Unix epoch as JavaScript's `Date.prototype.toISOString` does for
+/// years 0–9999 (`2026-11-22T09:00:00.250Z`); `None` outside that range. Bindings use it to
+/// convert host date objects the way `JSON.stringify` would.
+pub fn format_timestamp(ms: Millis) -> Option<alloc::string::String> {
+    let days = ms.div_euclid(MS_PER_DAY);
+    let in_day = ms.rem_euclid(MS_PER_DAY);
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    Some(alloc::format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        in_day / MS_PER_HOUR,
+        in_day % MS_PER_HOUR / MS_PER_MINUTE,
+        in_day % MS_PER_MINUTE / MS_PER_SECOND,
+        in_day % MS_PER_SECOND
+    ))
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
@@ -226,6 +259,21 @@ mod tests {
             "2026-11-22T00:00:00+0100",
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn formatting_inverts_parsing() {
+        assert_eq!(format_timestamp(0).as_deref(), Some("1970-01-01T00:00:00.000Z"));
+        assert_eq!(format_timestamp(1_795_305_600_250).as_deref(), Some("2026-11-22T00:00:00.250Z"));
+        assert_eq!(format_timestamp(-1).as_deref(), Some("1969-12-31T23:59:59.999Z"));
+        assert_eq!(format_timestamp(1_709_164_800_000).as_deref(), Some("2024-02-29T00:00:00.000Z"));
+        assert_eq!(format_timestamp(253_402_300_800_000), None); // year 10000
+        let mut ms = -62_167_219_200_000; // 0000-01-01
+        while ms < 253_402_300_800_000 {
+            let text = format_timestamp(ms).unwrap();
+            assert_eq!(parse_timestamp(&text), Some(ms), "{text}");
+            ms += 7_919_999_937; // about three months and an odd remainder
         }
     }
 

@@ -498,7 +498,7 @@ impl Unconvertible {
 /// (`docs/bindings.md`): objects (their own enumerable string keys, as `Object.keys` lists
 /// them), arrays, strings, finite numbers, booleans and `null` convert; `undefined`
 /// properties are left out (as `JSON.stringify` does) and `undefined` array items become
-/// `null`; a `Date` becomes its time in ms; functions, symbols, BigInts, NaN, ±Infinity and
+/// `null`; a `Date` becomes its `toISOString()` text; functions, symbols, BigInts, NaN, ±Infinity and
 /// nesting deeper than `max_depth` are unconvertible. Symbol-keyed properties are not
 /// attributes (JS keys are strings; `Object.keys` and `JSON.stringify` skip symbols).
 #[derive(Clone, Copy)]
@@ -564,8 +564,13 @@ impl<'env> Converter<'env> {
             Kind::String => Value::String(js.string(value).map_err(fail)?),
             Kind::Object if js.is_array(value).map_err(fail)? => self.array(value, depth)?,
             Kind::Object if js.is_date(value).map_err(fail)? => {
+                // As `JSON.stringify` (and the wasm build) do: the `toISOString()` text.
                 let time = js.date_value(value).map_err(fail)?;
-                if time.is_finite() { number(time)? } else { return Err(Unconvertible::new("an invalid Date")) }
+                let text = (time.is_finite() && time.fract() == 0.0)
+                    .then(|| pennon_core::time::format_timestamp(time as i64))
+                    .flatten()
+                    .ok_or_else(|| Unconvertible::new("an invalid Date, or one outside the years 0–9999"))?;
+                Value::String(text)
             }
             Kind::Object => Value::Object(self.map(value, depth)?),
             kind => return Err(Unconvertible::new(kind.describe())),

@@ -428,6 +428,10 @@ fn revision_number(revision: u64) -> f64 {
 
 /// Converts a context object, or says why it cannot be.
 fn convert_context(js: Js<'_>, helpers: Helpers, context: napi_value) -> Result<Context, String> {
+    // `undefined` (an omitted argument) is the empty context, as in the wasm build.
+    if matches!(js.kind(context), Ok(Kind::Undefined)) {
+        return Ok(Context::new());
+    }
     Converter::new(js, MAX_CONTEXT_DEPTH, helpers.keys).object(context).map(Context::from_map).map_err(|problem| {
         match problem.shared_problem() {
             Some(shared) => shared.message(),

@@ -461,7 +461,6 @@ describe('contexts', () => {
     'an array instead of an object': ['DE'],
     'a string instead of an object': 'u-1',
     'null instead of an object': null,
-    'undefined instead of an object': undefined,
     'a number instead of an object': 42,
   }
 
@@ -518,10 +517,17 @@ describe('contexts', () => {
     assert.equal(engine.evaluate('checkout-copy', withHidden, { now: NOW }).ruleId, 'dach', 'non-enumerable properties are not attributes')
   })
 
-  test('a Date attribute is its time in ms', () => {
+  test('a Date attribute is its toISOString() text, as JSON.stringify and the wasm build make it', () => {
     const engine = loaded()
     assert.equal(engine.evaluate('signup-promo', { plan: 'free', signedUpAt: new Date('2025-06-01T00:00:00Z') }, { now: NOW }).ruleId, 'early')
     assert.equal(engine.evaluate('signup-promo', { plan: 'free', signedUpAt: new Date('2026-06-01T00:00:00Z') }, { now: NOW }).ruleId, null)
+  })
+
+  test('an omitted (undefined) context is the empty context, as in the wasm build', () => {
+    const engine = loaded()
+    const result = engine.evaluate('dark-mode', undefined, { default: 'd', now: NOW })
+    assert.equal(result.errorCode, null)
+    assert.deepEqual(result, engine.evaluate('dark-mode', {}, { default: 'd', now: NOW }))
   })
 
   test('class instances, prototypes and getters: own enumerable properties only', () => {
