@@ -58,7 +58,7 @@ export declare function errorCodes(): PennonErrorCode[]
 /**
  * The evaluation context: a plain object of attributes. `targetingKey` is the default
  * bucketing unit, `tenant` is matched by tenant overrides, `groups` by group targets.
- * Values are JSON values (a `Date` is taken as its time in ms); a function, symbol, BigInt,
+ * Values are JSON values (a `Date` is taken as its `toISOString()` text); a function, symbol, BigInt,
  * NaN, ±Infinity or nesting deeper than 64 makes the result `INVALID_CONTEXT`.
  */
 export interface Context {
