@@ -144,6 +144,18 @@ impl ErrorCategory {
 }
 
 impl ErrorCode {
+    /// The status the binary ABIs (C, raw wasm) return for this code: its 1-based position
+    /// in [`ErrorCode::ALL`]; 0 is success. Stable because `ALL` is append-only.
+    pub const fn status(self) -> u32 {
+        // Fieldless enum without explicit discriminants: the discriminant is the position.
+        self as u32 + 1
+    }
+
+    /// The code of a non-zero ABI status, if it names one.
+    pub fn from_status(status: u32) -> Option<Self> {
+        ErrorCode::ALL.get(usize::try_from(status.checked_sub(1)?).ok()?).copied()
+    }
+
     /// The family this code belongs to.
     pub const fn category(self) -> ErrorCategory {
         match self {
@@ -209,5 +221,11 @@ mod tests {
             assert_eq!(EvaluationErrorCode::from_code(code.as_str()), Some(*code));
         }
         assert_eq!(ErrorCode::from_code("nope"), None);
+        for (index, code) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(code.status() as usize, index + 1, "{code}");
+            assert_eq!(ErrorCode::from_status(code.status()), Some(*code));
+        }
+        assert_eq!(ErrorCode::from_status(0), None);
+        assert_eq!(ErrorCode::from_status(ErrorCode::ALL.len() as u32 + 1), None);
     }
 }

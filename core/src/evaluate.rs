@@ -32,7 +32,7 @@ impl Snapshot {
     /// `now` is the time of evaluation in ms since the Unix epoch.
     pub fn evaluate(&self, key: &str, context: &Context, now: Millis, expected: Option<FlagType>) -> Evaluation<'_> {
         match self.flag(key) {
-            Some((_, entry)) => self.evaluate_entry(key, entry, context, now, expected),
+            Some(entry) => self.evaluate_entry(key, entry, context, now, expected),
             None => Evaluation::error(
                 EvaluationError {
                     code: EvaluationErrorCode::FlagNotFound,

@@ -28,4 +28,4 @@ pub use context::{Context, ContextProblem, MAX_DEPTH as MAX_CONTEXT_DEPTH, depth
 pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErrorCode};
 pub use result::{Evaluation, FlagType, Reason};
 pub use serde_json::{Map, Value};
-pub use snapshot::{Metadata, SCHEMA_VERSION, Snapshot};
+pub use snapshot::{SCHEMA_VERSION, Snapshot};

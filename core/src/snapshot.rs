@@ -241,12 +241,11 @@ impl Snapshot {
 
     /// The type of a valid flag.
     pub fn flag_type(&self, key: &str) -> Option<FlagType> {
-        self.flag(key).and_then(|(_, flag)| flag.as_ref().ok()).map(|flag| flag.kind)
+        self.flag(key).and_then(|flag| flag.as_ref().ok()).map(|flag| flag.kind)
     }
 
-    pub(crate) fn flag(&self, key: &str) -> Option<(u32, &Result<Flag, Error>)> {
-        let id = *self.index.get(key)?;
-        self.flags.get(id as usize).map(|flag| (id, flag))
+    pub(crate) fn flag(&self, key: &str) -> Option<&Result<Flag, Error>> {
+        self.flags.get(*self.index.get(key)? as usize)
     }
 }
 
@@ -345,6 +344,3 @@ fn cycle_through(start: usize, edges: &[Vec<u32>], on_cycle: &[bool], keys: &[&s
     }
     names.join(" → ")
 }
-
-/// The flag metadata map type, re-exported for bindings.
-pub type Metadata = Map<String, Value>;

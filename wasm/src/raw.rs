@@ -80,7 +80,7 @@ fn respond(state: &mut State, outcome: Result<String, Error>) -> u32 {
         }
         Err(error) => {
             state.result = json_api::error_json(&error).into_bytes();
-            json_api::status(error.code)
+            error.code.status()
         }
     }
 }
@@ -145,7 +145,7 @@ pub extern "C" fn pennon_alloc(len: u32) -> u32 {
 /// allocated. `(0, 0)` is a no-op. Anything else is `invalid_argument` (and frees nothing).
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_free(ptr: u32, len: u32) -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| {
         if ptr == 0 && len == 0 {
             return OK;
@@ -190,7 +190,7 @@ pub extern "C" fn pennon_engine_new() -> u32 {
 /// Frees an engine and its snapshot. Unknown handles are `invalid_argument`.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_engine_free(handle: u32) -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| {
         let outcome = match state.engines.remove(&handle) {
             Some(_) => Ok(String::new()),
@@ -205,7 +205,7 @@ pub extern "C" fn pennon_engine_free(handle: u32) -> u32 {
 /// which case the engine keeps the snapshot it had.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_engine_load(handle: u32, ptr: u32, len: u32) -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| {
         let State { buffers, engines, .. } = state;
         let outcome = input(buffers, ptr, len).and_then(|text| engine(engines, handle)?.load(text));
@@ -216,7 +216,7 @@ pub extern "C" fn pennon_engine_load(handle: u32, ptr: u32, len: u32) -> u32 {
 /// Response: `{"revision": n | null, "warnings": […]}` of the engine's snapshot.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_engine_info(handle: u32) -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| {
         let outcome = engine(&mut state.engines, handle).map(|engine| engine.info());
         respond(state, outcome)
@@ -227,7 +227,7 @@ pub extern "C" fn pennon_engine_info(handle: u32) -> u32 {
 /// `[ptr, ptr + len)`. Response: the canonical result object.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_engine_evaluate(handle: u32, ptr: u32, len: u32) -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| {
         let State { buffers, engines, .. } = state;
         let outcome = input(buffers, ptr, len).and_then(|request| engine(engines, handle)?.evaluate(request));
@@ -238,7 +238,7 @@ pub extern "C" fn pennon_engine_evaluate(handle: u32, ptr: u32, len: u32) -> u32
 /// Evaluates every flag for `{"context"?,"now"}`. Response: `{"flagKey": result…}`.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_engine_evaluate_all(handle: u32, ptr: u32, len: u32) -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| {
         let State { buffers, engines, .. } = state;
         let outcome = input(buffers, ptr, len).and_then(|request| engine(engines, handle)?.evaluate_all(request));
@@ -249,7 +249,7 @@ pub extern "C" fn pennon_engine_evaluate_all(handle: u32, ptr: u32, len: u32) ->
 /// Buckets `{"salt","unit"}`. Response: `{"bucket": n, "hash": "decimal u64"}`.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_bucket(ptr: u32, len: u32) -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| {
         let outcome = input(&state.buffers, ptr, len).and_then(json_api::bucket_json);
         respond(state, outcome)
@@ -260,6 +260,6 @@ pub extern "C" fn pennon_bucket(ptr: u32, len: u32) -> u32 {
 /// first).
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_error_codes() -> u32 {
-    let internal = json_api::status(ErrorCode::Internal);
+    let internal = ErrorCode::Internal.status();
     guarded(internal, |state| respond(state, Ok(json_api::error_codes_json())))
 }

@@ -90,10 +90,10 @@ fn status_source() -> String {
     // (name, value, code, doc lines)
     let mut entries: Vec<(String, i32, String, Vec<String>)> =
         vec![("PENNON_OK".into(), 0, "ok".into(), vec!["Success (`ok`).".into()])];
-    for (index, code) in ErrorCode::ALL.iter().enumerate() {
+    for code in ErrorCode::ALL {
         let mut doc = core_doc(&error_rs, code.as_str());
         doc.push(format!("Core code `{}`, category {:?}.", code.as_str(), code.category()));
-        entries.push((status_name(code.as_str()), i32::try_from(index + 1).unwrap(), code.as_str().into(), doc));
+        entries.push((status_name(code.as_str()), i32::try_from(code.status()).unwrap(), code.as_str().into(), doc));
     }
     entries.push((
         "PENNON_NOT_LOADED".into(),
