@@ -29,8 +29,8 @@ node --test \
   "$here/test/differential.test.mjs" \
   "$here/test/readme.test.mjs"
 
-step "node:test: conformance and engine API through napi-rs's method glue (fast paths off)"
-PENNON_NODE_NAPI_RS_METHODS=1 node --test "$here/test/conformance.test.mjs" "$here/test/engine.test.mjs"
+step "node:test: conformance and engine API with the fast paths off (napi-rs methods, whole contexts)"
+PENNON_NODE_NO_FAST_PATHS=1 node --test "$here/test/conformance.test.mjs" "$here/test/engine.test.mjs"
 
 step "differential run against the Rust reference (byte-identical canonical results)"
 out="$root/target/node-differential"

@@ -14,8 +14,10 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::ErrorCode;
+use crate::reads::Reads;
 use crate::segment::SegmentTable;
 use crate::set::StringSet;
+use crate::snapshot::Snapshot;
 use crate::time::{self, Millis};
 use crate::version::{self, Version};
 
@@ -63,6 +65,11 @@ impl Attribute {
         let mut segments = segments.into_iter();
         let first = segments.next().unwrap_or_default();
         Ok(Attribute { first, rest: segments.collect() })
+    }
+
+    /// Records the top-level attribute this path starts at.
+    pub(crate) fn reads<'s>(&'s self, reads: &mut Reads<'s>) {
+        reads.name(&self.first);
     }
 
     pub(crate) fn is_targeting_key(&self) -> bool {
@@ -350,6 +357,16 @@ impl Condition {
             }
         };
         Ok(Condition::Test { attribute, test })
+    }
+
+    /// Records the attributes this condition can read, following segments.
+    pub(crate) fn reads<'s>(&'s self, snapshot: &'s Snapshot, reads: &mut Reads<'s>) {
+        match self {
+            Condition::All(list) | Condition::Any(list) => list.iter().for_each(|c| c.reads(snapshot, reads)),
+            Condition::Not(inner) => inner.reads(snapshot, reads),
+            Condition::InSegment(id) => reads.segment(snapshot, *id),
+            Condition::Test { attribute, .. } => attribute.reads(reads),
+        }
     }
 
     /// Every segment this condition references, directly.

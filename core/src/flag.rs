@@ -10,10 +10,12 @@ use serde_json::{Map, Value};
 use crate::condition::Condition;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::{Error, ErrorCode};
+use crate::reads::Reads;
 use crate::result::FlagType;
 use crate::rollout::{Cohort, Split};
 use crate::segment::SegmentTable;
 use crate::set::StringSet;
+use crate::snapshot::Snapshot;
 use crate::time::Millis;
 
 /// Lifecycle state of a flag.
@@ -32,6 +34,16 @@ pub(crate) enum Serve {
     Variant(u32),
     Rollout { cohort: Cohort, variant: u32, otherwise: u32 },
     Split(Split),
+}
+
+impl Serve {
+    fn reads<'s>(&'s self, reads: &mut Reads<'s>) {
+        match self {
+            Serve::Variant(_) => {}
+            Serve::Rollout { cohort, .. } => cohort.reads(reads),
+            Serve::Split(split) => split.reads(reads),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -335,6 +347,32 @@ impl Flag {
             metadata,
             is_static,
         })
+    }
+
+    /// Records the attributes this flag's evaluation can read (`Snapshot::attributes_read`).
+    pub(crate) fn reads<'s>(&'s self, snapshot: &'s Snapshot, reads: &mut Reads<'s>) {
+        if matches!(self.state, State::Off | State::Kill) {
+            return;
+        }
+        for prerequisite in self.prerequisites.iter() {
+            if let Some(id) = prerequisite.flag {
+                reads.flag(snapshot, id);
+            }
+        }
+        if !self.overrides.is_empty() {
+            reads.name("tenant");
+        }
+        if !self.targets.is_empty() {
+            ["targetingKey", "tenant", "groups"].into_iter().for_each(|name| reads.name(name));
+        }
+        if let Some(canary) = &self.canary {
+            canary.reads(reads);
+        }
+        for rule in self.rules.iter() {
+            rule.when.reads(snapshot, reads);
+            rule.serve.reads(reads);
+        }
+        self.fallthrough.reads(reads);
     }
 
     /// Name and value of a variant id.

@@ -16,6 +16,7 @@ mod flag;
 mod getters;
 mod graph;
 pub mod json;
+mod reads;
 mod result;
 mod rollout;
 mod segment;

@@ -11,6 +11,7 @@ use crate::condition::Attribute;
 use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::{ErrorCode, EvaluationError, EvaluationErrorCode};
+use crate::reads::Reads;
 use crate::time::Millis;
 
 /// Which unit is bucketed and under which salt.
@@ -214,6 +215,10 @@ impl Cohort {
         Ok(Cohort { bucketing: Bucketing::decode(obj, flag_key)?, schedule: Schedule::decode(obj)? })
     }
 
+    pub(crate) fn reads<'s>(&'s self, reads: &mut Reads<'s>) {
+        self.bucketing.attribute.reads(reads);
+    }
+
     /// Whether the context is in the cohort at `now`, and the progressive stage if any.
     pub(crate) fn includes(&self, context: &Context, now: Millis) -> Result<(bool, Option<u32>), EvaluationError> {
         let (threshold, stage) = self.schedule.threshold(now);
@@ -263,6 +268,10 @@ impl Split {
             ));
         }
         Ok(Split { bucketing, ranges: ranges.into() })
+    }
+
+    pub(crate) fn reads<'s>(&'s self, reads: &mut Reads<'s>) {
+        self.bucketing.attribute.reads(reads);
     }
 
     /// The variant index whose range holds the context's bucket.

@@ -11,8 +11,9 @@ use crate::condition::Condition;
 use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::{Error, ErrorCode};
+use crate::reads::Reads;
 use crate::set::StringSet;
-use crate::snapshot::Definition;
+use crate::snapshot::{Definition, Snapshot};
 
 /// A compiled segment.
 #[derive(Debug)]
@@ -83,6 +84,22 @@ impl SegmentTable {
             }
         }
         segment.when.as_ref().is_some_and(|when| when.matches(context, self))
+    }
+
+    /// Records the attributes segment `id` can read: the targeting key (`included` /
+    /// `excluded`) and its condition's attributes.
+    pub(crate) fn reads<'s>(&'s self, id: u32, snapshot: &'s Snapshot, reads: &mut Reads<'s>) {
+        if let Some((_, Ok(segment))) = self.entries.get(id as usize) {
+            reads.name("targetingKey");
+            if let Some(when) = &segment.when {
+                when.reads(snapshot, reads);
+            }
+        }
+    }
+
+    /// The number of segments (valid or not).
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 
     /// Invalid segments, sorted by key (for load warnings).

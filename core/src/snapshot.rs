@@ -245,7 +245,11 @@ impl Snapshot {
     }
 
     pub(crate) fn flag(&self, key: &str) -> Option<&Result<Flag, Error>> {
-        self.flags.get(*self.index.get(key)? as usize)
+        self.flags.get(self.flag_id(key)? as usize)
+    }
+
+    pub(crate) fn flag_id(&self, key: &str) -> Option<u32> {
+        self.index.get(key).copied()
     }
 }
 

@@ -132,6 +132,23 @@ fn run_file(path: &Path) -> (usize, Vec<String>) {
         if other.evaluate(flag, &context, now, expected_type).to_json(&default, other.revision()) != result {
             failures.push(format!("{label}: from_json and from_value disagree"));
         }
+        // A context restricted to the attributes the flag reads gives the same answer.
+        let read = snapshot.attributes_read(flag);
+        let restricted = Context::from_map(
+            context
+                .attributes()
+                .iter()
+                .filter(|(name, _)| read.contains(&name.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+        let restricted_result =
+            snapshot.evaluate(flag, &restricted, now, expected_type).to_json(&default, snapshot.revision());
+        if restricted_result != result {
+            failures.push(format!(
+                "{label}: with only the attributes read ({read:?}) the result is {restricted_result}, not {result}"
+            ));
+        }
         let problems = compare(&case["expect"], &result, snapshot.revision());
         if !problems.is_empty() {
             failures.push(format!("{label}: {} (result {result})", problems.join("; ")));

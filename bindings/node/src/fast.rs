@@ -26,36 +26,76 @@ use napi::bindgen_prelude::{ClassInstance, Env, FromNapiValue};
 use napi::sys::{self, napi_callback_info, napi_env, napi_value};
 use pennon_core::FlagType;
 
-use crate::Engine;
-use crate::errors::{Failure, Outcome, guard};
+use crate::errors::{Failure, Outcome, guard, napi_failure};
 use crate::js::{Js, NapiResult};
+use crate::{ContextArg, Engine};
 
-/// Runs one hot method: reads `this` and `N` arguments (missing ones are `undefined`),
-/// checks that `this` is an `Engine`, and runs `body` under [`guard`].
-fn run<const N: usize>(
+/// Room on the stack for the arguments of one call; calls with more (a flattened context
+/// of many attributes) read them into a `Vec`.
+const STACK_ARGS: usize = 24;
+
+/// The arguments of a call.
+struct Args<'a> {
+    /// At least `STACK_ARGS` slots; those beyond the passed arguments hold `undefined`.
+    slots: &'a [napi_value],
+    passed: usize,
+}
+
+impl Args<'_> {
+    /// The first `N` arguments, `undefined` for those not passed (`N` ≤ `STACK_ARGS`).
+    fn fixed<const N: usize>(&self) -> [napi_value; N] {
+        const { assert!(N <= STACK_ARGS) };
+        std::array::from_fn(|index| self.slots.get(index).copied().unwrap_or(ptr::null_mut()))
+    }
+
+    /// The arguments passed from position `from` on.
+    fn rest(&self, from: usize) -> &[napi_value] {
+        self.slots.get(from..self.passed).unwrap_or_default()
+    }
+}
+
+/// Runs one hot method: reads `this` and the arguments, checks that `this` is an
+/// `Engine`, and runs `body` under [`guard`].
+fn run(
     raw_env: napi_env,
     info: napi_callback_info,
     method: &str,
-    body: impl FnOnce(&Engine, Js<'_>, [napi_value; N]) -> Outcome<napi_value>,
+    body: impl FnOnce(&Engine, Js<'_>, Args<'_>) -> Outcome<napi_value>,
 ) -> napi_value {
     let env = Env::from_raw(raw_env);
     let outcome = guard(&env, |js| {
-        let mut argc = N;
-        let mut argv = [ptr::null_mut(); N];
+        let mut argc = STACK_ARGS;
+        let mut argv = [ptr::null_mut(); STACK_ARGS];
         let mut this = ptr::null_mut();
         // SAFETY: `raw_env` and `info` are the arguments Node passed to this callback;
-        // `argv` has room for `argc` handles and Node fills missing ones with `undefined`.
+        // `argv` has room for `argc` handles; Node sets `argc` to the number passed and
+        // fills the slots beyond them with `undefined`.
         let status =
             unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, argv.as_mut_ptr(), &mut this, ptr::null_mut()) };
         if status != sys::Status::napi_ok {
             return Err(Failure::internal(format!("napi_get_cb_info failed with status {status}")));
         }
+        let passed = argc;
+        let mut heap = Vec::new();
+        let slots: &[napi_value] = if argc <= STACK_ARGS {
+            &argv
+        } else {
+            heap.resize(argc, ptr::null_mut());
+            // SAFETY: as above, with `heap` holding room for all `argc` arguments.
+            let status = unsafe {
+                sys::napi_get_cb_info(raw_env, info, &mut argc, heap.as_mut_ptr(), ptr::null_mut(), ptr::null_mut())
+            };
+            if status != sys::Status::napi_ok {
+                return Err(Failure::internal(format!("napi_get_cb_info failed with status {status}")));
+            }
+            &heap
+        };
         // SAFETY: `this` is a handle of this callback. `ClassInstance` checks Engine's
         // napi-rs type tag before it casts the wrapped pointer.
         let engine = unsafe { ClassInstance::<Engine>::from_napi_value(raw_env, this) }.map_err(|_| {
             Failure::argument(format!("Engine.prototype.{method} called on an object that is not an Engine"))
         })?;
-        body(&engine, js, argv)
+        body(&engine, js, Args { slots, passed })
     });
     match outcome {
         Ok(value) => value,
@@ -75,27 +115,38 @@ fn run<const N: usize>(
 }
 
 unsafe extern "C" fn evaluate(env: napi_env, info: napi_callback_info) -> napi_value {
-    run::<3>(env, info, "evaluate", |engine, js, args| engine.evaluate_js(js, args))
+    run(env, info, "evaluate", |engine, js, args| {
+        let [flag, context, options] = args.fixed();
+        engine.evaluate_js(js, [flag, options], ContextArg::Object(context))
+    })
+}
+
+/// The typed getter `getBoolean(flag, context, defaultValue, now)` and its siblings.
+fn typed(env: napi_env, info: napi_callback_info, method: &str, expected: FlagType) -> napi_value {
+    run(env, info, method, |engine, js, args| {
+        let [flag, context, default, now] = args.fixed();
+        engine.typed(js, expected, [flag, default, now], ContextArg::Object(context))
+    })
 }
 
 unsafe extern "C" fn get_boolean(env: napi_env, info: napi_callback_info) -> napi_value {
-    run::<4>(env, info, "getBoolean", |engine, js, args| engine.typed(js, FlagType::Boolean, args))
+    typed(env, info, "getBoolean", FlagType::Boolean)
 }
 
 unsafe extern "C" fn get_string(env: napi_env, info: napi_callback_info) -> napi_value {
-    run::<4>(env, info, "getString", |engine, js, args| engine.typed(js, FlagType::String, args))
+    typed(env, info, "getString", FlagType::String)
 }
 
 unsafe extern "C" fn get_number(env: napi_env, info: napi_callback_info) -> napi_value {
-    run::<4>(env, info, "getNumber", |engine, js, args| engine.typed(js, FlagType::Number, args))
+    typed(env, info, "getNumber", FlagType::Number)
 }
 
 unsafe extern "C" fn get_object(env: napi_env, info: napi_callback_info) -> napi_value {
-    run::<4>(env, info, "getObject", |engine, js, args| engine.typed(js, FlagType::Object, args))
+    typed(env, info, "getObject", FlagType::Object)
 }
 
 unsafe extern "C" fn evaluate_all(env: napi_env, info: napi_callback_info) -> napi_value {
-    run::<2>(env, info, "evaluateAll", |engine, js, args| engine.evaluate_all_js(js, args))
+    run(env, info, "evaluateAll", |engine, js, args| engine.evaluate_all_js(js, args.fixed()))
 }
 
 type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
@@ -109,16 +160,101 @@ const METHODS: [(&CStr, Callback); 6] = [
     (c"evaluateAll", evaluate_all),
 ];
 
-/// Replaces the hot methods on `Engine.prototype` (non-enumerable, writable, configurable,
-/// like class methods).
+// The flattened calls `index.js` makes: `(flag, context, x, y, generation, ...pairs)` with
+// `this` the engine, where `x, y` are `defaultValue, now` (typed getters) or `options`
+// (evaluate). `generation` -1 means "not flattened: convert `context` whole"; otherwise
+// `pairs` are the context's `key, value` pairs that need converting (`docs/bindings.md`),
+// valid for that generation of the engine's snapshot. When the snapshot has changed since,
+// the call returns `undefined` and `index.js` asks for the attribute lists again.
+
+/// Runs a flattened call (see above).
+fn flat(
+    env: napi_env,
+    info: napi_callback_info,
+    method: &str,
+    body: impl FnOnce(&Engine, Js<'_>, [napi_value; 3], ContextArg<'_>) -> Outcome<napi_value>,
+) -> napi_value {
+    run(env, info, method, |engine, js, args| {
+        let [flag, context, x, y, generation] = args.fixed();
+        let reading = |status| napi_failure(js, status, "reading the generation");
+        let generation = js.number(generation).map_err(reading)?;
+        let context = if generation < 0.0 {
+            ContextArg::Object(context)
+        } else if engine.is_generation(generation as u32) {
+            ContextArg::Pairs(args.rest(5))
+        } else {
+            return js.undefined().map_err(reading);
+        };
+        body(engine, js, [flag, x, y], context)
+    })
+}
+
+unsafe extern "C" fn flat_evaluate(env: napi_env, info: napi_callback_info) -> napi_value {
+    flat(env, info, "evaluate", |engine, js, [flag, options, _], context| {
+        engine.evaluate_js(js, [flag, options], context)
+    })
+}
+
+fn flat_typed(env: napi_env, info: napi_callback_info, method: &str, expected: FlagType) -> napi_value {
+    flat(env, info, method, |engine, js, [flag, default, now], context| {
+        engine.typed(js, expected, [flag, default, now], context)
+    })
+}
+
+unsafe extern "C" fn flat_get_boolean(env: napi_env, info: napi_callback_info) -> napi_value {
+    flat_typed(env, info, "getBoolean", FlagType::Boolean)
+}
+
+unsafe extern "C" fn flat_get_string(env: napi_env, info: napi_callback_info) -> napi_value {
+    flat_typed(env, info, "getString", FlagType::String)
+}
+
+unsafe extern "C" fn flat_get_number(env: napi_env, info: napi_callback_info) -> napi_value {
+    flat_typed(env, info, "getNumber", FlagType::Number)
+}
+
+unsafe extern "C" fn flat_get_object(env: napi_env, info: napi_callback_info) -> napi_value {
+    flat_typed(env, info, "getObject", FlagType::Object)
+}
+
+unsafe extern "C" fn attributes_read(env: napi_env, info: napi_callback_info) -> napi_value {
+    run(env, info, "attributesRead", |engine, js, args| engine.attributes_read_js(js, args.fixed()))
+}
+
+const FLAT: [(&CStr, Callback); 6] = [
+    (c"evaluate", flat_evaluate),
+    (c"getBoolean", flat_get_boolean),
+    (c"getString", flat_get_string),
+    (c"getNumber", flat_get_number),
+    (c"getObject", flat_get_object),
+    (c"attributesRead", attributes_read),
+];
+
+/// Replaces the hot methods on `Engine.prototype` and adds the flattened calls as the
+/// internal, non-enumerable export `__fastPaths`. `PENNON_NODE_NO_FAST_PATHS=1` leaves both
+/// out: napi-rs's methods then convert every context whole (the tests run the conformance
+/// suite both ways).
 pub(crate) fn install(js: Js<'_>, exports: napi_value) -> NapiResult<()> {
-    if std::env::var_os("PENNON_NODE_NAPI_RS_METHODS").is_some_and(|value| value == "1") {
+    if std::env::var_os("PENNON_NODE_NO_FAST_PATHS").is_some_and(|value| value == "1") {
         return Ok(());
     }
     let class = js.named(exports, c"Engine")?;
     let prototype = js.named(class, c"prototype")?;
-    let mut descriptors = Vec::with_capacity(METHODS.len());
-    for (name, callback) in METHODS {
+    define(js, prototype, &METHODS, sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable)?;
+    let fast_paths = js.object()?;
+    define(js, fast_paths, &FLAT, sys::PropertyAttributes::enumerable)?;
+    define_values(js, exports, &[(c"__fastPaths", fast_paths)], sys::PropertyAttributes::default)
+}
+
+/// Defines `functions` on `object` with `attributes`.
+fn define(
+    js: Js<'_>,
+    object: napi_value,
+    functions: &[(&'static CStr, Callback)],
+    attributes: sys::napi_property_attributes,
+) -> NapiResult<()> {
+    let mut values = Vec::with_capacity(functions.len());
+    for &(name, callback) in functions {
         let mut function = ptr::null_mut();
         // SAFETY: live env of the module-initialisation callback; `name` is a static C
         // string (`NAPI_AUTO_LENGTH`) and `callback` an `extern "C"` function of this module.
@@ -128,19 +264,33 @@ pub(crate) fn install(js: Js<'_>, exports: napi_value) -> NapiResult<()> {
         if status != sys::Status::napi_ok {
             return Err(crate::js::NapiStatus(status));
         }
-        descriptors.push(sys::napi_property_descriptor {
+        values.push((name, function));
+    }
+    define_values(js, object, &values, attributes)
+}
+
+/// Defines the named `values` on `object` with `attributes`.
+fn define_values(
+    js: Js<'_>,
+    object: napi_value,
+    values: &[(&'static CStr, napi_value)],
+    attributes: sys::napi_property_attributes,
+) -> NapiResult<()> {
+    let descriptors: Vec<sys::napi_property_descriptor> = values
+        .iter()
+        .map(|&(name, value)| sys::napi_property_descriptor {
             utf8name: name.as_ptr(),
             name: ptr::null_mut(),
             method: None,
             getter: None,
             setter: None,
-            value: function,
-            attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable,
+            value,
+            attributes,
             data: ptr::null_mut(),
-        });
-    }
-    // SAFETY: live env of the module-initialisation callback; `prototype` and the function
-    // values are its handles; the names are static C strings.
-    let status = unsafe { sys::napi_define_properties(js.raw(), prototype, descriptors.len(), descriptors.as_ptr()) };
+        })
+        .collect();
+    // SAFETY: live env of the module-initialisation callback; `object` and the values are
+    // its handles; the names are static C strings.
+    let status = unsafe { sys::napi_define_properties(js.raw(), object, descriptors.len(), descriptors.as_ptr()) };
     if status == sys::Status::napi_ok { Ok(()) } else { Err(crate::js::NapiStatus(status)) }
 }

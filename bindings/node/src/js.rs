@@ -285,6 +285,14 @@ impl<'env> Js<'env> {
         Ok(result)
     }
 
+    /// `undefined`.
+    pub(crate) fn undefined(self) -> NapiResult<napi_value> {
+        let mut result = ptr::null_mut();
+        // SAFETY: see the module docs.
+        check(unsafe { sys::napi_get_undefined(self.env, &mut result) })?;
+        Ok(result)
+    }
+
     /// `true` / `false`.
     pub(crate) fn bool_value(self, value: bool) -> NapiResult<napi_value> {
         let mut result = ptr::null_mut();
@@ -594,15 +602,40 @@ impl<'env> Converter<'env> {
             let key = js.element(keys, index).map_err(fail)?;
             let name = js.string(key).map_err(fail)?;
             let item = js.property(object, key).map_err(|status| fail(status).within(name.clone()))?;
-            match self.convert(item, depth + 1) {
-                Ok(Some(converted)) => {
-                    map.insert(name, converted);
-                }
-                Ok(None) => {}
-                Err(error) => return Err(error.within(name)),
-            }
+            self.entry(&mut map, name, item, depth)?;
         }
         Ok(map)
+    }
+
+    /// Converts the attributes of a context that `index.js` flattened into `key, value`
+    /// pairs (keys are the strings `Object.keys` listed, values already read), exactly as
+    /// [`Converter::object`] converts those properties.
+    pub(crate) fn pairs(self, pairs: &[napi_value]) -> Result<Map<String, Value>, Unconvertible> {
+        let mut map = Map::new();
+        for pair in pairs.chunks(2) {
+            let [key, item] = *pair else { return Err(Unconvertible::new("a key without a value (internal)")) };
+            let name = self.js.string(key).map_err(|status| self.failed(status))?;
+            self.entry(&mut map, name, item, 1)?;
+        }
+        Ok(map)
+    }
+
+    /// Converts property `name` of an object at `depth` into `map` (left out when `undefined`).
+    fn entry(
+        self,
+        map: &mut Map<String, Value>,
+        name: String,
+        item: napi_value,
+        depth: usize,
+    ) -> Result<(), Unconvertible> {
+        match self.convert(item, depth + 1) {
+            Ok(Some(converted)) => {
+                map.insert(name, converted);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => Err(error.within(name)),
+        }
     }
 
     fn array(self, array: napi_value, depth: usize) -> Result<Value, Unconvertible> {

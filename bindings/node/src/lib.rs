@@ -13,7 +13,7 @@ mod errors;
 mod fast;
 mod js;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -35,6 +35,9 @@ use crate::js::{Converter, Js, Key, Kind, MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH,
 #[napi]
 pub struct Engine {
     snapshot: RefCell<Option<Arc<Snapshot>>>,
+    /// Counts installed snapshots, so that `index.js` can tell whether the attribute lists
+    /// it cached (`attributesRead`) are still those of the loaded snapshot.
+    generation: Cell<u32>,
 }
 
 impl Default for Engine {
@@ -49,7 +52,7 @@ impl Engine {
     /// `load` succeeds.
     #[napi(constructor)]
     pub fn new() -> Self {
-        Engine { snapshot: RefCell::new(None) }
+        Engine { snapshot: RefCell::new(None), generation: Cell::new(0) }
     }
 
     /// Loads a snapshot given as JSON text or as an already parsed object and returns its
@@ -91,7 +94,7 @@ impl Engine {
         context: Unknown<'_>,
         options: Unknown<'_>,
     ) -> napi::Result<napi_value> {
-        guard(env, |js| self.evaluate_js(js, [flag.raw(), context.raw(), options.raw()]))
+        guard(env, |js| self.evaluate_js(js, [flag.raw(), options.raw()], ContextArg::Object(context.raw())))
     }
 
     /// A boolean flag's value, or `defaultValue` on any error.
@@ -108,7 +111,14 @@ impl Engine {
         default_value: Unknown<'_>,
         now: Unknown<'_>,
     ) -> napi::Result<napi_value> {
-        guard(env, |js| self.typed(js, FlagType::Boolean, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+        guard(env, |js| {
+            self.typed(
+                js,
+                FlagType::Boolean,
+                [flag.raw(), default_value.raw(), now.raw()],
+                ContextArg::Object(context.raw()),
+            )
+        })
     }
 
     /// A string flag's value, or `defaultValue` on any error.
@@ -125,7 +135,14 @@ impl Engine {
         default_value: Unknown<'_>,
         now: Unknown<'_>,
     ) -> napi::Result<napi_value> {
-        guard(env, |js| self.typed(js, FlagType::String, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+        guard(env, |js| {
+            self.typed(
+                js,
+                FlagType::String,
+                [flag.raw(), default_value.raw(), now.raw()],
+                ContextArg::Object(context.raw()),
+            )
+        })
     }
 
     /// A number flag's value, or `defaultValue` on any error.
@@ -142,7 +159,14 @@ impl Engine {
         default_value: Unknown<'_>,
         now: Unknown<'_>,
     ) -> napi::Result<napi_value> {
-        guard(env, |js| self.typed(js, FlagType::Number, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+        guard(env, |js| {
+            self.typed(
+                js,
+                FlagType::Number,
+                [flag.raw(), default_value.raw(), now.raw()],
+                ContextArg::Object(context.raw()),
+            )
+        })
     }
 
     /// An object flag's value (a fresh object per call), or `defaultValue` on any error.
@@ -160,7 +184,14 @@ impl Engine {
         default_value: Unknown<'_>,
         now: Unknown<'_>,
     ) -> napi::Result<napi_value> {
-        guard(env, |js| self.typed(js, FlagType::Object, [flag.raw(), context.raw(), default_value.raw(), now.raw()]))
+        guard(env, |js| {
+            self.typed(
+                js,
+                FlagType::Object,
+                [flag.raw(), default_value.raw(), now.raw()],
+                ContextArg::Object(context.raw()),
+            )
+        })
     }
 
     /// Every flag evaluated for one context: `{flagKey: result}` (front-end bootstrap).
@@ -214,11 +245,17 @@ impl Engine {
         let mut slot =
             self.snapshot.try_borrow_mut().map_err(|_| Failure::argument("the engine is busy evaluating"))?;
         *slot = Some(snapshot);
+        self.generation.set(self.generation.get().wrapping_add(1));
         Ok(warnings)
     }
 
     /// `evaluate(flag, context, options)`.
-    pub(crate) fn evaluate_js(&self, js: Js<'_>, [flag, context, options]: [napi_value; 3]) -> Outcome<napi_value> {
+    pub(crate) fn evaluate_js(
+        &self,
+        js: Js<'_>,
+        [flag, options]: [napi_value; 2],
+        context: ContextArg<'_>,
+    ) -> Outcome<napi_value> {
         let building = |status| napi_failure(js, status, "building the result");
         check_flag(js, flag)?;
         let options = EvaluateOptions::read(js, options)?;
@@ -235,7 +272,7 @@ impl Engine {
             return result_object(js, helpers, &Evaluation::not_ready(), default, None).map_err(building);
         }
         // Converting may run JS (getters): do it before borrowing the snapshot.
-        let context = convert_context(js, helpers, context);
+        let context = context.convert(js, helpers);
         let slot = self.snapshot.borrow();
         let Some(snapshot) = slot.as_deref() else {
             return result_object(js, helpers, &Evaluation::not_ready(), default, None).map_err(building);
@@ -256,7 +293,8 @@ impl Engine {
         &self,
         js: Js<'_>,
         expected: FlagType,
-        [flag, context, default, now]: [napi_value; 4],
+        [flag, default, now]: [napi_value; 3],
+        context: ContextArg<'_>,
     ) -> Outcome<napi_value> {
         let building = |status| napi_failure(js, status, "building the value");
         check_flag(js, flag)?;
@@ -266,7 +304,7 @@ impl Engine {
             return Ok(default);
         }
         let helpers = cache::helpers(js).map_err(building)?;
-        let Ok(context) = convert_context(js, helpers, context) else { return Ok(default) };
+        let Ok(context) = context.convert(js, helpers) else { return Ok(default) };
         let slot = self.snapshot.borrow();
         let Some(snapshot) = slot.as_deref() else { return Ok(default) };
         let value = js
@@ -287,7 +325,7 @@ impl Engine {
             return Ok(out);
         }
         let helpers = cache::helpers(js).map_err(building)?;
-        let context = convert_context(js, helpers, context);
+        let context = ContextArg::Object(context).convert(js, helpers);
         let slot = self.snapshot.borrow();
         let Some(snapshot) = slot.as_deref() else { return Ok(out) };
         let null = js.null().map_err(building)?;
@@ -310,6 +348,66 @@ impl Engine {
         }
         js.define(out, &fields).map_err(building)?;
         Ok(out)
+    }
+}
+
+impl Engine {
+    /// Whether `generation` (from `attributesRead`) is that of the loaded snapshot.
+    pub(crate) fn is_generation(&self, generation: u32) -> bool {
+        self.generation.get() == generation
+    }
+
+    /// `attributesRead(flag)` (internal, for `index.js`): `{ generation, attributes }`, the
+    /// top-level attributes evaluating `flag` can read (core's `Snapshot::attributes_read`)
+    /// and the generation of the snapshot they belong to.
+    pub(crate) fn attributes_read_js(&self, js: Js<'_>, [flag]: [napi_value; 1]) -> Outcome<napi_value> {
+        let building = |status| napi_failure(js, status, "listing the attributes");
+        check_flag(js, flag)?;
+        let names = match self.snapshot.borrow().as_deref() {
+            Some(snapshot) => js
+                .with_str(flag, |key| snapshot.attributes_read(key).into_iter().map(String::from).collect())
+                .map_err(building)?,
+            None => Vec::new(),
+        };
+        let attributes = js.array(names.len()).map_err(building)?;
+        for (index, name) in names.iter().enumerate() {
+            let index = u32::try_from(index).map_err(|_| Failure::internal("too many attributes"))?;
+            js.set_element(attributes, index, js.str_value(name).map_err(building)?).map_err(building)?;
+        }
+        let object = js.object().map_err(building)?;
+        let generation = js.number_value(f64::from(self.generation.get())).map_err(building)?;
+        js.define(object, &[(Key::Text(c"generation"), generation), (Key::Text(c"attributes"), attributes)])
+            .map_err(building)?;
+        Ok(object)
+    }
+}
+
+/// The context argument of an evaluation.
+#[derive(Clone, Copy)]
+pub(crate) enum ContextArg<'a> {
+    /// The caller's context value, converted whole.
+    Object(napi_value),
+    /// `index.js` flattened the context into `key, value` pairs: the attributes the flag
+    /// reads and every attribute whose value needs checking (`docs/bindings.md`).
+    Pairs(&'a [napi_value]),
+}
+
+impl ContextArg<'_> {
+    /// Converts the context, or says why it cannot be.
+    fn convert(self, js: Js<'_>, helpers: Helpers) -> Result<Context, String> {
+        let converter = Converter::new(js, MAX_CONTEXT_DEPTH, helpers.keys);
+        let converted = match self {
+            // `undefined` (an omitted argument) is the empty context, as in the wasm build.
+            ContextArg::Object(context) if matches!(js.kind(context), Ok(Kind::Undefined)) => {
+                return Ok(Context::new());
+            }
+            ContextArg::Object(context) => converter.object(context),
+            ContextArg::Pairs(pairs) => converter.pairs(pairs),
+        };
+        converted.map(Context::from_map).map_err(|problem| match problem.shared_problem() {
+            Some(shared) => shared.message(),
+            None => format!("the context cannot be converted: {}", problem.message("the context")),
+        })
     }
 }
 
@@ -424,20 +522,6 @@ fn clock() -> Millis {
 /// A revision as a JS number (exact up to 2^53).
 fn revision_number(revision: u64) -> f64 {
     revision as f64
-}
-
-/// Converts a context object, or says why it cannot be.
-fn convert_context(js: Js<'_>, helpers: Helpers, context: napi_value) -> Result<Context, String> {
-    // `undefined` (an omitted argument) is the empty context, as in the wasm build.
-    if matches!(js.kind(context), Ok(Kind::Undefined)) {
-        return Ok(Context::new());
-    }
-    Converter::new(js, MAX_CONTEXT_DEPTH, helpers.keys).object(context).map(Context::from_map).map_err(|problem| {
-        match problem.shared_problem() {
-            Some(shared) => shared.message(),
-            None => format!("the context cannot be converted: {}", problem.message("the context")),
-        }
-    })
 }
 
 /// Compiles the argument of `load`.

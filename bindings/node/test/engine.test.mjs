@@ -562,6 +562,59 @@ describe('contexts', () => {
   })
 })
 
+describe('converting only what a flag reads (index.js fast paths)', () => {
+  test('a reload that changes what a flag reads is seen by the next call', () => {
+    const engine = loaded(1)
+    const staticCopy = snapshot(2)
+    staticCopy.flags['checkout-copy'] = { ...staticCopy.flags['checkout-copy'], rules: [] }
+    engine.load(staticCopy)
+    assert.equal(engine.getString('checkout-copy', { country: 'DE' }, '?', NOW), 'Buy now')
+    engine.load(snapshot(3))
+    assert.equal(engine.getString('checkout-copy', { country: 'DE' }, '?', NOW), 'Complete purchase')
+    const shared = new Engine()
+    shared.load(staticCopy)
+    engine.loadShared(shared.shareSnapshot())
+    assert.equal(engine.evaluate('checkout-copy', { country: 'DE' }, { now: NOW }).ruleId, null)
+  })
+
+  test('contexts with many attributes convert exactly (more arguments than the stack holds)', () => {
+    const engine = loaded()
+    const context = {}
+    for (let i = 0; i < 40; i++) context[`attribute${i}`] = { nested: [i, `v${i}`] }
+    context.country = 'CH'
+    assert.equal(engine.evaluate('checkout-copy', context, { now: NOW }).ruleId, 'dach')
+    context.attribute39 = { nested: [Number.NaN] }
+    assert.equal(
+      engine.evaluate('checkout-copy', context, { now: NOW }).errorMessage,
+      'the context cannot be converted: attribute39.nested.[0] is NaN, which has no JSON form',
+    )
+  })
+
+  test('unread attributes are still checked, and reported as when the whole context converts', () => {
+    const engine = loaded()
+    const context = { country: 'DE', render() {} }
+    for (const flag of ['dark-mode', 'checkout-copy']) {
+      const result = engine.evaluate(flag, context, { now: NOW })
+      assert.equal(result.errorCode, 'INVALID_CONTEXT', flag)
+      assert.equal(result.errorMessage, 'the context cannot be converted: render is a function')
+    }
+  })
+
+  test('each getter of the context runs once per call', () => {
+    const engine = loaded()
+    let reads = 0
+    const context = {
+      get country() {
+        reads += 1
+        return 'DE'
+      },
+    }
+    assert.equal(engine.getString('checkout-copy', context, '?', NOW), 'Complete purchase')
+    assert.equal(engine.getBoolean('dark-mode', context, false, NOW), true)
+    assert.equal(reads, 2)
+  })
+})
+
 describe('shared snapshots', () => {
   test('shareSnapshot and loadShared hand over the compiled snapshot', () => {
     const source = loaded(5)
