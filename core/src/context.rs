@@ -118,6 +118,11 @@ impl Context {
     pub fn attributes(&self) -> &Map<String, Value> {
         &self.attributes
     }
+
+    /// Gives the attributes back (a binding may reuse their strings for the next context).
+    pub fn into_map(self) -> Map<String, Value> {
+        self.attributes
+    }
 }
 
 #[cfg(test)]

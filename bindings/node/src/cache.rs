@@ -43,15 +43,6 @@ pub(crate) enum ErrorClass {
     Internal = 3,
 }
 
-/// The helper functions, as handles of the current callback.
-#[derive(Clone, Copy)]
-pub(crate) struct Helpers {
-    /// `Object.keys`.
-    pub(crate) keys: napi_value,
-    /// `(value, variant, …, flagMetadata) => ({ value, variant, …, flagMetadata })`.
-    pub(crate) result: napi_value,
-}
-
 struct EnvCache {
     env: sys::napi_env,
     keys: sys::napi_ref,
@@ -124,11 +115,14 @@ pub(crate) fn prepare(js: Js<'_>) -> NapiResult<()> {
     with_cache(js, |_| Ok(()))
 }
 
-/// The helper functions.
-pub(crate) fn helpers(js: Js<'_>) -> NapiResult<Helpers> {
-    with_cache(js, |cache| {
-        Ok(Helpers { keys: js.reference_value(cache.keys)?, result: js.reference_value(cache.result)? })
-    })
+/// `(value, variant, …, flagMetadata) => ({ value, variant, …, flagMetadata })`.
+pub(crate) fn result_builder(js: Js<'_>) -> NapiResult<napi_value> {
+    with_cache(js, |cache| js.reference_value(cache.result))
+}
+
+/// `Object.keys`.
+pub(crate) fn object_keys(js: Js<'_>) -> NapiResult<napi_value> {
+    with_cache(js, |cache| js.reference_value(cache.keys))
 }
 
 /// Remembers the error classes (`SnapshotError`, `ContextError`, `ArgumentError`,

@@ -513,15 +513,31 @@ impl Unconvertible {
 pub(crate) struct Converter<'env> {
     js: Js<'env>,
     max_depth: usize,
-    /// `Object.keys`.
-    keys: napi_value,
+    /// Strings of earlier contexts to copy text into instead of allocating.
+    spare: Option<&'env Spare>,
 }
 
 impl<'env> Converter<'env> {
     /// A converter nesting at most `max_depth` objects and arrays (the top one counts);
     /// `keys` is `Object.keys` ([`crate::cache::Helpers`]).
-    pub(crate) fn new(js: Js<'env>, max_depth: usize, keys: napi_value) -> Self {
-        Converter { js, max_depth, keys }
+    pub(crate) fn new(js: Js<'env>, max_depth: usize) -> Self {
+        Converter { js, max_depth, spare: None }
+    }
+
+    /// The same converter, taking its strings from `spare` while it has some.
+    pub(crate) fn with_spare(self, spare: &'env Spare) -> Self {
+        Converter { spare: Some(spare), ..self }
+    }
+
+    /// A string's text as an owned `String`, reusing a spare one when there is one.
+    fn text(self, value: napi_value) -> NapiResult<String> {
+        self.js.with_str(value, |text| match self.spare.and_then(Spare::take) {
+            Some(mut reused) => {
+                reused.push_str(text);
+                reused
+            }
+            None => text.to_owned(),
+        })
     }
 
     /// Converts a JS object into a map of attributes.
@@ -559,7 +575,7 @@ impl<'env> Converter<'env> {
         let fail = |status| self.failed(status);
         // Most attributes are strings: try reading one first, which saves the `typeof`
         // call for them (a non-string fails fast with `napi_string_expected`).
-        match js.string(value) {
+        match self.text(value) {
             Ok(text) => return Ok(Some(Value::String(text))),
             Err(NapiStatus(Status::napi_string_expected)) => {}
             Err(status) => return Err(fail(status)),
@@ -595,12 +611,13 @@ impl<'env> Converter<'env> {
         }
         let js = self.js;
         let fail = |status| self.failed(status);
-        let keys = js.call(object, self.keys, &[object]).map_err(fail)?;
+        let object_keys = crate::cache::object_keys(js).map_err(fail)?;
+        let keys = js.call(object, object_keys, &[object]).map_err(fail)?;
         let count = js.array_length(keys).map_err(fail)?;
         let mut map = Map::new();
         for index in 0..count {
             let key = js.element(keys, index).map_err(fail)?;
-            let name = js.string(key).map_err(fail)?;
+            let name = self.text(key).map_err(fail)?;
             let item = js.property(object, key).map_err(|status| fail(status).within(name.clone()))?;
             self.entry(&mut map, name, item, depth)?;
         }
@@ -614,7 +631,7 @@ impl<'env> Converter<'env> {
         let mut map = Map::new();
         for pair in pairs.chunks(2) {
             let [key, item] = *pair else { return Err(Unconvertible::new("a key without a value (internal)")) };
-            let name = self.js.string(key).map_err(|status| self.failed(status))?;
+            let name = self.text(key).map_err(|status| self.failed(status))?;
             self.entry(&mut map, name, item, 1)?;
         }
         Ok(map)
@@ -704,4 +721,37 @@ pub(crate) fn map_to_js(js: Js<'_>, map: &Map<String, Value>) -> NapiResult<napi
     }
     js.define(object, &fields)?;
     Ok(object)
+}
+
+/// Strings of converted contexts kept for the next conversion: a context's keys and string
+/// values are copied out of V8 on every call, and reusing the previous call's allocations
+/// saves a `malloc` and a `free` for each of them.
+#[derive(Default)]
+pub(crate) struct Spare(std::cell::RefCell<Vec<String>>);
+
+impl Spare {
+    /// Strings kept at most, and the largest capacity worth keeping.
+    const MAX_STRINGS: usize = 64;
+    const MAX_CAPACITY: usize = 256;
+
+    /// An empty spare string, if one is kept (none while the pool is in use further up).
+    fn take(&self) -> Option<String> {
+        let mut reused = self.0.try_borrow_mut().ok()?.pop()?;
+        reused.clear();
+        Some(reused)
+    }
+
+    /// Keeps the strings of a context that is no longer needed.
+    pub(crate) fn recycle(&self, context: pennon_core::Context) {
+        let Ok(mut strings) = self.0.try_borrow_mut() else { return };
+        for (key, value) in context.into_map() {
+            for text in
+                [Some(key), if let Value::String(text) = value { Some(text) } else { None }].into_iter().flatten()
+            {
+                if strings.len() < Self::MAX_STRINGS && text.capacity() <= Self::MAX_CAPACITY {
+                    strings.push(text);
+                }
+            }
+        }
+    }
 }

@@ -23,9 +23,8 @@ use napi_derive::napi;
 use pennon_core::time::Millis;
 use pennon_core::{Context, ErrorCode, Evaluation, FlagType, Snapshot, bucket};
 
-use crate::cache::Helpers;
 use crate::errors::{Failure, Outcome, guard, napi_failure};
-use crate::js::{Converter, Js, Key, Kind, MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH, NapiResult};
+use crate::js::{Converter, Js, Key, Kind, MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH, NapiResult, Spare};
 
 /// A Pennon engine holding at most one compiled snapshot.
 ///
@@ -38,6 +37,8 @@ pub struct Engine {
     /// Counts installed snapshots, so that `index.js` can tell whether the attribute lists
     /// it cached (`attributesRead`) are still those of the loaded snapshot.
     generation: Cell<u32>,
+    /// Strings of earlier contexts, reused by the next conversion.
+    spare: Spare,
 }
 
 impl Default for Engine {
@@ -52,7 +53,7 @@ impl Engine {
     /// `load` succeeds.
     #[napi(constructor)]
     pub fn new() -> Self {
-        Engine { snapshot: RefCell::new(None), generation: Cell::new(0) }
+        Engine { snapshot: RefCell::new(None), generation: Cell::new(0), spare: Spare::default() }
     }
 
     /// Loads a snapshot given as JSON text or as an already parsed object and returns its
@@ -263,27 +264,29 @@ impl Engine {
             Some(now) => now_arg(js, now)?,
             None => clock(),
         };
-        let helpers = cache::helpers(js).map_err(building)?;
+        let builder = cache::result_builder(js).map_err(building)?;
         let default = match options.default {
             Some(default) => default,
             None => js.null().map_err(building)?,
         };
         if self.snapshot.borrow().is_none() {
-            return result_object(js, helpers, &Evaluation::not_ready(), default, None).map_err(building);
+            return result_object(js, builder, &Evaluation::not_ready(), default, None).map_err(building);
         }
         // Converting may run JS (getters): do it before borrowing the snapshot.
-        let context = context.convert(js, helpers);
+        let context = context.convert(js, &self.spare);
         let slot = self.snapshot.borrow();
         let Some(snapshot) = slot.as_deref() else {
-            return result_object(js, helpers, &Evaluation::not_ready(), default, None).map_err(building);
+            return result_object(js, builder, &Evaluation::not_ready(), default, None).map_err(building);
         };
         let revision = Some(snapshot.revision());
         let built = match context {
             Ok(context) => js.with_str(flag, |key| {
                 let evaluation = snapshot.evaluate(key, &context, now, options.expected);
-                result_object(js, helpers, &evaluation, default, revision)
+                let result = result_object(js, builder, &evaluation, default, revision);
+                self.spare.recycle(context);
+                result
             }),
-            Err(message) => Ok(result_object(js, helpers, &Evaluation::invalid_context(message), default, revision)),
+            Err(message) => Ok(result_object(js, builder, &Evaluation::invalid_context(message), default, revision)),
         };
         built.and_then(|result| result).map_err(building)
     }
@@ -303,8 +306,7 @@ impl Engine {
         if self.snapshot.borrow().is_none() {
             return Ok(default);
         }
-        let helpers = cache::helpers(js).map_err(building)?;
-        let Ok(context) = context.convert(js, helpers) else { return Ok(default) };
+        let Ok(context) = context.convert(js, &self.spare) else { return Ok(default) };
         let slot = self.snapshot.borrow();
         let Some(snapshot) = slot.as_deref() else { return Ok(default) };
         let value = js
@@ -313,6 +315,7 @@ impl Engine {
                 None => Ok(default),
             })
             .and_then(|value| value);
+        self.spare.recycle(context);
         value.map_err(building)
     }
 
@@ -324,8 +327,8 @@ impl Engine {
         if self.snapshot.borrow().is_none() {
             return Ok(out);
         }
-        let helpers = cache::helpers(js).map_err(building)?;
-        let context = ContextArg::Object(context).convert(js, helpers);
+        let builder = cache::result_builder(js).map_err(building)?;
+        let context = ContextArg::Object(context).convert(js, &self.spare);
         let slot = self.snapshot.borrow();
         let Some(snapshot) = slot.as_deref() else { return Ok(out) };
         let null = js.null().map_err(building)?;
@@ -334,14 +337,15 @@ impl Engine {
         match context {
             Ok(context) => {
                 for (key, evaluation) in snapshot.evaluate_all(&context, now) {
-                    let result = result_object(js, helpers, &evaluation, null, revision).map_err(building)?;
+                    let result = result_object(js, builder, &evaluation, null, revision).map_err(building)?;
                     fields.push((Key::Handle(js.str_value(key).map_err(building)?), result));
                 }
+                self.spare.recycle(context);
             }
             Err(message) => {
                 let evaluation = Evaluation::invalid_context(message);
                 for key in snapshot.flag_keys() {
-                    let result = result_object(js, helpers, &evaluation, null, revision).map_err(building)?;
+                    let result = result_object(js, builder, &evaluation, null, revision).map_err(building)?;
                     fields.push((Key::Handle(js.str_value(key).map_err(building)?), result));
                 }
             }
@@ -394,8 +398,8 @@ pub(crate) enum ContextArg<'a> {
 
 impl ContextArg<'_> {
     /// Converts the context, or says why it cannot be.
-    fn convert(self, js: Js<'_>, helpers: Helpers) -> Result<Context, String> {
-        let converter = Converter::new(js, MAX_CONTEXT_DEPTH, helpers.keys);
+    fn convert<'s>(self, js: Js<'s>, spare: &'s Spare) -> Result<Context, String> {
+        let converter = Converter::new(js, MAX_CONTEXT_DEPTH).with_spare(spare);
         let converted = match self {
             // `undefined` (an omitted argument) is the empty context, as in the wasm build.
             ContextArg::Object(context) if matches!(js.kind(context), Ok(Kind::Undefined)) => {
@@ -533,16 +537,14 @@ fn compile(js: Js<'_>, snapshot: napi_value) -> Outcome<Snapshot> {
             Ok(Snapshot::from_json(&text)?)
         }
         Kind::Object => {
-            let helpers = cache::helpers(js).map_err(reading)?;
-            let value =
-                Converter::new(js, MAX_SNAPSHOT_DEPTH, helpers.keys).value(snapshot).map_err(|problem| Failure {
-                    code: ErrorCode::InvalidJson,
-                    path: problem.path(),
-                    message: format!(
-                        "the snapshot object is not representable as JSON: {}",
-                        problem.message("the snapshot")
-                    ),
-                })?;
+            let value = Converter::new(js, MAX_SNAPSHOT_DEPTH).value(snapshot).map_err(|problem| Failure {
+                code: ErrorCode::InvalidJson,
+                path: problem.path(),
+                message: format!(
+                    "the snapshot object is not representable as JSON: {}",
+                    problem.message("the snapshot")
+                ),
+            })?;
             let value = value.unwrap_or(pennon_core::Value::Null);
             Ok(Snapshot::from_value(&value)?)
         }
@@ -572,10 +574,11 @@ fn warnings(js: Js<'_>, warnings: &[pennon_core::Error]) -> NapiResult<napi_valu
 }
 
 /// The canonical result object (`docs/snapshot-format.md` §4): all ten fields, `null`
-/// included; `value` is `default` (the caller's own JS value) on error.
+/// included; `value` is `default` (the caller's own JS value) on error. `builder` is
+/// [`cache::result_builder`].
 fn result_object(
     js: Js<'_>,
-    helpers: Helpers,
+    builder: napi_value,
     evaluation: &Evaluation<'_>,
     default: napi_value,
     revision: Option<u64>,
@@ -613,7 +616,7 @@ fn result_object(
         revision,
         metadata,
     ];
-    js.call(null, helpers.result, &fields)
+    js.call(null, builder, &fields)
 }
 
 /// Snapshots shared between threads: handle → the snapshot, held weakly so that a handle
