@@ -8,17 +8,19 @@
 //! restricted to these attributes gives the same result as with the whole context (the
 //! conformance runner checks this on every case).
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeSet;
-use alloc::vec;
-use alloc::vec::Vec;
 
 use crate::snapshot::Snapshot;
+
+/// Sorted top-level attribute names.
+pub(crate) type AttributeNames = Box<[Box<str>]>;
 
 /// The attribute names found so far, and the flags and segments already walked.
 pub(crate) struct Reads<'s> {
     names: BTreeSet<&'s str>,
-    flags_seen: Vec<bool>,
-    segments_seen: Vec<bool>,
+    flags_seen: BTreeSet<u32>,
+    segments_seen: BTreeSet<u32>,
 }
 
 impl<'s> Reads<'s> {
@@ -29,29 +31,18 @@ impl<'s> Reads<'s> {
 
     /// Walks segment `id` unless it was walked already.
     pub(crate) fn segment(&mut self, snapshot: &'s Snapshot, id: u32) {
-        if mark(&mut self.segments_seen, id) {
+        if self.segments_seen.insert(id) {
             snapshot.segments.reads(id, snapshot, self);
         }
     }
 
     /// Walks flag `id` unless it was walked already.
     pub(crate) fn flag(&mut self, snapshot: &'s Snapshot, id: u32) {
-        if mark(&mut self.flags_seen, id)
+        if self.flags_seen.insert(id)
             && let Some(Ok(flag)) = snapshot.flags.get(id as usize)
         {
             flag.reads(snapshot, self);
         }
-    }
-}
-
-/// Sets `seen[id]`; whether it was unset (out-of-range ids count as seen).
-fn mark(seen: &mut [bool], id: u32) -> bool {
-    match seen.get_mut(id as usize) {
-        Some(slot) if !*slot => {
-            *slot = true;
-            true
-        }
-        _ => false,
     }
 }
 
@@ -77,17 +68,19 @@ impl Snapshot {
     ///       "when": { "attribute": "country", "op": "in", "values": ["DE", "FR"] } } ],
     ///     "fallthrough": { "variant": "off" } } }
     /// }"#)?;
-    /// assert_eq!(snapshot.attributes_read("eu-only"), ["country"]);
+    /// assert_eq!(snapshot.attributes_read("eu-only"), [Box::from("country")]);
     /// # Ok::<(), pennon_core::Error>(())
     /// ```
-    pub fn attributes_read(&self, key: &str) -> Vec<&str> {
-        let Some(id) = self.flag_id(key) else { return Vec::new() };
-        let mut reads = Reads {
-            names: BTreeSet::new(),
-            flags_seen: vec![false; self.flags.len()],
-            segments_seen: vec![false; self.segments.len()],
-        };
-        reads.flag(self, id);
-        reads.names.into_iter().collect()
+    ///
+    /// Each flag's list is computed on first use and kept with the snapshot.
+    pub fn attributes_read(&self, key: &str) -> &[Box<str>] {
+        let Some(id) = self.flag_id(key) else { return &[] };
+        let Some(cell) = self.reads.get(id as usize) else { return &[] };
+        cell.get_or_init(|| {
+            let mut reads =
+                Reads { names: BTreeSet::new(), flags_seen: BTreeSet::new(), segments_seen: BTreeSet::new() };
+            reads.flag(self, id);
+            Box::new(reads.names.into_iter().map(Box::from).collect())
+        })
     }
 }

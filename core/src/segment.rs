@@ -97,11 +97,6 @@ impl SegmentTable {
         }
     }
 
-    /// The number of segments (valid or not).
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// Invalid segments, sorted by key (for load warnings).
     pub(crate) fn errors(&self) -> impl Iterator<Item = &Error> {
         self.entries.iter().filter_map(|(_, entry)| entry.as_ref().err())

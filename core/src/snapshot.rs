@@ -7,6 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::hash::BuildHasherDefault;
 use hashbrown::HashMap;
+use once_cell::race::OnceBox;
 use rustc_hash::FxHasher;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -15,6 +16,7 @@ use crate::decode::{self, Obj, Path};
 use crate::error::{Error, ErrorCode};
 use crate::flag::{Flag, FlagIds};
 use crate::graph;
+use crate::reads::AttributeNames;
 use crate::result::FlagType;
 use crate::segment::SegmentTable;
 use crate::time::Millis;
@@ -37,6 +39,9 @@ pub struct Snapshot {
     /// Indexed by flag id; invalid flags keep their load error.
     pub(crate) flags: Box<[Result<Flag, Error>]>,
     index: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+    /// Indexed by flag id: the attributes each flag reads, computed on first use
+    /// ([`Snapshot::attributes_read`]).
+    pub(crate) reads: Box<[OnceBox<AttributeNames>]>,
     pub(crate) segments: SegmentTable,
     warnings: Vec<Error>,
 }
@@ -205,6 +210,7 @@ impl Snapshot {
             environment,
             generated_at,
             keys: keys.into_iter().map(String::into_boxed_str).collect(),
+            reads: flags.iter().map(|_| OnceBox::new()).collect(),
             flags: flags.into(),
             index,
             segments,

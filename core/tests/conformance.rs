@@ -138,7 +138,7 @@ fn run_file(path: &Path) -> (usize, Vec<String>) {
             context
                 .attributes()
                 .iter()
-                .filter(|(name, _)| read.contains(&name.as_str()))
+                .filter(|(name, _)| read.iter().any(|r| **r == **name))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         );

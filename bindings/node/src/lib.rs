@@ -369,7 +369,7 @@ impl Engine {
         check_flag(js, flag)?;
         let names = match self.snapshot.borrow().as_deref() {
             Some(snapshot) => js
-                .with_str(flag, |key| snapshot.attributes_read(key).into_iter().map(String::from).collect())
+                .with_str(flag, |key| snapshot.attributes_read(key).iter().map(|name| String::from(&**name)).collect())
                 .map_err(building)?,
             None => Vec::new(),
         };

@@ -98,7 +98,11 @@ fn type_name(object: &Bound<'_, PyAny>) -> String {
 
 /// A Python `str` as a Rust `String`. Unpaired surrogates cannot be UTF-8: an error.
 pub(crate) fn string(text: &Bound<'_, PyString>) -> Converted<String> {
-    text.to_cow().map(|cow| cow.into_owned()).map_err(|_| ConvertError::new("a string with unpaired surrogates"))
+    text.to_cow().map(|cow| cow.into_owned()).map_err(|_| unpaired_surrogates())
+}
+
+fn unpaired_surrogates() -> ConvertError {
+    ConvertError::new("a string with unpaired surrogates")
 }
 
 /// The most keys the per-thread key cache holds before it starts over.
@@ -190,10 +194,7 @@ fn float(value: f64) -> Converted<Value> {
 fn object(dict: &Bound<'_, PyDict>, depth: usize, mode: Mode) -> Converted<Map<String, Value>> {
     let mut map = Map::new();
     for (key, item) in dict.iter() {
-        let Ok(key) = key.cast::<PyString>() else {
-            return Err(ConvertError::new(format!("a key of type {} (keys must be str)", type_name(&key))));
-        };
-        let key = cached_key(key)?;
+        let key = key_text(&key)?;
         match value(&item, depth + 1, mode) {
             Ok(converted) => {
                 map.insert(key, converted);
@@ -202,6 +203,14 @@ fn object(dict: &Bound<'_, PyDict>, depth: usize, mode: Mode) -> Converted<Map<S
         }
     }
     Ok(map)
+}
+
+/// A dict key's text: keys must be `str`.
+fn key_text(key: &Bound<'_, PyAny>) -> Converted<String> {
+    match key.cast::<PyString>() {
+        Ok(key) => cached_key(key),
+        Err(_) => Err(ConvertError::new(format!("a key of type {} (keys must be str)", type_name(key)))),
+    }
 }
 
 fn array<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>, depth: usize, mode: Mode) -> Converted<Value> {
@@ -280,6 +289,43 @@ pub(crate) fn context(object: &Bound<'_, PyAny>) -> Converted<Context> {
         return Err(ConvertError::shared(ContextProblem::NotAnObject));
     };
     object_of(dict, 1, Mode::Context).map(Context::from_map)
+}
+
+/// Converts a context dict for evaluating one flag: only the attributes in `read` (core's
+/// `Snapshot::attributes_read`) are kept, every other one is checked as [`context`] would
+/// convert it, without building its value. The outcome, errors included, is that of
+/// converting the whole dict and dropping the attributes the flag does not read, which
+/// core guarantees do not change the answer (`docs/bindings.md`).
+pub(crate) fn context_reading(object: &Bound<'_, PyAny>, read: &[Box<str>]) -> Converted<Context> {
+    let Ok(dict) = object.cast::<PyDict>() else {
+        return Err(ConvertError::shared(ContextProblem::NotAnObject));
+    };
+    let mut map = Map::new();
+    for (key, item) in dict.iter() {
+        let name = key_text(&key)?;
+        if read.iter().any(|attribute| **attribute == *name) {
+            match value(&item, 2, Mode::Context) {
+                Ok(converted) => {
+                    map.insert(name, converted);
+                }
+                Err(error) => return Err(error.at(Step::Key(name))),
+            }
+        } else if let Err(error) = check(&item) {
+            return Err(error.at(Step::Key(name)));
+        }
+    }
+    Ok(Context::from_map(map))
+}
+
+/// Checks that a context attribute converts, building as little as possible.
+fn check(item: &Bound<'_, PyAny>) -> Converted<()> {
+    if let Ok(text) = item.cast_exact::<PyString>() {
+        return text.encode_utf8().map(drop).map_err(|_| unpaired_surrogates());
+    }
+    if item.is_none() || item.is_exact_instance_of::<PyBool>() {
+        return Ok(());
+    }
+    value(item, 2, Mode::Context).map(drop)
 }
 
 fn object_of(dict: &Bound<'_, PyDict>, depth: usize, mode: Mode) -> Converted<Map<String, Value>> {

@@ -168,7 +168,7 @@ impl Engine {
         let now = now_ms(py, now)?;
         let Some(snapshot) = self.snapshot() else { return finish(&Evaluation::not_ready(), None) };
         let revision = Some(snapshot.revision());
-        match convert::context(context) {
+        match convert::context_reading(context, snapshot.attributes_read(&key)) {
             Ok(context) => finish(&snapshot.evaluate(&key, &context, now, expected), revision),
             Err(problem) => finish(&invalid_context(&problem), revision),
         }

@@ -425,6 +425,15 @@ def test_unconvertible_contexts_give_invalid_context(engine: Engine, context, wh
     assert engine.get_boolean("dark-mode", context, "d", NOW) == "d"
 
 
+def test_attributes_a_flag_does_not_read_are_checked_alike(engine: Engine):
+    # "dark-mode" reads no attribute, "age-gate" reads `age`: the engine builds only what a
+    # flag reads but checks everything, so both flags judge a context the same way.
+    for context in ({"age": math.nan}, {"age": 30, "other": "\udc80"}, {"age": 30, "deep": nested(70)}):
+        messages = {engine.evaluate(flag, context, now=NOW)["errorMessage"] for flag in ("dark-mode", "age-gate")}
+        assert len(messages) == 1 and None not in messages, messages
+    assert engine.evaluate("age-gate", {"age": 30, "other": {"x": [1]}}, now=NOW)["value"] is True
+
+
 def test_the_context_is_not_mutated(engine: Engine):
     context = {"targetingKey": "u", "a": {"b": ["x"]}, "age": 21}
     frozen = copy.deepcopy(context)
