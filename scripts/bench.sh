@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every benchmark of Pennon in one command: the core (criterion: static, targeting, split,
+# all 1,000 flags, loading 10,000 flags; memory of a loaded snapshot), then the per-call
+# cost of each binding on the shared fixtures (benches/fixtures): the Node addon, wasm in
+# Node, Python and C. Release builds of the bindings are made first. Needs what
+# ./scripts/setup.sh installs.
+#
+#   scripts/bench.sh           full runs (about 10 minutes on a 2-core machine)
+#   scripts/bench.sh --quick   shorter rounds (about 3 minutes)
+#
+# What each figure means, and the figures measured so far: benches/README.md and the
+# README beside each harness.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=()
+criterion=(--warm-up-time 2 --measurement-time 5)
+if [[ "${1:-}" == "--quick" ]]; then
+  quick=(--quick)
+  criterion=(--warm-up-time 1 --measurement-time 2)
+fi
+
+step() { printf '\n==> %s\n' "$*"; }
+
+echo "$(uname -m), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+step "core: evaluation and load (cargo bench -p pennon-benches)"
+cargo bench --locked -p pennon-benches --bench evaluate -- "${criterion[@]}"
+cargo bench --locked -p pennon-benches --bench load -- "${criterion[@]}"
+cargo run --locked --quiet --release -p pennon-benches --bin load_memory
+
+step "Node addon (benches/node/bench.mjs)"
+node bindings/node/scripts/build.mjs >/dev/null
+node benches/node/bench.mjs "${quick[@]}"
+
+step "wasm in Node (benches/wasm/run.sh)"
+bash benches/wasm/run.sh "${quick[@]}"
+
+step "Python (benches/python/bench.py)"
+.venv/bin/python -m maturin develop --release --locked --quiet
+.venv/bin/python benches/python/bench.py "${quick[@]}"
+
+step "C ABI (benches/c/run.sh)"
+bash benches/c/run.sh "${quick[@]}"
