@@ -4,17 +4,21 @@
 //! (they produce the TypeScript declarations and docs). For each call napi-rs 3 also runs
 //! its native-borrow bookkeeping (a global registry, a scope object, an `Arc`), which
 //! costs as much as converting a small context. At module load, [`install`] therefore
-//! replaces the hot methods on `Engine.prototype` with the raw callbacks below. They run
-//! exactly the same Rust code (`Engine::evaluate_js`, `Engine::typed`,
-//! `Engine::evaluate_all_js`) and differ only in how they obtain `this` and the arguments:
-//! `napi_get_cb_info` and napi-rs's own `ClassInstance` (type-tag checked, so a foreign
-//! receiver is rejected before any cast).
+//! adds raw callbacks that run exactly the same Rust code (`Engine::evaluate_js`,
+//! `Engine::typed`, `Engine::evaluate_all_js`) and differ only in how they obtain `this`
+//! and the arguments: `napi_get_cb_info` and napi-rs's own `ClassInstance` (type-tag
+//! checked, so a foreign receiver is rejected before any cast):
+//!
+//! - `evaluateAll` replaces the method on `Engine.prototype`;
+//! - `evaluate` and the typed getters are the *flattened* calls of the internal export
+//!   `__fastPaths`, which `index.js`'s `Engine` subclass makes: the context arrives as
+//!   `key, value` arguments (see [`flat`]).
 //!
 //! Soundness without the bookkeeping: these callbacks only take `&Engine`, every `Engine`
 //! method takes `&self`, and the engine's state sits in a `RefCell`, so a re-entrant call
 //! (a context getter calling `engine.load`) is a checked shared borrow, never aliasing.
 //!
-//! Setting `PENNON_NODE_NAPI_RS_METHODS=1` keeps napi-rs's methods (the tests run the
+//! Setting `PENNON_NODE_NO_FAST_PATHS=1` leaves all of this out (the tests run the
 //! conformance suite both ways).
 
 #![allow(unsafe_code)]
@@ -114,60 +118,21 @@ fn run(
     }
 }
 
-unsafe extern "C" fn evaluate(env: napi_env, info: napi_callback_info) -> napi_value {
-    run(env, info, "evaluate", |engine, js, args| {
-        let [flag, context, options] = args.fixed();
-        engine.evaluate_js(js, [flag, options], ContextArg::Object(context))
-    })
-}
-
-/// The typed getter `getBoolean(flag, context, defaultValue, now)` and its siblings.
-fn typed(env: napi_env, info: napi_callback_info, method: &str, expected: FlagType) -> napi_value {
-    run(env, info, method, |engine, js, args| {
-        let [flag, context, default, now] = args.fixed();
-        engine.typed(js, expected, [flag, default, now], ContextArg::Object(context))
-    })
-}
-
-unsafe extern "C" fn get_boolean(env: napi_env, info: napi_callback_info) -> napi_value {
-    typed(env, info, "getBoolean", FlagType::Boolean)
-}
-
-unsafe extern "C" fn get_string(env: napi_env, info: napi_callback_info) -> napi_value {
-    typed(env, info, "getString", FlagType::String)
-}
-
-unsafe extern "C" fn get_number(env: napi_env, info: napi_callback_info) -> napi_value {
-    typed(env, info, "getNumber", FlagType::Number)
-}
-
-unsafe extern "C" fn get_object(env: napi_env, info: napi_callback_info) -> napi_value {
-    typed(env, info, "getObject", FlagType::Object)
-}
-
 unsafe extern "C" fn evaluate_all(env: napi_env, info: napi_callback_info) -> napi_value {
     run(env, info, "evaluateAll", |engine, js, args| engine.evaluate_all_js(js, args.fixed()))
 }
 
 type Callback = unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value;
 
-const METHODS: [(&CStr, Callback); 6] = [
-    (c"evaluate", evaluate),
-    (c"getBoolean", get_boolean),
-    (c"getString", get_string),
-    (c"getNumber", get_number),
-    (c"getObject", get_object),
-    (c"evaluateAll", evaluate_all),
-];
+const METHODS: [(&CStr, Callback); 1] = [(c"evaluateAll", evaluate_all)];
 
-// The flattened calls `index.js` makes: `(flag, context, x, y, generation, ...pairs)` with
-// `this` the engine, where `x, y` are `defaultValue, now` (typed getters) or `options`
-// (evaluate). `generation` -1 means "not flattened: convert `context` whole"; otherwise
-// `pairs` are the context's `key, value` pairs that need converting (`docs/bindings.md`),
-// valid for that generation of the engine's snapshot. When the snapshot has changed since,
-// the call returns `undefined` and `index.js` asks for the attribute lists again.
-
-/// Runs a flattened call (see above).
+/// Runs a flattened call, as `index.js` makes them: `(flag, context, x, y, generation,
+/// ...pairs)` with `this` the engine, where `x, y` are `defaultValue, now` (typed getters)
+/// or `options` (evaluate). `generation` -1 means "not flattened: convert `context`
+/// whole"; otherwise `pairs` are the context's `key, value` pairs that need converting
+/// (`docs/bindings.md`), valid for that generation of the engine's snapshot. When the
+/// snapshot has changed since, the call returns `undefined` and `index.js` asks for the
+/// attribute lists again.
 fn flat(
     env: napi_env,
     info: napi_callback_info,
@@ -230,7 +195,7 @@ const FLAT: [(&CStr, Callback); 6] = [
     (c"attributesRead", attributes_read),
 ];
 
-/// Replaces the hot methods on `Engine.prototype` and adds the flattened calls as the
+/// Replaces `evaluateAll` on `Engine.prototype` and adds the flattened calls as the
 /// internal, non-enumerable export `__fastPaths`. `PENNON_NODE_NO_FAST_PATHS=1` leaves both
 /// out: napi-rs's methods then convert every context whole (the tests run the conformance
 /// suite both ways).
