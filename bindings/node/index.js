@@ -102,7 +102,7 @@ function flatten(context, reads, args) {
 const MAX_CACHED_FLAGS = 65536
 
 /**
- * The fast paths (docs/bindings.md, "Node: converting only what a flag reads"): each call
+ * The fast paths (docs/bindings.md, "Converting only what a flag reads"): each call
  * hands the addon only the context attributes the flag can read (core's
  * `Snapshot::attributes_read`, cached per flag and snapshot generation) plus those whose
  * values need checking, instead of the addon walking the whole object through Node-API.
