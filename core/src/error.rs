@@ -3,6 +3,7 @@
 
 use alloc::string::String;
 use core::fmt;
+use serde_json::{Map, Value};
 
 macro_rules! codes {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal,)* }) => {
@@ -183,6 +184,16 @@ impl Error {
     /// Creates an error.
     pub fn new(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
         Error { code, path: path.into(), message: message.into() }
+    }
+
+    /// `{"code": …, "path": …, "message": …}`: how JSON interfaces report an error or a
+    /// load warning.
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("code".into(), Value::from(self.code.as_str()));
+        object.insert("path".into(), Value::from(self.path.as_str()));
+        object.insert("message".into(), Value::from(self.message.as_str()));
+        Value::Object(object)
     }
 }
 

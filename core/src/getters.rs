@@ -34,9 +34,70 @@ impl Snapshot {
         context: &'s Context,
         now: Millis,
     ) -> impl ExactSizeIterator<Item = (&'s str, Evaluation<'s>)> + 's {
-        self.keys
-            .iter()
-            .zip(self.flags.iter())
-            .map(move |(key, entry)| (&**key, self.evaluate_entry(key, entry, context, now, None)))
+        self.evaluate_all_converted(Ok(context), now)
+    }
+
+    /// [`Snapshot::evaluate`] for a binding's context, which may have failed to convert:
+    /// `Err(message)` is the `INVALID_CONTEXT` result with that message
+    /// ([`Evaluation::invalid_context`]), whatever the flag.
+    pub fn evaluate_converted(
+        &self,
+        key: &str,
+        context: Result<&Context, &str>,
+        now: Millis,
+        expected: Option<FlagType>,
+    ) -> Evaluation<'_> {
+        match context {
+            Ok(context) => self.evaluate(key, context, now, expected),
+            Err(message) => Evaluation::invalid_context(message),
+        }
+    }
+
+    /// [`Snapshot::evaluate_all`] for a binding's context, which may have failed to
+    /// convert: with `Err(message)` every flag's result is `INVALID_CONTEXT`.
+    pub fn evaluate_all_converted<'s>(
+        &'s self,
+        context: Result<&'s Context, &'s str>,
+        now: Millis,
+    ) -> impl ExactSizeIterator<Item = (&'s str, Evaluation<'s>)> + 's {
+        self.keys.iter().zip(self.flags.iter()).map(move |(key, entry)| {
+            let evaluation = match context {
+                Ok(context) => self.evaluate_entry(key, entry, context, now, None),
+                Err(message) => Evaluation::invalid_context(message),
+            };
+            (&**key, evaluation)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::EvaluationErrorCode;
+    use alloc::vec::Vec;
+
+    const SNAPSHOT: &str = r#"{"schemaVersion": 1, "revision": 4, "flags": {
+      "a": {"type": "boolean", "state": "on", "variants": {"on": true, "off": false}, "offVariant": "off",
+            "fallthrough": {"variant": "on"}},
+      "b": {"type": "string", "state": "on", "variants": {"x": "x"}, "offVariant": "x",
+            "fallthrough": {"variant": "x"}}}}"#;
+
+    #[test]
+    fn a_context_that_did_not_convert_is_invalid_for_every_flag() {
+        let snapshot = Snapshot::from_json(SNAPSHOT).unwrap();
+        let context = Context::with_targeting_key("u-1");
+        let converted: Vec<_> = snapshot.evaluate_all_converted(Ok(&context), 0).collect();
+        assert_eq!(converted, snapshot.evaluate_all(&context, 0).collect::<Vec<_>>());
+        assert_eq!(snapshot.evaluate_converted("a", Ok(&context), 0, None), snapshot.evaluate("a", &context, 0, None));
+        for (key, evaluation) in snapshot.evaluate_all_converted(Err("the context must be an object"), 0) {
+            let error = evaluation.error.as_ref().unwrap();
+            assert_eq!(
+                (error.code, error.message.as_str()),
+                (EvaluationErrorCode::InvalidContext, "the context must be an object"),
+                "{key}"
+            );
+            assert_eq!(evaluation, snapshot.evaluate_converted(key, Err("the context must be an object"), 0, None));
+        }
+        assert_eq!(snapshot.evaluate_all_converted(Err("x"), 0).len(), 2);
     }
 }

@@ -322,11 +322,7 @@ impl Engine {
         let out = Object::new();
         let Some(snapshot) = &self.snapshot else { return Ok(out) };
         let context = context_from_js(&context);
-        for key in snapshot.flag_keys() {
-            let evaluation = match &context {
-                Ok(context) => snapshot.evaluate(key, context, now, None),
-                Err(message) => Evaluation::invalid_context(message.clone()),
-            };
+        for (key, evaluation) in snapshot.evaluate_all_converted(context.as_ref().map_err(String::as_str), now) {
             let result = self.result_js(&evaluation, &JsValue::NULL);
             let _ = Reflect::set(&out, &self.cached(key), &result);
         }
@@ -359,10 +355,11 @@ impl Engine {
         default: &JsValue,
     ) -> JsValue {
         let Some(snapshot) = &self.snapshot else { return self.result_js(&Evaluation::not_ready(), default) };
-        match context_from_js(context) {
-            Ok(context) => self.result_js(&snapshot.evaluate(flag, &context, now, expected), default),
-            Err(message) => self.result_js(&Evaluation::invalid_context(message), default),
-        }
+        let context = context_from_js(context);
+        self.result_js(
+            &snapshot.evaluate_converted(flag, context.as_ref().map_err(String::as_str), now, expected),
+            default,
+        )
     }
 
     /// The JS string of a string that lives in the snapshot (cached per snapshot).

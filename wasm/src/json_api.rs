@@ -20,11 +20,7 @@ const BUCKET_FIELDS: [&str; 2] = ["salt", "unit"];
 
 /// `{"code":…,"message":…,"path":…}`: the response that comes with a non-zero status.
 pub fn error_json(error: &Error) -> String {
-    let mut object = Map::new();
-    object.insert("code".into(), Value::from(error.code.as_str()));
-    object.insert("path".into(), Value::from(error.path.as_str()));
-    object.insert("message".into(), Value::from(error.message.as_str()));
-    json::canonical(&Value::Object(object))
+    json::canonical(&error.to_json())
 }
 
 /// `["invalid_json", …]`: every code of [`ErrorCode::ALL`], in status order (status
@@ -104,14 +100,11 @@ impl JsonEngine {
         };
         let now = required_now(&request)?;
         let default = request.get("default").unwrap_or(&Value::Null);
-        let result = match (&self.snapshot, context) {
-            (None, _) => with_revision(Evaluation::not_ready().to_json(default, 0), None),
-            (Some(snapshot), Err(message)) => {
-                Evaluation::invalid_context(message).to_json(default, snapshot.revision())
-            }
-            (Some(snapshot), Ok(context)) => {
-                snapshot.evaluate(flag, &context, now, expected).to_json(default, snapshot.revision())
-            }
+        let result = match &self.snapshot {
+            None => Evaluation::not_ready().to_json(default, None),
+            Some(snapshot) => snapshot
+                .evaluate_converted(flag, context.as_ref().map_err(String::as_str), now, expected)
+                .to_json(default, snapshot.revision()),
         };
         Ok(json::canonical(&result))
     }
@@ -125,48 +118,18 @@ impl JsonEngine {
         let mut out = Map::new();
         if let Some(snapshot) = &self.snapshot {
             let revision = snapshot.revision();
-            match context {
-                Ok(context) => {
-                    for (key, evaluation) in snapshot.evaluate_all(&context, now) {
-                        out.insert(key.into(), evaluation.to_json(&Value::Null, revision));
-                    }
-                }
-                Err(message) => {
-                    for key in snapshot.flag_keys() {
-                        out.insert(
-                            key.into(),
-                            Evaluation::invalid_context(message.clone()).to_json(&Value::Null, revision),
-                        );
-                    }
-                }
+            for (key, evaluation) in snapshot.evaluate_all_converted(context.as_ref().map_err(String::as_str), now) {
+                out.insert(key.into(), evaluation.to_json(&Value::Null, revision));
             }
         }
         Ok(json::canonical(&Value::Object(out)))
     }
 }
 
-fn with_revision(mut result: Value, revision: Option<u64>) -> Value {
-    if let Value::Object(object) = &mut result {
-        object.insert("revision".into(), revision.map_or(Value::Null, Value::from));
-    }
-    result
-}
-
 /// The warnings of a snapshot as `[{"code","path","message"}…]` (empty before a load).
 pub fn warnings_value(snapshot: Option<&Snapshot>) -> Value {
     let warnings = snapshot.map(Snapshot::warnings).unwrap_or_default();
-    Value::Array(
-        warnings
-            .iter()
-            .map(|w| {
-                let mut object = Map::new();
-                object.insert("code".into(), Value::from(w.code.as_str()));
-                object.insert("path".into(), Value::from(w.path.as_str()));
-                object.insert("message".into(), Value::from(w.message.as_str()));
-                Value::Object(object)
-            })
-            .collect(),
-    )
+    Value::Array(warnings.iter().map(Error::to_json).collect())
 }
 
 fn argument(path: &str, message: impl Into<String>) -> Error {

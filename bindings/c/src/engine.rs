@@ -92,18 +92,7 @@ impl Engine {
     /// `[{"code","path","message"}]` of the current snapshot, canonical JSON; `[]` before
     /// the first load.
     pub fn warnings_json(&self) -> String {
-        let warnings = self.snapshot().map(|s| {
-            s.warnings()
-                .iter()
-                .map(|w| {
-                    let mut entry = Map::new();
-                    entry.insert("code".into(), Value::from(w.code.as_str()));
-                    entry.insert("path".into(), Value::from(w.path.as_str()));
-                    entry.insert("message".into(), Value::from(w.message.as_str()));
-                    Value::Object(entry)
-                })
-                .collect::<Vec<_>>()
-        });
+        let warnings = self.snapshot().map(|s| s.warnings().iter().map(Error::to_json).collect::<Vec<_>>());
         json::canonical(&Value::Array(warnings.unwrap_or_default()))
     }
 }
@@ -149,10 +138,7 @@ pub fn evaluate_json(
     now: i64,
 ) -> String {
     let Some(snapshot) = snapshot else { return canonical_result(&Evaluation::not_ready(), default, None) };
-    let evaluation = match context {
-        Ok(context) => snapshot.evaluate(flag, context, now, expected),
-        Err(message) => Evaluation::invalid_context(message),
-    };
+    let evaluation = snapshot.evaluate_converted(flag, context, now, expected);
     canonical_result(&evaluation, default, Some(snapshot.revision()))
 }
 
@@ -162,11 +148,7 @@ pub fn evaluate_all_json(snapshot: Option<&Snapshot>, context: ContextArg<'_>, n
     let Some(snapshot) = snapshot else { return "{}".into() };
     let revision = snapshot.revision();
     let mut all = Map::new();
-    for key in snapshot.flag_keys() {
-        let evaluation = match context {
-            Ok(context) => snapshot.evaluate(key, context, now, None),
-            Err(message) => Evaluation::invalid_context(message),
-        };
+    for (key, evaluation) in snapshot.evaluate_all_converted(context, now) {
         all.insert(key.into(), evaluation.to_json(&Value::Null, revision));
     }
     json::canonical(&Value::Object(all))

@@ -279,15 +279,14 @@ impl Engine {
             return result_object(js, builder, &Evaluation::not_ready(), default, None).map_err(building);
         };
         let revision = Some(snapshot.revision());
-        let built = match context {
-            Ok(context) => js.with_str(flag, |key| {
-                let evaluation = snapshot.evaluate(key, &context, now, options.expected);
-                let result = result_object(js, builder, &evaluation, default, revision);
-                self.spare.recycle(context);
-                result
-            }),
-            Err(message) => Ok(result_object(js, builder, &Evaluation::invalid_context(message), default, revision)),
-        };
+        let built = js.with_str(flag, |key| {
+            let evaluation =
+                snapshot.evaluate_converted(key, context.as_ref().map_err(String::as_str), now, options.expected);
+            result_object(js, builder, &evaluation, default, revision)
+        });
+        if let Ok(context) = context {
+            self.spare.recycle(context);
+        }
         built.and_then(|result| result).map_err(building)
     }
 
@@ -334,21 +333,12 @@ impl Engine {
         let null = js.null().map_err(building)?;
         let revision = Some(snapshot.revision());
         let mut fields = Vec::with_capacity(snapshot.flag_keys().len());
-        match context {
-            Ok(context) => {
-                for (key, evaluation) in snapshot.evaluate_all(&context, now) {
-                    let result = result_object(js, builder, &evaluation, null, revision).map_err(building)?;
-                    fields.push((Key::Handle(js.str_value(key).map_err(building)?), result));
-                }
-                self.spare.recycle(context);
-            }
-            Err(message) => {
-                let evaluation = Evaluation::invalid_context(message);
-                for key in snapshot.flag_keys() {
-                    let result = result_object(js, builder, &evaluation, null, revision).map_err(building)?;
-                    fields.push((Key::Handle(js.str_value(key).map_err(building)?), result));
-                }
-            }
+        for (key, evaluation) in snapshot.evaluate_all_converted(context.as_ref().map_err(String::as_str), now) {
+            let result = result_object(js, builder, &evaluation, null, revision).map_err(building)?;
+            fields.push((Key::Handle(js.str_value(key).map_err(building)?), result));
+        }
+        if let Ok(context) = context {
+            self.spare.recycle(context);
         }
         js.define(out, &fields).map_err(building)?;
         Ok(out)

@@ -168,10 +168,9 @@ impl Engine {
         let now = now_ms(py, now)?;
         let Some(snapshot) = self.snapshot() else { return finish(&Evaluation::not_ready(), None) };
         let revision = Some(snapshot.revision());
-        match convert::context_reading(context, snapshot.attributes_read(&key)) {
-            Ok(context) => finish(&snapshot.evaluate(&key, &context, now, expected), revision),
-            Err(problem) => finish(&invalid_context(&problem), revision),
-        }
+        let context = convert::context_reading(context, snapshot.attributes_read(&key))
+            .map_err(|problem| invalid_context_message(&problem));
+        finish(&snapshot.evaluate_converted(&key, context.as_ref().map_err(String::as_str), now, expected), revision)
     }
 
     fn typed<'py>(
@@ -190,15 +189,12 @@ impl Engine {
     }
 }
 
-fn invalid_context(problem: &convert::ConvertError) -> Evaluation<'static> {
-    if let Some(shared) = problem.shared_problem() {
-        return Evaluation::invalid_context(shared.message());
+/// The `INVALID_CONTEXT` message for a context that did not convert.
+fn invalid_context_message(problem: &convert::ConvertError) -> String {
+    match problem.shared_problem() {
+        Some(shared) => shared.message(),
+        None => format!("the context cannot be used: {} at {}", problem.message(), problem.path("context")),
     }
-    Evaluation::invalid_context(format!(
-        "the context cannot be used: {} at {}",
-        problem.message(),
-        problem.path("context")
-    ))
 }
 
 #[pymethods]
@@ -334,18 +330,9 @@ impl Engine {
             let Some(snapshot) = self.snapshot() else { return Ok(all) };
             let revision = Some(snapshot.revision());
             let none = py.None().into_bound(py);
-            match convert::context(context) {
-                Ok(context) => {
-                    for (key, evaluation) in snapshot.evaluate_all(&context, now) {
-                        all.set_item(key, result::to_dict(py, &evaluation, &none, revision)?)?;
-                    }
-                }
-                Err(problem) => {
-                    let evaluation = invalid_context(&problem);
-                    for key in snapshot.flag_keys() {
-                        all.set_item(key, result::to_dict(py, &evaluation, &none, revision)?)?;
-                    }
-                }
+            let context = convert::context(context).map_err(|problem| invalid_context_message(&problem));
+            for (key, evaluation) in snapshot.evaluate_all_converted(context.as_ref().map_err(String::as_str), now) {
+                all.set_item(key, result::to_dict(py, &evaluation, &none, revision)?)?;
             }
             Ok(all)
         })
@@ -374,17 +361,11 @@ impl Engine {
             let default: Value = serde_json::from_str(default_json)
                 .map_err(|e| argument_error(py, format!("default_json is not JSON: {e}")))?;
             let Some(snapshot) = self.snapshot() else {
-                let mut result = Evaluation::not_ready().to_json(&default, 0);
-                if let Some(revision) = result.get_mut("revision") {
-                    *revision = Value::Null;
-                }
-                return Ok(json::canonical(&result));
+                return Ok(json::canonical(&Evaluation::not_ready().to_json(&default, None)));
             };
-            let result = match Context::from_json(context_json) {
-                Ok(context) => snapshot.evaluate(flag, &context, now, expected).to_json(&default, snapshot.revision()),
-                Err(error) => Evaluation::invalid_context(error.message).to_json(&default, snapshot.revision()),
-            };
-            Ok(json::canonical(&result))
+            let context = Context::from_json(context_json).map_err(|error| error.message);
+            let evaluation = snapshot.evaluate_converted(flag, context.as_ref().map_err(String::as_str), now, expected);
+            Ok(json::canonical(&evaluation.to_json(&default, snapshot.revision())))
         })
     }
 
