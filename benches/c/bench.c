@@ -2,7 +2,7 @@
  * Per-call cost of Pennon's C ABI (libpennon.a), measured with clock_gettime.
  *
  * Snapshot: benches/fixtures/bindings.json (static-flag, targeting-flag, split-flag), the
- * context of benches/fixtures/README.md, now = 2026-11-22T09:00:00Z. Every benchmark first
+ * context of benches/fixtures/context.json, now = 2026-11-22T09:00:00Z. Every benchmark first
  * checks that the call takes the intended path (reason STATIC / TARGETING_MATCH / SPLIT),
  * then runs 15 rounds of 100 000 calls and reports the median and the fastest round in ns
  * per call.
@@ -19,9 +19,9 @@
 
 #define ROUNDS 15
 
-static const char CONTEXT[] = "{\"targetingKey\":\"u-4711\",\"country\":\"DE\",\"plan\":\"enterprise\","
-                              "\"appVersion\":\"5.4.1\",\"email\":\"Mara@Kestrel.example\",\"age\":34,"
-                              "\"betaOptIn\":true}";
+/* The shared benchmark context (benches/fixtures/context.json), read in main(). */
+static char *context_json;
+static size_t context_len;
 static const int64_t NOW = 1795338000000LL;
 
 static PennonEngine *engine;
@@ -48,7 +48,7 @@ typedef void (*bench_fn)(const char *flag);
 
 static void evaluate_json(const char *flag) {
     PennonBuffer out = {NULL, 0};
-    if (pennon_engine_evaluate(engine, flag, strlen(flag), CONTEXT, sizeof CONTEXT - 1, NULL, "null", 4, NOW, &out) ==
+    if (pennon_engine_evaluate(engine, flag, strlen(flag), context_json, context_len, NULL, "null", 4, NOW, &out) ==
         PENNON_OK)
         sink += out.len;
     pennon_buffer_free(&out);
@@ -63,7 +63,7 @@ static void evaluate_ctx(const char *flag) {
 
 static void get_boolean_json(const char *flag) {
     bool value = false;
-    if (pennon_engine_get_boolean(engine, flag, strlen(flag), CONTEXT, sizeof CONTEXT - 1, false, NOW, &value) ==
+    if (pennon_engine_get_boolean(engine, flag, strlen(flag), context_json, context_len, false, NOW, &value) ==
         PENNON_OK)
         sink += value;
 }
@@ -76,7 +76,7 @@ static void get_boolean_ctx(const char *flag) {
 
 static void get_string_json(const char *flag) {
     PennonBuffer out = {NULL, 0};
-    if (pennon_engine_get_string(engine, flag, strlen(flag), CONTEXT, sizeof CONTEXT - 1, "control", 7, NOW, &out) ==
+    if (pennon_engine_get_string(engine, flag, strlen(flag), context_json, context_len, "control", 7, NOW, &out) ==
         PENNON_OK)
         sink += out.len;
     pennon_buffer_free(&out);
@@ -92,7 +92,7 @@ static void get_string_ctx(const char *flag) {
 static void evaluate_all_json(const char *flag) {
     (void)flag;
     PennonBuffer out = {NULL, 0};
-    if (pennon_engine_evaluate_all_json(engine, CONTEXT, sizeof CONTEXT - 1, NOW, &out) == PENNON_OK) sink += out.len;
+    if (pennon_engine_evaluate_all_json(engine, context_json, context_len, NOW, &out) == PENNON_OK) sink += out.len;
     pennon_buffer_free(&out);
 }
 
@@ -106,7 +106,7 @@ static void evaluate_all_ctx(const char *flag) {
 static void parse_context(const char *flag) {
     (void)flag;
     PennonContext *parsed = NULL;
-    if (pennon_context_new_json(CONTEXT, sizeof CONTEXT - 1, &parsed) == PENNON_OK) sink += 1;
+    if (pennon_context_new_json(context_json, context_len, &parsed) == PENNON_OK) sink += 1;
     pennon_context_free(parsed);
 }
 
@@ -152,7 +152,7 @@ static char *read_file(const char *path, size_t *len) {
 /* The result of one evaluation contains `needle`. */
 static int result_has(const char *flag, const char *needle) {
     PennonBuffer out = {NULL, 0};
-    int ok = pennon_engine_evaluate(engine, flag, strlen(flag), CONTEXT, sizeof CONTEXT - 1, NULL, "null", 4, NOW,
+    int ok = pennon_engine_evaluate(engine, flag, strlen(flag), context_json, context_len, NULL, "null", 4, NOW,
                                     &out) == PENNON_OK &&
              strstr(out.data, needle) != NULL;
     pennon_buffer_free(&out);
@@ -172,6 +172,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cannot read %s (run from the repository root)\n", fixture);
         return 2;
     }
+    context_json = read_file("benches/fixtures/context.json", &context_len);
+    if (!context_json) {
+        fprintf(stderr, "cannot read benches/fixtures/context.json (run from the repository root)\n");
+        return 2;
+    }
     engine = pennon_engine_new();
     PennonStatus status = pennon_engine_load(engine, snapshot, len);
     free(snapshot);
@@ -179,14 +184,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "load failed: %s\n", pennon_last_error_message());
         return 2;
     }
-    expect(pennon_context_new_json(CONTEXT, sizeof CONTEXT - 1, &context) == PENNON_OK, "context parses");
+    expect(pennon_context_new_json(context_json, context_len, &context) == PENNON_OK, "context parses");
 
     /* The benchmarks measure what they claim. */
     expect(result_has("static-flag", "\"reason\":\"STATIC\""), "static-flag is STATIC");
     expect(result_has("targeting-flag", "\"reason\":\"TARGETING_MATCH\""), "targeting-flag matches");
     expect(result_has("split-flag", "\"reason\":\"SPLIT\""), "split-flag splits");
     bool value = false;
-    expect(pennon_engine_get_boolean(engine, "targeting-flag", 14, CONTEXT, sizeof CONTEXT - 1, false, NOW, &value) ==
+    expect(pennon_engine_get_boolean(engine, "targeting-flag", 14, context_json, context_len, false, NOW, &value) ==
                    PENNON_OK &&
                value,
            "get_boolean(targeting-flag) is true");
@@ -195,7 +200,7 @@ int main(int argc, char **argv) {
                value,
            "get_boolean_ctx(targeting-flag) is true");
     PennonBuffer all = {NULL, 0};
-    expect(pennon_engine_evaluate_all_json(engine, CONTEXT, sizeof CONTEXT - 1, NOW, &all) == PENNON_OK &&
+    expect(pennon_engine_evaluate_all_json(engine, context_json, context_len, NOW, &all) == PENNON_OK &&
                strstr(all.data, "\"errorCode\":\"") == NULL,
            "evaluate_all has no errors");
     pennon_buffer_free(&all);
@@ -223,5 +228,6 @@ int main(int argc, char **argv) {
 
     pennon_context_free(context);
     pennon_engine_free(engine);
+    free(context_json);
     return sink == 0 ? 1 : 0;
 }

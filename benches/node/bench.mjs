@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Per-call cost of the pennon-node addon from JS, on the shared binding fixtures
-// (benches/fixtures/bindings.json, context from benches/fixtures/README.md).
+// (benches/fixtures/bindings.json and context.json).
 //
 //   node benches/node/bench.mjs [--quick] [--json]
 //
@@ -26,15 +26,7 @@ const TARGET_ROUND_NS = quick ? 20e6 : 60e6
 
 const engine = new Engine()
 engine.load(readFileSync(join(root, 'benches', 'fixtures', 'bindings.json'), 'utf8'))
-const context = {
-  targetingKey: 'u-4711',
-  country: 'DE',
-  plan: 'enterprise',
-  appVersion: '5.4.1',
-  email: 'Mara@Kestrel.example',
-  age: 34,
-  betaOptIn: true,
-}
+const context = JSON.parse(readFileSync(join(root, 'benches', 'fixtures', 'context.json'), 'utf8'))
 const NOW = 1795000000000
 const empty = {}
 

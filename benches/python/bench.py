@@ -1,5 +1,5 @@
 """Per-call cost of the pennon Python extension on the shared binding fixtures
-(benches/fixtures/bindings.json, context from benches/fixtures/README.md).
+(benches/fixtures/bindings.json and context.json).
 
     python benches/python/bench.py [--quick] [--json]
 
@@ -14,7 +14,6 @@ benchmark context — the difference is the context conversion.
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import sys
 import time
@@ -29,12 +28,8 @@ TARGETS_NS = {"static getter": 1000, "static evaluate": 1000, "targeting getter"
 
 
 def fixture_context() -> dict:
-    """The first ```json block of benches/fixtures/README.md: the documented context."""
-    text = (ROOT / "benches" / "fixtures" / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```json\n(.*?)```", text, re.S)
-    if block is None:
-        raise SystemExit("benches/fixtures/README.md has no ```json context block")
-    return json.loads(block.group(1))
+    """The shared benchmark context, benches/fixtures/context.json."""
+    return json.loads((ROOT / "benches" / "fixtures" / "context.json").read_text(encoding="utf-8"))
 
 
 def cases(engine: pennon.Engine, context: dict) -> dict[str, Callable[[], object]]:

@@ -373,24 +373,8 @@ fn filler_flag(i: usize, segment_count: usize) -> Value {
     }
 }
 
-/// Formats ms since the epoch as an RFC 3339 UTC timestamp (`2026-11-22T09:00:00Z`).
+/// Formats ms since the epoch as an RFC 3339 UTC timestamp (`2026-11-22T09:00:00.000Z`),
+/// with core's formatter; the benchmark times are far inside its years 0–9999.
 pub fn rfc3339(ms: i64) -> String {
-    let seconds = ms.div_euclid(1000);
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
+    pennon_core::time::format_timestamp(ms).unwrap_or_default()
 }

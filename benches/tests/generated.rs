@@ -31,7 +31,7 @@ fn generation_is_deterministic() {
 
 #[test]
 fn timestamps_round_trip() {
-    assert_eq!(rfc3339(NOW), "2026-11-22T09:00:00Z");
+    assert_eq!(rfc3339(NOW), "2026-11-22T09:00:00.000Z");
     for offset in [-400 * 86_400_000_i64, -3_600_000, 0, 90 * 86_400_000, 1_000 * 86_400_000] {
         assert_eq!(pennon_core::time::parse_timestamp(&rfc3339(NOW + offset)), Some(NOW + offset));
     }

@@ -1,5 +1,5 @@
 // Per-call cost of pennon-wasm's JS API in Node (the `nodejs` build in wasm/dist), with the
-// three flags of benches/fixtures/bindings.json and the context of benches/fixtures/README.md.
+// three flags of benches/fixtures/bindings.json and the context of benches/fixtures/context.json.
 // With a `bench-conversions` build (run.sh makes one), it also times the alternatives to
 // the API's conversions: context in via js-sys walk / serde-wasm-bindgen / JSON, result out
 // via one object-literal call / ten Reflect.set / JSON.parse.
@@ -12,15 +12,7 @@ const require = createRequire(import.meta.url);
 const root = new URL('../../', import.meta.url);
 const quick = process.argv.includes('--quick');
 const snapshot = readFileSync(new URL('benches/fixtures/bindings.json', root), 'utf8');
-const context = {
-  targetingKey: 'u-4711',
-  country: 'DE',
-  plan: 'enterprise',
-  appVersion: '5.4.1',
-  email: 'Mara@Kestrel.example',
-  age: 34,
-  betaOptIn: true,
-};
+const context = JSON.parse(readFileSync(new URL('benches/fixtures/context.json', root), 'utf8'));
 const NOW = 1795338000000;
 
 /** Fastest round's ns per call over `rounds` rounds of `n` calls, after a warm-up (the
