@@ -30,7 +30,9 @@ impl<'a> Path<'a> {
         Path::Index(self, index)
     }
 
-    /// `flags.checkout.rules[2].when`.
+    /// The path as a JSON Pointer (RFC 6901): `/flags/checkout/rules/2/when`, with `~` and
+    /// `/` inside keys written `~0` and `~1`, so that a key containing dots or slashes
+    /// cannot be misread. The document root is the empty string.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         self.render_into(&mut out);
@@ -42,14 +44,12 @@ impl<'a> Path<'a> {
             Path::Root => {}
             Path::Key(parent, key) => {
                 parent.render_into(out);
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
+                out.push('/');
+                crate::json::push_pointer_token(out, key);
             }
             Path::Index(parent, index) => {
                 parent.render_into(out);
-                let _ = write!(out, "[{index}]");
+                let _ = write!(out, "/{index}");
             }
         }
     }
@@ -246,7 +246,8 @@ mod tests {
         let flag = flags.key("checkout");
         let rules = flag.key("rules");
         let rule = rules.index(2);
-        assert_eq!(rule.key("when").render(), "flags.checkout.rules[2].when");
+        assert_eq!(rule.key("when").render(), "/flags/checkout/rules/2/when");
+        assert_eq!(flags.key("a/b~c.d").render(), "/flags/a~1b~0c.d");
     }
 
     #[test]

@@ -174,7 +174,8 @@ impl ErrorCode {
 pub struct Error {
     /// Stable machine-readable code.
     pub code: ErrorCode,
-    /// JSON path of the offending value, e.g. `flags.checkout.rules[2].when.op`.
+    /// JSON Pointer (RFC 6901) to the offending value, e.g. `/flags/checkout/rules/2/when/op`;
+    /// empty when the error concerns no particular value.
     pub path: String,
     /// What is wrong, for people.
     pub message: String,

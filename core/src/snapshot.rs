@@ -97,7 +97,7 @@ impl Snapshot {
         fn raw_entries<'t>(raw: &'t RawValue, field: &str) -> Result<Vec<(String, Definition<'t>)>, Error> {
             serde_json::from_str::<BTreeMap<String, &RawValue>>(raw.get())
                 .map(|entries| entries.into_iter().map(|(key, raw)| (key, Definition::Raw(raw))).collect())
-                .map_err(|_| invalid_snapshot(field, &format!("`{field}` must be an object")))
+                .map_err(|_| invalid_snapshot(&format!("/{field}"), &format!("`{field}` must be an object")))
         }
         Snapshot::compile(
             head,
@@ -127,13 +127,13 @@ impl Snapshot {
             head,
             |_| match top.get("flags") {
                 Some(Value::Object(flags)) => Some(Ok(tree_entries(flags))),
-                Some(_) => Some(Err(invalid_snapshot("flags", "`flags` must be an object"))),
+                Some(_) => Some(Err(invalid_snapshot("/flags", "`flags` must be an object"))),
                 None => None,
             },
             |_| match top.get("segments") {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::Object(segments)) => Ok(Some(tree_entries(segments))),
-                Some(_) => Err(invalid_snapshot("segments", "`segments` must be an object")),
+                Some(_) => Err(invalid_snapshot("/segments", "`segments` must be an object")),
             },
         )
     }
@@ -150,14 +150,14 @@ impl Snapshot {
             Some(other) => {
                 return Err(Error::new(
                     ErrorCode::UnsupportedSchemaVersion,
-                    "schemaVersion",
+                    "/schemaVersion",
                     format!("this engine reads schemaVersion {SCHEMA_VERSION}, not {}", decode::show(other)),
                 ));
             }
             None => {
                 return Err(Error::new(
                     ErrorCode::UnsupportedSchemaVersion,
-                    "schemaVersion",
+                    "/schemaVersion",
                     "`schemaVersion` is required",
                 ));
             }
@@ -165,8 +165,8 @@ impl Snapshot {
         let revision = head
             .get("revision")
             .and_then(Value::as_u64)
-            .ok_or_else(|| invalid_snapshot("revision", "`revision` must be an integer ≥ 0"))?;
-        let flag_entries = flags(()).unwrap_or_else(|| Err(invalid_snapshot("flags", "`flags` must be an object")))?;
+            .ok_or_else(|| invalid_snapshot("/revision", "`revision` must be an integer ≥ 0"))?;
+        let flag_entries = flags(()).unwrap_or_else(|| Err(invalid_snapshot("/flags", "`flags` must be an object")))?;
         let segment_entries = segments(())?;
 
         let mut warnings = Vec::new();
@@ -291,7 +291,9 @@ fn invalid_snapshot(path: &str, message: &str) -> Error {
 /// are warnings, never failures: they cannot change an answer.
 fn top_level_metadata(root: &Obj<'_>, warnings: &mut Vec<Error>) -> (Option<Millis>, Option<String>) {
     for field in root.unknown_fields(TOP_LEVEL_FIELDS) {
-        warnings.push(Error::new(ErrorCode::UnknownField, field, format!("unknown top-level field `{field}` ignored")));
+        let mut path = String::from("/");
+        crate::json::push_pointer_token(&mut path, field);
+        warnings.push(Error::new(ErrorCode::UnknownField, path, format!("unknown top-level field `{field}` ignored")));
     }
     let generated_at = root
         .opt("generatedAt")

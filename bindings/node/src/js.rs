@@ -487,7 +487,7 @@ impl Unconvertible {
     }
 
     /// `"<path> is <what>"`, with `top` naming the converted value itself:
-    /// `"user.render is a function"`, `"the context is an array, not an object"`.
+    /// `"/user/render is a function"`, `"the context is an array, not an object"`.
     pub(crate) fn message(&self, top: &str) -> String {
         if self.path.is_empty() {
             return format!("{top} is {}", self.what);
@@ -495,10 +495,14 @@ impl Unconvertible {
         format!("{} is {}", self.path(), self.what)
     }
 
-    /// The dotted path of the offending value (empty at the top).
+    /// The JSON Pointer of the offending value (empty at the top).
     pub(crate) fn path(&self) -> String {
-        let path: Vec<&str> = self.path.iter().rev().map(String::as_str).collect();
-        path.join(".")
+        let mut path = String::new();
+        for key in self.path.iter().rev() {
+            path.push('/');
+            pennon_core::json::push_pointer_token(&mut path, key);
+        }
+        path
     }
 }
 

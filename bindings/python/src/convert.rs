@@ -64,19 +64,16 @@ impl ConvertError {
         self
     }
 
-    /// The path below `root` in core's notation (`context.user.tags[2]`).
-    pub(crate) fn path(&self, root: &str) -> String {
-        let mut path = String::from(root);
+    /// The JSON Pointer of the offending value below the converted value's root
+    /// (`/user/tags/2`; empty at the root).
+    pub(crate) fn path(&self) -> String {
+        let mut path = String::new();
         for step in self.steps.iter().rev() {
+            path.push('/');
             match step {
-                Step::Key(key) => {
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(key);
-                }
+                Step::Key(key) => pennon_core::json::push_pointer_token(&mut path, key),
                 Step::Index(index) => {
-                    let _ = write!(path, "[{index}]");
+                    let _ = write!(path, "{index}");
                 }
             }
         }

@@ -25,7 +25,7 @@ static EXCEPTIONS: PyOnceLock<Exceptions> = PyOnceLock::new();
 
 const BASE_DOC: &std::ffi::CStr = c"Base class of every Pennon exception.\n\n\
 `code` is the stable snake_case error code (`invalid_json`, `invalid_argument`, ...), \
-`path` the JSON path the error concerns (empty when none).";
+`path` the JSON Pointer of the value the error concerns (`None` when none).";
 
 /// The exception classes, created on first use.
 pub(crate) fn exceptions(py: Python<'_>) -> PyResult<&Exceptions> {
@@ -77,7 +77,9 @@ pub(crate) fn class_for<'py>(py: Python<'py>, code: ErrorCode) -> PyResult<Bound
 pub(crate) fn exception_instance<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, PyAny>> {
     let instance = class_for(py, error.code)?.call1((error.to_string(),))?;
     instance.setattr(pyo3::intern!(py, "code"), error.code.as_str())?;
-    instance.setattr(pyo3::intern!(py, "path"), error.path.as_str())?;
+    // A JSON Pointer, or `None` when the error concerns no particular value.
+    let path = (!error.path.is_empty()).then_some(error.path.as_str());
+    instance.setattr(pyo3::intern!(py, "path"), path)?;
     Ok(instance)
 }
 
@@ -93,9 +95,4 @@ pub(crate) fn to_py_err(py: Python<'_>, error: &Error) -> PyErr {
 /// An `ArgumentError` (code `invalid_argument`).
 pub(crate) fn argument_error(py: Python<'_>, message: impl Into<String>) -> PyErr {
     to_py_err(py, &Error::new(ErrorCode::InvalidArgument, "", message))
-}
-
-/// An `InternalError` (code `internal`), for a panic caught at the boundary.
-pub(crate) fn internal_error(py: Python<'_>, message: impl Into<String>) -> PyErr {
-    to_py_err(py, &Error::new(ErrorCode::Internal, "", message))
 }

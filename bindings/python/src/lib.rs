@@ -12,51 +12,55 @@ mod convert;
 mod errors;
 mod result;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Snapshot, Value, json, time::Millis};
+use pennon_host::args::{self, Kind};
+use pennon_host::{Holder, clock};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::convert::Mode;
-use crate::errors::{argument_error, internal_error, to_py_err};
+use crate::errors::{argument_error, to_py_err};
 
 /// Runs `body`, turning a panic into an `InternalError` (code `internal`) so that no
 /// panic crosses the boundary as pyo3's `PanicException` (`docs/bindings.md`).
 fn guarded<T>(py: Python<'_>, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(result) => result,
-        Err(payload) => {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| String::from("unknown panic"));
-            Err(internal_error(py, format!("a bug in Pennon: {detail}")))
-        }
+    pennon_host::guard::catch(body).unwrap_or_else(|error| Err(to_py_err(py, &error)))
+}
+
+/// What a Python value is, in the words of the argument rules (`pennon_host::args`).
+fn kind(object: &Bound<'_, PyAny>) -> Kind {
+    if object.is_none() {
+        Kind::Null
+    } else if object.is_instance_of::<PyBool>() {
+        Kind::Boolean
+    } else if object.is_instance_of::<PyInt>() || object.is_instance_of::<PyFloat>() {
+        Kind::Number
+    } else if object.is_instance_of::<PyString>() {
+        Kind::String
+    } else if object.is_instance_of::<PyList>() || object.is_instance_of::<PyTuple>() {
+        Kind::Array
+    } else if object.is_instance_of::<PyDict>() {
+        Kind::Object
+    } else {
+        Kind::Other(format!("a {}", type_name(object)).into())
     }
 }
 
-/// The host clock in ms since the Unix epoch.
-fn clock_now() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| Millis::try_from(elapsed.as_millis()).unwrap_or(Millis::MAX))
-        .unwrap_or(0)
+/// Raises an argument rule's error.
+fn raise(py: Python<'_>, error: Error) -> PyErr {
+    to_py_err(py, &error)
 }
 
 /// The flag key: a `str`, else an `ArgumentError`. Flag keys are nearly always the same
 /// literals, so they go through the same per-thread cache as context keys.
 fn flag_key(py: Python<'_>, flag: &Bound<'_, PyAny>) -> PyResult<String> {
     let Ok(text) = flag.cast::<PyString>() else {
-        return Err(argument_error(py, format!("the flag key must be a str, not {}", type_name(flag))));
+        return Err(raise(py, args::flag_key_error(kind(flag))));
     };
     convert::cached_key(text).map_err(|_| argument_error(py, "the flag key has unpaired surrogates"))
 }
 
-/// The expected type: `None` (no check) or one of `boolean|string|number|object`.
+/// The expected type: `None` or `"any"` (no check) or one of `boolean|string|number|object`.
 fn flag_type(py: Python<'_>, name: Option<&Bound<'_, PyAny>>) -> PyResult<Option<FlagType>> {
     let Some(name) = name.filter(|name| !name.is_none()) else { return Ok(None) };
     // Type names in calls are literals, which CPython interns: an identity check against
@@ -70,26 +74,25 @@ fn flag_type(py: Python<'_>, name: Option<&Bound<'_, PyAny>>) -> PyResult<Option
     if let Some((_, kind)) = interned.iter().find(|(text, _)| name.is(text)) {
         return Ok(Some(*kind));
     }
-    let parsed = name.cast::<PyString>().ok().and_then(|text| text.to_cow().ok()).and_then(|t| FlagType::parse(&t));
-    match parsed {
-        Some(kind) => Ok(Some(kind)),
-        None => Err(argument_error(
-            py,
-            format!("type must be None or one of 'boolean', 'string', 'number', 'object', not {}", name.repr()?),
-        )),
-    }
+    let Ok(text) = name.cast::<PyString>() else { return Err(raise(py, args::flag_type_kind_error(kind(name)))) };
+    let text = text.to_cow().map_err(|_| raise(py, args::invalid("the type has unpaired surrogates")))?;
+    args::flag_type(&text).map_err(|error| raise(py, error))
 }
 
-/// `now`: `None` (the host clock) or an `int` of ms since the Unix epoch.
+/// `now`: `None` (the host clock), or ms since the Unix epoch as an `int` or a `float`
+/// (floored), by the rules every binding shares (`pennon_host::args`).
 fn now_ms(py: Python<'_>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Millis> {
-    let Some(now) = now.filter(|now| !now.is_none()) else { return Ok(clock_now()) };
-    if now.is_instance_of::<PyInt>()
-        && !now.is_instance_of::<PyBool>()
-        && let Ok(ms) = now.extract::<Millis>()
-    {
-        return Ok(ms);
-    }
-    Err(argument_error(py, format!("now must be an int of ms since the Unix epoch (64-bit), not {}", now.repr()?)))
+    let Some(now) = now.filter(|now| !now.is_none()) else { return Ok(clock::now()) };
+    let ms = match kind(now) {
+        Kind::Number if now.is_instance_of::<PyInt>() => now
+            .extract::<Millis>()
+            .map_err(|_| args::now_range_error(&now.str().map(|s| s.to_string()).unwrap_or_default())),
+        Kind::Number => {
+            now.extract::<f64>().map_err(|_| args::now_kind_error(kind(now))).and_then(args::now_from_number)
+        }
+        other => Err(args::now_kind_error(other)),
+    };
+    ms.map_err(|error| raise(py, error))
 }
 
 fn type_name(object: &Bound<'_, PyAny>) -> String {
@@ -112,6 +115,9 @@ fn error_list<'py>(py: Python<'py>, errors: &[Error]) -> PyResult<Bound<'py, PyL
 /// Compiles a snapshot from what `load` received. Parsing and compiling run with the GIL
 /// released; converting a parsed object needs it.
 fn compile(py: Python<'_>, snapshot: &Bound<'_, PyAny>) -> PyResult<Result<Snapshot, Error>> {
+    if !matches!(kind(snapshot), Kind::String | Kind::Object | Kind::Array) && !snapshot.is_instance_of::<PyBytes>() {
+        return Err(raise(py, args::snapshot_kind_error(kind(snapshot))));
+    }
     if let Ok(text) = snapshot.cast::<PyString>() {
         let Ok(text) = text.to_cow() else {
             return Ok(Err(Error::new(ErrorCode::InvalidJson, "", "the snapshot text has unpaired surrogates")));
@@ -131,7 +137,7 @@ fn compile(py: Python<'_>, snapshot: &Bound<'_, PyAny>) -> PyResult<Result<Snaps
         Ok(document) => Ok(py.detach(move || Snapshot::from_value(&document))),
         Err(problem) => Ok(Err(Error::new(
             ErrorCode::InvalidJson,
-            problem.path(""),
+            problem.path(),
             format!("the snapshot object is not JSON: {}", problem.message()),
         ))),
     }
@@ -144,14 +150,14 @@ fn compile(py: Python<'_>, snapshot: &Bound<'_, PyAny>) -> PyResult<Result<Snaps
 /// comes from one whole snapshot.
 #[pyclass(frozen, module = "pennon._native")]
 pub struct Engine {
-    current: RwLock<Option<Arc<Snapshot>>>,
+    holder: Holder,
 }
 
 impl Engine {
-    /// The current snapshot. The lock is held only to clone the `Arc`, never while
-    /// Python code could run, so a thread waiting for the GIL never holds it.
-    fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+    /// The current snapshot (an atomic load: never blocks, never holds a lock while
+    /// Python code runs).
+    fn snapshot(&self) -> Option<std::sync::Arc<Snapshot>> {
+        self.holder.current().map(|loaded| std::sync::Arc::clone(&loaded.snapshot))
     }
 
     /// Evaluates `key` (after argument checks) and hands the result to `finish`.
@@ -168,8 +174,12 @@ impl Engine {
         let now = now_ms(py, now)?;
         let Some(snapshot) = self.snapshot() else { return finish(&Evaluation::not_ready(), None) };
         let revision = Some(snapshot.revision());
-        let context = convert::context_reading(context, snapshot.attributes_read(&key))
-            .map_err(|problem| invalid_context_message(&problem));
+        let context = if context.is_none() {
+            Ok(Context::new())
+        } else {
+            convert::context_reading(context, snapshot.attributes_read(&key))
+                .map_err(|problem| invalid_context_message(&problem))
+        };
         finish(&snapshot.evaluate_converted(&key, context.as_ref().map_err(String::as_str), now, expected), revision)
     }
 
@@ -182,6 +192,7 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (flag, context, default) = args;
         guarded(py, || {
+            pennon_host::args::check_default(kind, self::kind(default)).map_err(|error| raise(py, error))?;
             self.with_evaluation(py, flag, context, Some(kind), now, |evaluation, _| {
                 result::value(py, evaluation, default)
             })
@@ -193,7 +204,10 @@ impl Engine {
 fn invalid_context_message(problem: &convert::ConvertError) -> String {
     match problem.shared_problem() {
         Some(shared) => shared.message(),
-        None => format!("the context cannot be used: {} at {}", problem.message(), problem.path("context")),
+        None => match problem.path() {
+            path if path.is_empty() => format!("the context cannot be used: {}", problem.message()),
+            path => format!("the context cannot be used: {} at {path}", problem.message()),
+        },
     }
 }
 
@@ -202,8 +216,13 @@ impl Engine {
     /// An engine with no snapshot: evaluations return `PROVIDER_NOT_READY` until the
     /// first successful `load`.
     #[new]
-    fn new() -> Self {
-        Engine { current: RwLock::new(None) }
+    #[pyo3(signature = (snapshot = None))]
+    fn new(py: Python<'_>, snapshot: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let engine = Engine { holder: Holder::new() };
+        if let Some(snapshot) = snapshot.filter(|snapshot| !snapshot.is_none()) {
+            engine.load(py, snapshot)?;
+        }
+        Ok(engine)
     }
 
     /// Loads a snapshot: JSON text (`str` or UTF-8 `bytes`) or an already parsed
@@ -213,10 +232,8 @@ impl Engine {
         guarded(py, || {
             let compiled = compile(py, snapshot)?.map_err(|error| to_py_err(py, &error))?;
             let warnings = error_list(py, compiled.warnings())?;
-            let previous = {
-                let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
-                current.replace(Arc::new(compiled))
-            };
+            let previous = self.holder.current();
+            self.holder.install(std::sync::Arc::new(compiled));
             // Freeing a large snapshot takes a while: not while holding the GIL.
             py.detach(move || drop(previous));
             Ok(warnings)
@@ -226,7 +243,7 @@ impl Engine {
     /// The loaded snapshot's revision, or `None` before the first load.
     #[getter]
     fn revision(&self) -> Option<u64> {
-        self.snapshot().map(|snapshot| snapshot.revision())
+        self.holder.revision()
     }
 
     /// The loaded snapshot's warnings `[{code, path, message}]` (empty before a load).
@@ -243,12 +260,12 @@ impl Engine {
     /// revision, flagMetadata`. Never raises for evaluation problems (they come back as
     /// `reason == "ERROR"` with `value` = `default`); raises `ArgumentError` for a flag
     /// key that is not a `str`, an unknown `type` or a `now` that is not an `int`.
-    #[pyo3(signature = (flag, context, *, r#type = None, default = None, now = None))]
+    #[pyo3(signature = (flag, context = None, *, r#type = None, default = None, now = None))]
     fn evaluate<'py>(
         &self,
         py: Python<'py>,
         flag: &Bound<'py, PyAny>,
-        context: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
         r#type: Option<&Bound<'py, PyAny>>,
         default: Option<&Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
@@ -257,6 +274,7 @@ impl Engine {
             let none = py.None().into_bound(py);
             let default = default.unwrap_or(&none);
             let expected = flag_type(py, r#type)?;
+            let context = context.unwrap_or(&none);
             self.with_evaluation(py, flag, context, expected, now, |evaluation, revision| {
                 result::to_dict(py, evaluation, default, revision)
             })
@@ -317,11 +335,11 @@ impl Engine {
 
     /// Every flag evaluated for one context (no type check, `default` `None`):
     /// `{flag_key: result}` in key order, for front-end bootstrap. Empty before a load.
-    #[pyo3(signature = (context, now = None))]
+    #[pyo3(signature = (context = None, now = None))]
     fn evaluate_all<'py>(
         &self,
         py: Python<'py>,
-        context: &Bound<'py, PyAny>,
+        context: Option<&Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guarded(py, || {
@@ -330,7 +348,12 @@ impl Engine {
             let Some(snapshot) = self.snapshot() else { return Ok(all) };
             let revision = Some(snapshot.revision());
             let none = py.None().into_bound(py);
-            let context = convert::context(context).map_err(|problem| invalid_context_message(&problem));
+            let context = match context {
+                Some(context) if !context.is_none() => {
+                    convert::context(context).map_err(|problem| invalid_context_message(&problem))
+                }
+                _ => Ok(Context::new()),
+            };
             for (key, evaluation) in snapshot.evaluate_all_converted(context.as_ref().map_err(String::as_str), now) {
                 all.set_item(key, result::to_dict(py, &evaluation, &none, revision)?)?;
             }
@@ -354,9 +377,7 @@ impl Engine {
         guarded(py, || {
             let expected = match r#type {
                 None => None,
-                Some(name) => {
-                    Some(FlagType::parse(name).ok_or_else(|| argument_error(py, format!("unknown type {name:?}")))?)
-                }
+                Some(name) => args::flag_type(name).map_err(|error| raise(py, error))?,
             };
             let default: Value = serde_json::from_str(default_json)
                 .map_err(|e| argument_error(py, format!("default_json is not JSON: {e}")))?;
@@ -396,6 +417,12 @@ fn core_error_codes() -> Vec<&'static str> {
     ErrorCode::ALL.iter().map(|code| code.as_str()).collect()
 }
 
+/// Every evaluation reason core defines (`Reason::ALL`), in order: what `pennon.Reason` lists.
+#[pyfunction]
+fn core_reasons() -> Vec<&'static str> {
+    pennon_core::Reason::ALL.iter().map(|reason| reason.as_str()).collect()
+}
+
 /// The exception this binding raises for `code` (test hook for the error mapping).
 #[pyfunction]
 #[pyo3(signature = (code, path = "", message = "test"))]
@@ -412,7 +439,7 @@ fn _error<'py>(py: Python<'py>, code: &str, path: &str, message: &str) -> PyResu
 fn _canonical_json(py: Python<'_>, document: &Bound<'_, PyAny>) -> PyResult<String> {
     match convert::value(document, 1, Mode::Snapshot) {
         Ok(value) => Ok(json::canonical(&value)),
-        Err(problem) => Err(argument_error(py, format!("{} at {}", problem.message(), problem.path("")))),
+        Err(problem) => Err(argument_error(py, format!("{} at {}", problem.message(), problem.path()))),
     }
 }
 
@@ -436,6 +463,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("InternalError", classes.internal.bind(py))?;
     module.add_function(wrap_pyfunction!(error_codes, module)?)?;
     module.add_function(wrap_pyfunction!(core_error_codes, module)?)?;
+    module.add_function(wrap_pyfunction!(core_reasons, module)?)?;
     module.add_function(wrap_pyfunction!(_error, module)?)?;
     module.add_function(wrap_pyfunction!(_canonical_json, module)?)?;
     module.add_function(wrap_pyfunction!(_panic, module)?)?;

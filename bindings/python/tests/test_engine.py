@@ -131,7 +131,7 @@ def test_before_any_load_the_engine_is_not_ready():
     assert result["errorCode"] == "PROVIDER_NOT_READY"
     assert result["errorMessage"]
     assert result["revision"] is None
-    assert engine.get_boolean("dark-mode", {}, "d") == "d"
+    assert engine.get_boolean("dark-mode", {}, True) is True
     assert engine.evaluate_all({}) == {}
     assert repr(engine) == "<pennon._native.Engine (no snapshot)>"
 
@@ -160,8 +160,8 @@ def test_warnings_are_returned_and_kept():
     engine = Engine()
     warnings = engine.load(document)
     assert [w["code"] for w in warnings] == ["unknown_field", "invalid_value"]
-    assert warnings[0]["path"] == "surprise"
-    assert warnings[1]["path"].startswith("flags.bad")
+    assert warnings[0]["path"] == "/surprise"
+    assert warnings[1]["path"].startswith("/flags/bad/")
     assert all(w["message"] for w in warnings)
     assert engine.warnings == warnings
     bad = engine.evaluate("bad", {}, default=False, now=NOW)
@@ -172,18 +172,17 @@ def test_warnings_are_returned_and_kept():
 @pytest.mark.parametrize(
     ("document", "code", "path"),
     [
-        ("{", "invalid_json", ""),
-        (b"\xff\xfe", "invalid_json", ""),
-        ("[]", "invalid_snapshot", ""),
-        ([], "invalid_snapshot", ""),
-        (None, "invalid_snapshot", ""),
-        ({"schemaVersion": 2, "revision": 1, "flags": {}}, "unsupported_schema_version", "schemaVersion"),
-        ({"schemaVersion": 1, "revision": -1, "flags": {}}, "invalid_snapshot", "revision"),
-        ({"schemaVersion": 1, "revision": 1}, "invalid_snapshot", "flags"),
-        ({"schemaVersion": 1, "revision": 1, "flags": {}, "metadata": {"x": float("nan")}}, "invalid_json", "metadata.x"),
-        ({"schemaVersion": 1, "revision": 1, "flags": {1: {}}}, "invalid_json", "flags"),
-        ({"schemaVersion": 1, "revision": 1, "flags": {}, "metadata": {"s": {1, 2}}}, "invalid_json", "metadata.s"),
-        ("\ud800", "invalid_json", ""),
+        ("{", "invalid_json", None),
+        (b"\xff\xfe", "invalid_json", None),
+        ("[]", "invalid_snapshot", None),
+        ([], "invalid_snapshot", None),
+        ({"schemaVersion": 2, "revision": 1, "flags": {}}, "unsupported_schema_version", "/schemaVersion"),
+        ({"schemaVersion": 1, "revision": -1, "flags": {}}, "invalid_snapshot", "/revision"),
+        ({"schemaVersion": 1, "revision": 1}, "invalid_snapshot", "/flags"),
+        ({"schemaVersion": 1, "revision": 1, "flags": {}, "metadata": {"x": float("nan")}}, "invalid_json", "/metadata/x"),
+        ({"schemaVersion": 1, "revision": 1, "flags": {1: {}}}, "invalid_json", "/flags"),
+        ({"schemaVersion": 1, "revision": 1, "flags": {}, "metadata": {"s": {1, 2}}}, "invalid_json", "/metadata/s"),
+        ("\ud800", "invalid_json", None),
     ],
 )
 def test_load_failures_raise_snapshot_error(document, code, path):
@@ -219,7 +218,7 @@ def test_big_integers_in_a_dict_snapshot_load_as_in_text():
     for source in (document, json.dumps(document)):
         with pytest.raises(SnapshotError) as raised:
             Engine().load(source)
-        assert (raised.value.code, raised.value.path) == ("invalid_snapshot", "revision")
+        assert (raised.value.code, raised.value.path) == ("invalid_snapshot", "/revision")
 
 
 def test_nesting_limit_of_dict_snapshots_matches_text():
@@ -295,7 +294,7 @@ def test_typed_getters(engine: Engine):
     # A type mismatch, a missing flag, an invalid context: the default.
     assert engine.get_string("age-gate", ctx, "default", NOW) == "default"
     assert engine.get_number("nope", ctx, -1, NOW) == -1
-    assert engine.get_boolean("dark-mode", {"bad": math.inf}, "d", NOW) == "d"
+    assert engine.get_boolean("dark-mode", {"bad": math.inf}, False, NOW) is False
     # `now` is optional (the host clock) and may be passed by keyword.
     assert engine.get_boolean("dark-mode", ctx, False) is True
     assert engine.get_boolean(flag="dark-mode", context=ctx, default=False, now=NOW) is True
@@ -340,9 +339,9 @@ def test_now_is_used(engine: Engine):
 
 def test_bool_is_not_an_int(engine: Engine):
     # `True` must reach core as a boolean: `gte 18` is false for it, `equals true` true.
-    assert engine.get_boolean("age-gate", {"age": True}, None, NOW) is False
-    assert engine.get_boolean("beta", {"betaOptIn": True}, None, NOW) is True
-    assert engine.get_boolean("beta", {"betaOptIn": 1}, None, NOW) is False
+    assert engine.get_boolean("age-gate", {"age": True}, True, NOW) is False
+    assert engine.get_boolean("beta", {"betaOptIn": True}, False, NOW) is True
+    assert engine.get_boolean("beta", {"betaOptIn": 1}, True, NOW) is False
 
 
 class Plan(str, enum.Enum):
@@ -354,14 +353,14 @@ class Level(enum.IntEnum):
 
 
 def test_subclasses_convert_like_their_json_type(engine: Engine):
-    assert engine.get_boolean("age-gate", {"age": Level.HIGH}, None, NOW) is True
-    assert engine.get_boolean("deep", {"a": OrderedDict(b="x")}, None, NOW) is True
+    assert engine.get_boolean("age-gate", {"age": Level.HIGH}, False, NOW) is True
+    assert engine.get_boolean("deep", {"a": OrderedDict(b="x")}, False, NOW) is True
     result = engine.evaluate("dark-mode", {"plan": Plan.GOLD, "tags": ("a", "b")}, now=NOW)
     assert result["errorCode"] is None
 
 
 def test_nested_attributes_and_integers_at_the_limits(engine: Engine):
-    assert engine.get_boolean("deep", {"a": {"b": "x"}}, None, NOW) is True
+    assert engine.get_boolean("deep", {"a": {"b": "x"}}, False, NOW) is True
     for fine in (2**63 - 1, -(2**63), 2**64 - 1, 0, 1.5):
         assert engine.evaluate("age-gate", {"age": fine}, now=NOW)["errorCode"] is None, fine
 
@@ -395,13 +394,13 @@ class Opaque:
     [
         (nested(65), "nests deeper than 64 levels"),
         ({"self": cyclic}, "nests deeper than 64 levels"),
-        ({"x": float("nan")}, "context.x"),
-        ({"x": float("inf")}, "context.x"),
-        ({"x": [1, -math.inf]}, "context.x[1]"),
+        ({"x": float("nan")}, "/x"),
+        ({"x": float("inf")}, "/x"),
+        ({"x": [1, -math.inf]}, "/x/1"),
         ({1: "a"}, "keys must be str"),
         ({"a": {("t",): 1}}, "keys must be str"),
-        ({"x": 2**64}, "context.x"),
-        ({"x": -(2**63) - 1}, "context.x"),
+        ({"x": 2**64}, "/x"),
+        ({"x": -(2**63) - 1}, "/x"),
         ({"x": 10**100}, "64-bit"),
         ({"x": {1, 2}}, "set"),
         ({"x": b"bytes"}, "bytes"),
@@ -409,7 +408,6 @@ class Opaque:
         ({"x": len}, "builtin_function_or_method"),
         ({"x": "\udc80"}, "surrogates"),
         ({"\udc80": 1}, "surrogates"),
-        (None, "the context must be an object"),
         ([("targetingKey", "u")], "the context must be an object"),
         ("targetingKey=u", "the context must be an object"),
     ],
@@ -422,7 +420,7 @@ def test_unconvertible_contexts_give_invalid_context(engine: Engine, context, wh
     assert result["revision"] == 7
     message = result["errorMessage"]
     assert message is not None and where in message, message
-    assert engine.get_boolean("dark-mode", context, "d", NOW) == "d"
+    assert engine.get_boolean("dark-mode", context, False, NOW) is False
 
 
 def test_attributes_a_flag_does_not_read_are_checked_alike(engine: Engine):
@@ -447,19 +445,18 @@ def test_the_context_is_not_mutated(engine: Engine):
 @pytest.mark.parametrize(
     ("call", "fragment"),
     [
-        (lambda e: e.evaluate(42, {}), "flag key must be a str"),
-        (lambda e: e.evaluate(None, {}), "flag key must be a str"),
-        (lambda e: e.evaluate(b"dark-mode", {}), "flag key must be a str"),
-        (lambda e: e.evaluate("dark-mode", {}, type="bool"), "type must be"),
-        (lambda e: e.evaluate("dark-mode", {}, type="any"), "type must be"),
-        (lambda e: e.evaluate("dark-mode", {}, type=bool), "type must be"),
-        (lambda e: e.evaluate("dark-mode", {}, now=1.5), "now must be an int"),
-        (lambda e: e.evaluate("dark-mode", {}, now="2026-01-01"), "now must be an int"),
-        (lambda e: e.evaluate("dark-mode", {}, now=True), "now must be an int"),
-        (lambda e: e.evaluate("dark-mode", {}, now=2**63), "now must be an int"),
-        (lambda e: e.get_boolean(1, {}, False), "flag key must be a str"),
-        (lambda e: e.get_string("banner", {}, "", now=1.0), "now must be an int"),
-        (lambda e: e.evaluate_all({}, now="now"), "now must be an int"),
+        (lambda e: e.evaluate(42, {}), "flag key must be a string, not a number"),
+        (lambda e: e.evaluate(None, {}), "flag key must be a string, not null"),
+        (lambda e: e.evaluate(b"dark-mode", {}), "flag key must be a string, not a bytes"),
+        (lambda e: e.evaluate("dark-mode", {}, type="bool"), "unknown type `bool`"),
+        (lambda e: e.evaluate("dark-mode", {}, type=bool), "the type must be a string, not a type"),
+        (lambda e: e.evaluate("dark-mode", {}, now=float("nan")), "within 64 bits, not NaN"),
+        (lambda e: e.evaluate("dark-mode", {}, now="2026-01-01"), "now must be a number"),
+        (lambda e: e.evaluate("dark-mode", {}, now=True), "not a boolean"),
+        (lambda e: e.evaluate("dark-mode", {}, now=2**63), "within 64 bits, not 9223372036854775808"),
+        (lambda e: e.get_boolean(1, {}, False), "flag key must be a string"),
+        (lambda e: e.get_string("banner", {}, None), "must be a string, not null"),
+        (lambda e: e.evaluate_all({}, now="now"), "now must be a number"),
     ],
 )
 def test_programmer_errors_raise_argument_error(engine: Engine, call, fragment):
@@ -468,7 +465,7 @@ def test_programmer_errors_raise_argument_error(engine: Engine, call, fragment):
     error = raised.value
     assert isinstance(error, ValueError) and isinstance(error, PennonError)
     assert error.code == "invalid_argument"
-    assert error.path == ""
+    assert error.path is None
     assert fragment in str(error)
 
 
@@ -478,8 +475,6 @@ def test_argument_errors_are_raised_before_not_ready():
 
 
 def test_missing_arguments_are_type_errors(engine: Engine):
-    with pytest.raises(TypeError):
-        engine.evaluate("dark-mode")  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         engine.evaluate("dark-mode", {}, "boolean")  # type: ignore[misc]
     with pytest.raises(TypeError):
@@ -505,17 +500,17 @@ def test_keys_of_every_kind_and_many_of_them(engine: Engine):
     # convert by value.
     built = "".join(["a", "g", "e"])
     assert built == "age" and built is not sys.intern("age")
-    assert engine.get_boolean("age-gate", {built: 30}, None, NOW) is True
-    assert engine.get_boolean("age-gate", {Name("age"): 30}, None, NOW) is True
-    assert engine.get_boolean("age-gate", {Name("agE"): 30}, None, NOW) is False
+    assert engine.get_boolean("age-gate", {built: 30}, False, NOW) is True
+    assert engine.get_boolean("age-gate", {Name("age"): 30}, False, NOW) is True
+    assert engine.get_boolean("age-gate", {Name("agE"): 30}, True, NOW) is False
     for i in range(10_000):
         noise = f"attribute-{i}"
         context = {noise: i, "age": 30 if i % 2 else 3}
-        assert engine.get_boolean("age-gate", context, None, NOW) is bool(i % 2), i
+        assert engine.get_boolean("age-gate", context, not i % 2, NOW) is bool(i % 2), i
     # Flag keys go through the same cache.
     for i in range(5_000):
         assert engine.evaluate(f"missing-{i}", {}, now=NOW)["errorCode"] == "FLAG_NOT_FOUND"
-    assert engine.get_boolean("".join(["dark", "-mode"]), {}, None, NOW) is True
+    assert engine.get_boolean("".join(["dark", "-mode"]), {}, False, NOW) is True
 
 
 def test_integers_too_large_for_any_number():
@@ -523,7 +518,7 @@ def test_integers_too_large_for_any_number():
     document["metadata"] = {"huge": 10**400}
     with pytest.raises(SnapshotError) as raised:
         Engine().load(document)
-    assert (raised.value.code, raised.value.path) == ("invalid_json", "metadata.huge")
+    assert (raised.value.code, raised.value.path) == ("invalid_json", "/metadata/huge")
     with pytest.raises(SnapshotError) as raised:
         Engine().load(json.dumps(document))
     assert raised.value.code == "invalid_json"

@@ -23,5 +23,5 @@ def test_the_readme_examples_run(capsys):
         exec(compile(block, f"{README.name} python block {number}", "exec"), namespace)
     printed = capsys.readouterr().out
     assert "TARGETING_MATCH" in printed
-    assert "NaN is not a JSON number at context.score" in printed
-    assert "invalid_snapshot at flags: `flags` must be an object" in printed
+    assert "NaN is not a JSON number at /score" in printed
+    assert "invalid_snapshot at /flags: `flags` must be an object" in printed

@@ -20,21 +20,37 @@ from pennon._native import (
     SnapshotError,
     __version__,
     core_error_codes,
+    core_reasons,
     error_codes,
 )
-from pennon._types import Context, EvaluationResult, LoadWarning
+from pennon._types import (
+    Context,
+    ErrorCode,
+    EvaluationErrorCode,
+    EvaluationResult,
+    FlagType,
+    LoadWarning,
+    Reason,
+    TypeName,
+)
 
 __all__ = [
     "ArgumentError",
     "Context",
     "ContextError",
     "Engine",
+    "ErrorCode",
+    "EvaluationErrorCode",
     "EvaluationResult",
+    "FlagType",
     "InternalError",
     "LoadWarning",
     "PennonError",
+    "Reason",
     "SnapshotError",
+    "TypeName",
     "__version__",
     "core_error_codes",
+    "core_reasons",
     "error_codes",
 ]

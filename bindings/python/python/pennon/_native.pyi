@@ -4,14 +4,13 @@ Checked against the built module by ``python -m mypy.stubtest pennon._native``
 (bindings/python/test.sh).
 """
 
-from typing import Any, Literal, Mapping, Optional, Sequence, TypeVar, Union, final
+from typing import Any, Mapping, Optional, Sequence, TypeVar, Union, final
 
-from pennon._types import Context, EvaluationResult, LoadWarning
+from pennon._types import Context, ErrorCode, EvaluationResult, LoadWarning, TypeName
 
 _T = TypeVar("_T")
 
 _Json = Union[None, bool, int, float, str, Sequence[Any], Mapping[str, Any]]
-_FlagType = Literal["boolean", "string", "number", "object"]
 
 __version__: str
 __all__ = [
@@ -23,15 +22,16 @@ __all__ = [
     "InternalError",
     "error_codes",
     "core_error_codes",
+    "core_reasons",
 ]
 
 class PennonError(Exception):
     """Base class of every Pennon exception."""
 
-    code: str
+    code: ErrorCode
     """The stable snake_case error code (``invalid_json``, ``invalid_argument``...)."""
-    path: str
-    """The JSON path the error concerns (empty when none)."""
+    path: Optional[str]
+    """JSON Pointer (RFC 6901) of the value the error concerns, or None."""
 
 class SnapshotError(PennonError):
     """Loading a snapshot failed; the engine keeps the snapshot it had."""
@@ -49,7 +49,8 @@ class InternalError(PennonError):
 class Engine:
     """Holds at most one compiled snapshot and evaluates flags against it; thread-safe."""
 
-    def __new__(cls) -> Engine: ...
+    def __new__(cls, snapshot: Union[str, bytes, _Json, None] = None) -> Engine:
+        """An engine, not ready until a snapshot loads (given here or with ``load``)."""
     def load(self, snapshot: Union[str, bytes, _Json]) -> list[LoadWarning]:
         """Loads JSON text or a parsed document; raises SnapshotError and keeps the old one."""
     @property
@@ -61,16 +62,16 @@ class Engine:
     def evaluate(
         self,
         flag: str,
-        context: Context,
+        context: Optional[Context] = None,
         *,
-        type: Optional[_FlagType] = None,
+        type: Optional[TypeName] = None,
         default: Any = None,
-        now: Optional[int] = None,
+        now: Union[int, float, None] = None,
     ) -> EvaluationResult:
         """The canonical result dict; never raises for evaluation problems."""
-    def get_boolean(self, flag: str, context: Context, default: _T, now: Optional[int] = None) -> Union[bool, _T]:
+    def get_boolean(self, flag: str, context: Context, default: _T, now: Union[int, float, None] = None) -> Union[bool, _T]:
         """A boolean flag's value, or ``default`` on any error."""
-    def get_string(self, flag: str, context: Context, default: _T, now: Optional[int] = None) -> Union[str, _T]:
+    def get_string(self, flag: str, context: Context, default: _T, now: Union[int, float, None] = None) -> Union[str, _T]:
         """A string flag's value, or ``default`` on any error."""
     def get_number(
         self, flag: str, context: Context, default: _T, now: Optional[int] = None
@@ -80,10 +81,10 @@ class Engine:
         self, flag: str, context: Context, default: _T, now: Optional[int] = None
     ) -> Union[dict[str, Any], _T]:
         """An object flag's value (a new dict), or ``default`` on any error."""
-    def evaluate_all(self, context: Context, now: Optional[int] = None) -> dict[str, EvaluationResult]:
+    def evaluate_all(self, context: Optional[Context] = None, now: Union[int, float, None] = None) -> dict[str, EvaluationResult]:
         """Every flag for one context, ``{flag_key: result}``."""
     def _evaluate_canonical(
-        self, flag: str, context_json: str, type: Optional[_FlagType], default_json: str, now: int
+        self, flag: str, context_json: str, type: Optional[TypeName], default_json: str, now: int
     ) -> str: ...
 
 def error_codes() -> dict[str, type[PennonError]]:
@@ -91,6 +92,9 @@ def error_codes() -> dict[str, type[PennonError]]:
 
 def core_error_codes() -> list[str]:
     """Every error code core defines, in order."""
+
+def core_reasons() -> list[str]:
+    """Every evaluation reason core defines, in order."""
 
 def _error(code: str, path: str = "", message: str = "test") -> PennonError: ...
 def _canonical_json(document: _Json) -> str: ...

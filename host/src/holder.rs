@@ -1,0 +1,170 @@
+//! The engine's snapshot slot: the one place that decides what "not ready", "last good"
+//! and "generation" mean for every binding.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwapOption;
+use pennon_core::time::Millis;
+use pennon_core::{Context, Error, Evaluation, FlagType, Snapshot};
+
+/// A snapshot an engine has installed, with the generation it was installed as.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The compiled snapshot (shareable between engines: Node's `loadShared`).
+    pub snapshot: Arc<Snapshot>,
+    /// 1 for the engine's first successful load, then one more for each: lets a host tell
+    /// whether something it cached (attribute lists, constant answers) is still current.
+    pub generation: u64,
+}
+
+/// Holds at most one compiled snapshot.
+///
+/// - Before the first successful load the engine is *not ready*: evaluations answer
+///   `PROVIDER_NOT_READY` ([`Holder::evaluate`]).
+/// - A failed load changes nothing: the last good snapshot stays ([`Holder::load`]).
+/// - Readers and a loader never block each other and no reader sees half a snapshot
+///   (an atomic swap of an `Arc`, `arc-swap`); a reader keeps the snapshot it took for as
+///   long as it needs it, even if a load replaces it meanwhile.
+#[derive(Debug, Default)]
+pub struct Holder {
+    current: ArcSwapOption<Loaded>,
+    installs: AtomicU64,
+}
+
+impl Holder {
+    /// An empty holder (not ready).
+    pub fn new() -> Self {
+        Holder::default()
+    }
+
+    /// The installed snapshot, if any. Take it once per call and use it for the whole
+    /// call, so that one answer never mixes two snapshots.
+    pub fn current(&self) -> Option<Arc<Loaded>> {
+        self.current.load_full()
+    }
+
+    /// Installs the outcome of compiling a snapshot: on success it replaces the current
+    /// one (a new generation); on failure the error is returned and the last good
+    /// snapshot stays.
+    pub fn load(&self, compiled: Result<Snapshot, Error>) -> Result<Arc<Loaded>, Error> {
+        compiled.map(|snapshot| self.install(Arc::new(snapshot)))
+    }
+
+    /// Installs an already compiled snapshot (possibly shared with other engines).
+    pub fn install(&self, snapshot: Arc<Snapshot>) -> Arc<Loaded> {
+        let generation = self.installs.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let loaded = Arc::new(Loaded { snapshot, generation });
+        self.current.store(Some(Arc::clone(&loaded)));
+        loaded
+    }
+
+    /// The installed snapshot's revision, `None` before the first load.
+    pub fn revision(&self) -> Option<u64> {
+        self.current.load().as_ref().map(|loaded| loaded.snapshot.revision())
+    }
+
+    /// The generation of the installed snapshot, 0 before the first load.
+    pub fn generation(&self) -> u64 {
+        self.current.load().as_ref().map_or(0, |loaded| loaded.generation)
+    }
+
+    /// The installed snapshot's load warnings (empty before the first load).
+    pub fn warnings(&self) -> Vec<Error> {
+        self.current.load().as_ref().map(|loaded| loaded.snapshot.warnings().to_vec()).unwrap_or_default()
+    }
+
+    /// Evaluates with `loaded` (from [`Holder::current`]), or answers `PROVIDER_NOT_READY`
+    /// without one. `context` is the converted context, or the message of why it did not
+    /// convert (`INVALID_CONTEXT` for every flag). Returns the revision the answer came
+    /// from.
+    pub fn evaluate<'s>(
+        loaded: Option<&'s Loaded>,
+        key: &str,
+        context: Result<&Context, &str>,
+        now: Millis,
+        expected: Option<FlagType>,
+    ) -> (Evaluation<'s>, Option<u64>) {
+        match loaded {
+            Some(loaded) => {
+                let snapshot = &*loaded.snapshot;
+                (snapshot.evaluate_converted(key, context, now, expected), Some(snapshot.revision()))
+            }
+            None => (Evaluation::not_ready(), None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pennon_core::{ErrorCode, Reason};
+
+    const GOOD: &str = r#"{"schemaVersion":1,"revision":REV,"flags":{"f":{"type":"boolean","state":"on",
+        "variants":{"on":true,"off":false},"offVariant":"off","fallthrough":{"variant":"on"}}}}"#;
+
+    fn snapshot(revision: u64) -> Result<Snapshot, Error> {
+        Snapshot::from_json(&GOOD.replace("REV", &revision.to_string()))
+    }
+
+    #[test]
+    fn not_ready_until_the_first_load() {
+        let holder = Holder::new();
+        assert_eq!(holder.revision(), None);
+        assert_eq!(holder.generation(), 0);
+        let loaded = holder.current();
+        let (evaluation, revision) = Holder::evaluate(loaded.as_deref(), "f", Ok(&Context::new()), 0, None);
+        assert_eq!(evaluation.reason, Reason::Error);
+        assert_eq!(evaluation.error.map(|e| e.code.as_str()), Some("PROVIDER_NOT_READY"));
+        assert_eq!(revision, None);
+    }
+
+    #[test]
+    fn a_failed_load_keeps_the_last_good_snapshot() {
+        let holder = Holder::new();
+        assert!(holder.load(snapshot(3)).is_ok());
+        assert_eq!((holder.revision(), holder.generation()), (Some(3), 1));
+        let error = holder.load(Snapshot::from_json("{")).map(|_| ()).unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidJson);
+        assert_eq!((holder.revision(), holder.generation()), (Some(3), 1));
+        assert!(holder.load(snapshot(4)).is_ok());
+        assert_eq!((holder.revision(), holder.generation()), (Some(4), 2));
+    }
+
+    #[test]
+    fn a_reader_keeps_the_snapshot_it_took() {
+        let holder = Holder::new();
+        assert!(holder.load(snapshot(1)).is_ok());
+        let taken = holder.current();
+        assert!(holder.load(snapshot(2)).is_ok());
+        let (evaluation, revision) = Holder::evaluate(taken.as_deref(), "f", Ok(&Context::new()), 0, None);
+        assert_eq!((evaluation.reason, revision), (Reason::Static, Some(1)));
+    }
+
+    #[test]
+    fn concurrent_readers_see_whole_snapshots() {
+        let holder = Arc::new(Holder::new());
+        assert!(holder.load(snapshot(1)).is_ok());
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let holder = Arc::clone(&holder);
+                std::thread::spawn(move || {
+                    let mut last = 0;
+                    for _ in 0..2_000 {
+                        let loaded = holder.current().map(|l| (l.snapshot.revision(), l.generation));
+                        let (revision, generation) = loaded.unwrap_or_default();
+                        assert_eq!(revision, generation, "revision n is always generation n here");
+                        assert!(generation >= last, "generations never go back");
+                        last = generation;
+                    }
+                })
+            })
+            .collect();
+        for revision in 2..=200 {
+            assert!(holder.load(snapshot(revision)).is_ok());
+        }
+        for reader in readers {
+            assert!(reader.join().is_ok());
+        }
+    }
+}

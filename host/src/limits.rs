@@ -1,0 +1,12 @@
+//! Nesting limits for values that hosts hand over as objects.
+
+/// Deepest nesting of objects and arrays in a context, the context object itself being
+/// level 1. Deeper contexts are `INVALID_CONTEXT` (core's `ContextProblem::TooDeep`).
+pub const MAX_CONTEXT_DEPTH: usize = pennon_core::MAX_CONTEXT_DEPTH;
+
+/// Deepest nesting of objects and arrays in a snapshot handed over as an object (a JS
+/// object, a Python dict), the snapshot object itself being level 1. It only guards the
+/// converting code's stack: core applies the same per-flag nesting limit to a converted
+/// document as to JSON text, so a document loads alike in either form as long as it is
+/// shallower than this.
+pub const MAX_SNAPSHOT_DEPTH: usize = 512;
