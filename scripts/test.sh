@@ -41,6 +41,9 @@ bindings/node/test.sh
 step "wasm (JS and raw ABI under wasmtime)"
 wasm/test.sh
 
+step "One JS contract: the same TypeScript program type-checks against pennon-node and pennon-wasm"
+tests/typescript/check.sh
+
 step "Differential test: every binding, byte-identical results"
 tests/differential/run.sh
 

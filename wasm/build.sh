@@ -65,6 +65,12 @@ node -e '
   console.log("raw module: no imports, exports", WebAssembly.Module.exports(m).map((e) => e.name).join(" "));' \
   "$DIST/raw/pennon_raw.wasm"
 
+# common.js of each entry: the generated error module (js/errors.mjs, shared with every
+# Pennon JS package), then js/common.mjs without its imports of it.
+bundle_common() {
+  { cat js/errors.mjs; grep -v "from './errors.mjs';$" js/common.mjs; } >"$1"
+}
+
 for target in web bundler nodejs; do
   step "wasm-bindgen $WANT_BINDGEN --target $target, then wasm-opt -Oz"
   out="$DIST/$target"
@@ -72,15 +78,18 @@ for target in web bundler nodejs; do
   wasm-bindgen --target "$target" --out-dir "$out" --out-name pennon_wasm "$DIST/.cargo/pennon_wasm.wasm"
   optimise "$out/pennon_wasm_bg.wasm"
   cp js/index.d.ts "$out/index.d.ts"
+  cp js/contract.d.ts "$out/contract.d.ts"
   case "$target" in
-    web) cp js/common.mjs "$out/common.js"; cp js/web.mjs "$out/index.js" ;;
-    bundler) cp js/common.mjs "$out/common.js"; cp js/bundler.mjs "$out/index.js" ;;
+    web) bundle_common "$out/common.js"; cp js/web.mjs "$out/index.js" ;;
+    bundler) bundle_common "$out/common.js"; cp js/bundler.mjs "$out/index.js" ;;
     nodejs)
       # The glue is CommonJS; its snippets (inline_js) are ES modules, loaded with
       # require(esm) (Node >= 20.19).
       echo '{ "type": "commonjs" }' >"$out/package.json"
       for snippets in "$out"/snippets/*/; do echo '{ "type": "module" }' >"$snippets/package.json"; done
-      node scripts/esm-to-cjs.mjs js/common.mjs "$out/common.cjs"
+      bundle_common "$out/common.mjs"
+      node scripts/esm-to-cjs.mjs "$out/common.mjs" "$out/common.cjs"
+      rm "$out/common.mjs"
       cp js/nodejs.cjs "$out/index.cjs"
       cp js/nodejs.mjs "$out/index.mjs"
       ;;

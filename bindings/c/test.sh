@@ -28,7 +28,7 @@ lib="${CARGO_TARGET_DIR:-$root/target}/release"
 # The system libraries a program linking libpennon.a needs (pennon.pc's Libs.private).
 static_libs=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror -Wpedantic -I "$here/include")
-valgrind=(valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=all
+valgrind=(valgrind --error-exitcode=1 --suppressions="$here/tests/valgrind.supp" --leak-check=full --show-leak-kinds=all
   --errors-for-leak-kinds=all)
 
 step "build libpennon (release: static and shared)"

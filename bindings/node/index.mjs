@@ -13,6 +13,7 @@ export const {
   InternalError,
   ERROR_CLASSES,
   errorCodes,
+  errorClass,
   coreErrorCodes,
   errorClassName,
   bucket,

@@ -24,13 +24,15 @@ cargo clippy --quiet -p pennon-node --all-targets -- -D warnings
 step "node:test: conformance, engine API, worker threads, differential runner, README example"
 node --test \
   "$here/test/conformance.test.mjs" \
+  "$here/test/arguments.test.mjs" \
   "$here/test/engine.test.mjs" \
   "$here/test/threads.test.mjs" \
   "$here/test/differential.test.mjs" \
   "$here/test/readme.test.mjs"
 
 step "node:test: conformance and engine API with the fast paths off (napi-rs methods, whole contexts)"
-PENNON_NODE_NO_FAST_PATHS=1 node --test "$here/test/conformance.test.mjs" "$here/test/engine.test.mjs"
+PENNON_NODE_NO_FAST_PATHS=1 node --test "$here/test/conformance.test.mjs" "$here/test/arguments.test.mjs" \
+  "$here/test/engine.test.mjs"
 
 step "differential run against the Rust reference (byte-identical canonical results)"
 out="$root/target/node-differential"

@@ -85,8 +85,12 @@ impl Context {
         Context { attributes }
     }
 
-    /// A context from a JSON value: an object nesting at most [`MAX_DEPTH`] levels.
+    /// A context from a JSON value: an object nesting at most [`MAX_DEPTH`] levels, or
+    /// `null` for the empty context (as an omitted context is in every binding).
     pub fn from_value(value: Value) -> Result<Self, Error> {
+        if value.is_null() {
+            return Ok(Context::new());
+        }
         if depth(&value) > MAX_DEPTH {
             return Err(ContextProblem::TooDeep.error());
         }

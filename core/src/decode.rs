@@ -279,7 +279,7 @@ mod tests {
         let value = json!({"a": 1, "x-note": 2, "b": 3});
         let obj = Obj::new(&value, Path::Root).unwrap();
         let error = obj.only(&["a"]).unwrap_err();
-        assert_eq!((error.code, error.path.as_str()), (ErrorCode::UnknownField, "b"));
+        assert_eq!((error.code, error.path.as_str()), (ErrorCode::UnknownField, "/b"));
         assert!(obj.only(&["a", "b"]).is_ok());
         assert_eq!(obj.unknown_fields(&["a"]).collect::<Vec<_>>(), ["b"]);
     }

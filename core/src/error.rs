@@ -34,8 +34,8 @@ macro_rules! codes {
 }
 
 codes! {
-    /// Stable snake_case error codes. Append only: the C ABI numbers its statuses in this
-    /// order. Each binding maps every one of them (a JS `Error`
+    /// Stable snake_case error codes. Each has a fixed ABI status number
+    /// ([`ErrorCode::status`]). Each binding maps every one of them (a JS `Error`
     /// subclass with `.code`, a Python exception with `.code`, a C status plus message).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum ErrorCode {
@@ -145,16 +145,44 @@ impl ErrorCategory {
 }
 
 impl ErrorCode {
-    /// The status the binary ABIs (C, raw wasm) return for this code: its 1-based position
-    /// in [`ErrorCode::ALL`]; 0 is success. Stable because `ALL` is append-only.
+    /// The status the binary ABIs (C `PennonStatus`, the raw wasm ABI) return for this
+    /// code; 0 is success. Written out, never derived from declaration order: these
+    /// numbers are ABI and never change (a new code takes the next free number).
     pub const fn status(self) -> u32 {
-        // Fieldless enum without explicit discriminants: the discriminant is the position.
-        self as u32 + 1
+        match self {
+            ErrorCode::InvalidJson => 1,
+            ErrorCode::InvalidSnapshot => 2,
+            ErrorCode::UnsupportedSchemaVersion => 3,
+            ErrorCode::MissingField => 4,
+            ErrorCode::InvalidType => 5,
+            ErrorCode::InvalidValue => 6,
+            ErrorCode::UnknownField => 7,
+            ErrorCode::UnknownOperator => 8,
+            ErrorCode::UnknownVariant => 9,
+            ErrorCode::VariantTypeMismatch => 10,
+            ErrorCode::InvalidRegex => 11,
+            ErrorCode::InvalidSemver => 12,
+            ErrorCode::InvalidCidr => 13,
+            ErrorCode::InvalidDate => 14,
+            ErrorCode::InvalidDuration => 15,
+            ErrorCode::InvalidPercentage => 16,
+            ErrorCode::InvalidWeights => 17,
+            ErrorCode::UnknownSegment => 18,
+            ErrorCode::InvalidSegment => 19,
+            ErrorCode::SegmentCycle => 20,
+            ErrorCode::PrerequisiteCycle => 21,
+            ErrorCode::DepthExceeded => 22,
+            ErrorCode::UnknownPrerequisite => 23,
+            ErrorCode::DuplicateId => 24,
+            ErrorCode::InvalidContext => 25,
+            ErrorCode::InvalidArgument => 26,
+            ErrorCode::Internal => 27,
+        }
     }
 
     /// The code of a non-zero ABI status, if it names one.
     pub fn from_status(status: u32) -> Option<Self> {
-        ErrorCode::ALL.get(usize::try_from(status.checked_sub(1)?).ok()?).copied()
+        ErrorCode::ALL.iter().copied().find(|code| code.status() == status)
     }
 
     /// The family this code belongs to.
@@ -188,11 +216,12 @@ impl Error {
     }
 
     /// `{"code": …, "path": …, "message": …}`: how JSON interfaces report an error or a
-    /// load warning.
+    /// load warning; `path` is `null` when the error concerns no particular value.
     pub fn to_json(&self) -> Value {
         let mut object = Map::new();
         object.insert("code".into(), Value::from(self.code.as_str()));
-        object.insert("path".into(), Value::from(self.path.as_str()));
+        let path = if self.path.is_empty() { Value::Null } else { Value::from(self.path.as_str()) };
+        object.insert("path".into(), path);
         object.insert("message".into(), Value::from(self.message.as_str()));
         Value::Object(object)
     }

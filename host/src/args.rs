@@ -54,6 +54,19 @@ impl Kind {
     }
 }
 
+/// The kind of a JSON value (for hosts whose arguments arrive as JSON: C, the raw wasm ABI).
+pub fn kind_of(value: &pennon_core::Value) -> Kind {
+    use pennon_core::Value;
+    match value {
+        Value::Null => Kind::Null,
+        Value::Bool(_) => Kind::Boolean,
+        Value::Number(_) => Kind::Number,
+        Value::String(_) => Kind::String,
+        Value::Array(_) => Kind::Array,
+        Value::Object(_) => Kind::Object,
+    }
+}
+
 /// An `invalid_argument` error (no path): a programmer error in a call.
 pub fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidArgument, "", message)

@@ -2,15 +2,15 @@
 
 use pennon_core::time::Millis;
 
-/// The system clock in ms since the Unix epoch (0 before 1970; saturating far in the
-/// future). Evaluation never reads a clock itself: bindings pass this as `now` when the
+/// The system clock in ms since the Unix epoch (negative before 1970; saturating far in
+/// either direction). Evaluation never reads a clock itself: bindings pass this as `now` when the
 /// caller gave none. (The wasm builds read JavaScript's `Date.now()` instead: there is no
 /// system clock in `wasm32-unknown-unknown`.)
 pub fn now() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| Millis::try_from(elapsed.as_millis()).unwrap_or(Millis::MAX))
-        .unwrap_or(0)
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => Millis::try_from(since.as_millis()).unwrap_or(Millis::MAX),
+        Err(before) => Millis::try_from(before.duration().as_millis()).map_or(Millis::MIN, |ms| -ms),
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@
 pub const MAX_CONTEXT_DEPTH: usize = pennon_core::MAX_CONTEXT_DEPTH;
 
 /// Deepest nesting of objects and arrays in a snapshot handed over as an object (a JS
-/// object, a Python dict), the snapshot object itself being level 1. It only guards the
-/// converting code's stack: core applies the same per-flag nesting limit to a converted
-/// document as to JSON text, so a document loads alike in either form as long as it is
-/// shallower than this.
-pub const MAX_SNAPSHOT_DEPTH: usize = 512;
+/// object, a Python dict): serde_json's recursion limit for JSON text, so that a document
+/// nested too deep is refused whether it arrives as text or as an object.
+pub const MAX_SNAPSHOT_DEPTH: usize = 128;

@@ -2,6 +2,7 @@
 //! types, type names) for the hosts' type systems. The test fails when a checked-in copy
 //! differs from what core says today; `PENNON_BLESS=1 cargo test -p pennon-host --test
 //! generated` rewrites them.
+#![allow(clippy::panic, clippy::expect_used, clippy::indexing_slicing)] // Test helpers fail by panicking.
 
 use std::path::{Path, PathBuf};
 
@@ -65,4 +66,223 @@ fn check_region(file: &Path, generated: &str) {
 #[test]
 fn python_literals_match_core() {
     check_region(&root().join("bindings/python/python/pennon/_types.py"), &python_literals());
+}
+
+// --- JavaScript: one error module and one type module for both JS packages ---------------
+
+const JS_HEADER: &str = "Generated from pennon-core by `cargo test -p pennon-host --test generated`\n\
+// (PENNON_BLESS=1 rewrites it): edit host/tests/generated.rs, not this file.";
+
+const CLASSES: [(&str, &str); 5] = [
+    (
+        "PennonError",
+        "Base class of every error Pennon throws: `code` is a stable snake_case code, `path` a JSON Pointer or null.",
+    ),
+    ("SnapshotError", "Loading a snapshot failed; the engine kept the snapshot it had."),
+    ("ContextError", "A context could not be used."),
+    ("ArgumentError", "An argument was invalid (a programmer error): code `invalid_argument`."),
+    ("InternalError", "A bug inside Pennon (a caught panic or a wasm trap): code `internal`."),
+];
+
+/// The error module, as ESM (`esm`) or CommonJS.
+fn js_errors(esm: bool) -> String {
+    let export = if esm { "export " } else { "" };
+    let mut out = format!(
+        "// {JS_HEADER}\n//\n// Pennon's error classes and the error codes core defines, the same in every JS package.\n"
+    );
+    if !esm {
+        out += "'use strict'\n";
+    }
+    let (base, base_doc) = CLASSES[0];
+    out += &format!(
+        "\n/** {base_doc} */\n{export}class {base} extends Error {{\n  /**\n   * @param {{string}} message\n   * @param {{ErrorCode}} code\n   * @param {{string | null}} [path]\n   * @param {{ErrorOptions}} [options]\n   */\n  constructor(message, code, path = null, options = undefined) {{\n    super(message, options)\n    /** Stable snake_case code, one of `errorCodes()`. */\n    this.code = code\n    /** JSON Pointer (RFC 6901) of the offending value, or null. */\n    this.path = path\n  }}\n}}\n"
+    );
+    for (name, doc) in &CLASSES[1..] {
+        out += &format!("\n/** {doc} */\n{export}class {name} extends {base} {{}}\n");
+    }
+    out += "\n// Explicit names survive minifiers that rename classes.\n";
+    for (name, _) in CLASSES {
+        out += &format!(
+            "Object.defineProperty({name}.prototype, 'name', {{ value: '{name}', writable: true, configurable: true }})\n"
+        );
+    }
+    out += "\n/** Every error code core defines, in core's order, with the name of its class. */\n";
+    out += &format!("{export}const ERROR_CLASSES = Object.freeze({{\n");
+    for code in ErrorCode::ALL {
+        out += &format!("  {}: '{}',\n", code.as_str(), code.category().class_name());
+    }
+    out += "})\n";
+    out += &format!(
+        "\nconst CLASSES = {{ {} }}\n",
+        CLASSES[1..].iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+    );
+    out += &format!(
+        "\n/** The error codes this package maps, in core's order. */\n{export}function errorCodes() {{\n  return Object.keys(ERROR_CLASSES)\n}}\n"
+    );
+    out += &format!(
+        "\n/** The class errors with `code` are thrown as, or undefined for a code core does not know. */\n{export}function errorClass(code) {{\n  return Object.hasOwn(ERROR_CLASSES, code) ? CLASSES[ERROR_CLASSES[code]] : undefined\n}}\n"
+    );
+    if !esm {
+        let names: Vec<&str> = CLASSES.iter().map(|(name, _)| *name).collect();
+        out += &format!("\nmodule.exports = {{ {}, ERROR_CLASSES, errorCodes, errorClass }}\n", names.join(", "));
+    }
+    out
+}
+
+fn ts_union(name: &str, doc: &str, items: impl IntoIterator<Item = &'static str>) -> String {
+    let items: Vec<String> = items.into_iter().map(|item| format!("  | '{item}'\n")).collect();
+    format!("/** {doc} */\nexport type {name} =\n{}", items.concat())
+}
+
+/// The shared declarations (`contract.d.ts`).
+fn ts_contract() -> String {
+    let mut out = format!(
+        "// {JS_HEADER}\n//\n// The types both JS packages (pennon-node, pennon-wasm) share, from core's lists.\n\n"
+    );
+    out += &ts_union(
+        "ErrorCode",
+        "Stable snake_case codes of `PennonError.code` and of load warnings (core's `ErrorCode::ALL`).",
+        ErrorCode::ALL.iter().map(|c| c.as_str()),
+    );
+    out += "\n";
+    out += &ts_union(
+        "Reason",
+        "Why a value was served (docs/snapshot-format.md §4).",
+        Reason::ALL.iter().map(|r| r.as_str()),
+    );
+    out += "\n";
+    out += &ts_union(
+        "EvaluationErrorCode",
+        "OpenFeature error codes of results.",
+        EvaluationErrorCode::ALL.iter().map(|c| c.as_str()),
+    );
+    out += "\n";
+    out += &ts_union("FlagType", "A flag's value type.", FlagType::ALL.iter().map(|t| t.as_str()));
+    out += "\n";
+    out += &ts_union(
+        "TypeName",
+        "What `evaluate`'s `type` option accepts: a flag type, or `any` for no type check.",
+        TYPE_NAMES,
+    );
+    out += "\n";
+    out +=
+        &ts_union("ErrorClassName", "The class names of Pennon's errors.", CLASSES[1..].iter().map(|(name, _)| *name));
+    out += r#"
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+"#;
+    for (index, (name, doc)) in CLASSES.iter().enumerate() {
+        if index == 0 {
+            out += &format!(
+                "/** {doc} */\nexport declare class {name} extends Error {{\n  constructor(message: string, code: ErrorCode, path?: string | null, options?: ErrorOptions)\n  /** Stable machine-readable code. */\n  code: ErrorCode\n  /** JSON Pointer (RFC 6901) of the offending value (`/flags/checkout/rules/2/when`), or null. */\n  path: string | null\n}}\n"
+            );
+        } else {
+            out += &format!("/** {doc} */\nexport declare class {name} extends PennonError {{}}\n");
+        }
+    }
+    out += r#"
+/** Every error code core defines, with the name of the class its errors are thrown as. */
+export declare const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClassName>>
+/** The error codes this package maps, in core's order. */
+export declare function errorCodes(): ErrorCode[]
+/** The class errors with `code` are thrown as, or undefined for a code core does not know. */
+export declare function errorClass(code: string): typeof PennonError | undefined
+
+/**
+ * The evaluation context: a plain object of attributes. `targetingKey` is the default
+ * bucketing unit, `tenant` is matched by tenant overrides, `groups` by group targets.
+ * Values are JSON values (a `Date` is taken as its `toISOString()` text, `undefined`
+ * properties are left out); a function, symbol, BigInt, NaN, ±Infinity or nesting deeper
+ * than 64 makes the result `INVALID_CONTEXT`. An omitted or null context is empty.
+ */
+export interface Context {
+  targetingKey?: string | number
+  tenant?: string
+  groups?: string | string[]
+  [attribute: string]: unknown
+}
+
+/** Options of `Engine.evaluate`. */
+export interface EvaluateOptions<T = unknown> {
+  /** Expected flag type; a flag of another type gives `TYPE_MISMATCH`. Absent, null or `any`: no check. */
+  type?: TypeName | null
+  /** Returned as `value` when the evaluation fails (default `null`). */
+  default?: T
+  /** Time of evaluation in ms since the Unix epoch, floored (default: the host clock). */
+  now?: number | null
+}
+
+/** The canonical result object: all ten fields, `null` included. */
+export interface EvaluationResult<T = unknown> {
+  /** The served value, or the caller's default on error. */
+  value: T
+  variant: string | null
+  reason: Reason
+  /** The rule that decided, if a rule did. */
+  ruleId: string | null
+  /** The 0-based progressive-rollout stage that decided, if any. */
+  stage: number | null
+  /** In state `shadow`: the variant the on path would have served. */
+  shadowVariant: string | null
+  errorCode: EvaluationErrorCode | null
+  errorMessage: string | null
+  /** The snapshot's revision; null before the first load. */
+  revision: number | null
+  flagMetadata: Record<string, unknown> | null
+}
+
+/** A load warning: an invalid flag or segment, an unknown prerequisite or top-level field. */
+export interface LoadWarning {
+  code: ErrorCode
+  /** JSON Pointer of the offending value. */
+  path: string
+  message: string
+}
+
+/** What every Pennon JS engine offers (pennon-node's and pennon-wasm's `Engine`). */
+export interface EngineApi {
+  /** Loads JSON text or a parsed object; throws `SnapshotError` and keeps the old one on failure. */
+  load(snapshot: string | object): LoadWarning[]
+  /** The loaded snapshot's revision, or null before the first load. */
+  readonly revision: number | null
+  /** The loaded snapshot's load warnings. */
+  readonly warnings: LoadWarning[]
+  evaluate<T = unknown>(flag: string, context?: Context | null, options?: EvaluateOptions<T> | null): EvaluationResult<T>
+  getBoolean(flag: string, context: Context | null | undefined, defaultValue: boolean, now?: number | null): boolean
+  getString(flag: string, context: Context | null | undefined, defaultValue: string, now?: number | null): string
+  getNumber(flag: string, context: Context | null | undefined, defaultValue: number, now?: number | null): number
+  getObject<T extends object | null = Record<string, unknown>>(
+    flag: string,
+    context: Context | null | undefined,
+    defaultValue: T,
+    now?: number | null,
+  ): T
+  evaluateAll(context?: Context | null, now?: number | null): Record<string, EvaluationResult>
+}
+"#;
+    out
+}
+
+/// Checks (or with `PENNON_BLESS`, writes) a wholly generated file.
+fn check_file(relative: &str, generated: &str) {
+    let file = root().join(relative);
+    let current = std::fs::read_to_string(&file).unwrap_or_default();
+    if current == generated {
+        return;
+    }
+    if std::env::var_os("PENNON_BLESS").is_some() {
+        std::fs::write(&file, generated).expect("write");
+        return;
+    }
+    panic!("{relative} is stale: run `PENNON_BLESS=1 cargo test -p pennon-host --test generated`");
+}
+
+#[test]
+fn js_contract_matches_core() {
+    check_file("bindings/node/errors.cjs", &js_errors(false));
+    check_file("wasm/js/errors.mjs", &js_errors(true));
+    let types = ts_contract();
+    check_file("bindings/node/contract.d.ts", &types);
+    check_file("wasm/js/contract.d.ts", &types);
 }

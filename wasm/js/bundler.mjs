@@ -11,6 +11,7 @@ export {
   ContextError,
   ArgumentError,
   InternalError,
+  ERROR_CLASSES,
   errorCodes,
   errorClass,
   toPennonError,

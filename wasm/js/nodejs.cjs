@@ -18,6 +18,7 @@ module.exports = {
   ContextError: common.ContextError,
   ArgumentError: common.ArgumentError,
   InternalError: common.InternalError,
+  ERROR_CLASSES: common.ERROR_CLASSES,
   errorCodes: common.errorCodes,
   errorClass: common.errorClass,
   toPennonError: common.toPennonError,

@@ -9,6 +9,7 @@ export const {
   ContextError,
   ArgumentError,
   InternalError,
+  ERROR_CLASSES,
   errorCodes,
   errorClass,
   toPennonError,

@@ -12,6 +12,7 @@ export {
   ContextError,
   ArgumentError,
   InternalError,
+  ERROR_CLASSES,
   errorCodes,
   errorClass,
   toPennonError,

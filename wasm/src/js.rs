@@ -16,10 +16,15 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use js_sys::{Array, Date, Object, Reflect};
+use pennon_core::time::Millis;
 use pennon_core::{
     Context, ContextProblem, Error, ErrorCode, Evaluation, FlagType, Map, Reason, Snapshot, Value, bucket,
 };
+use pennon_host::Holder;
+use pennon_host::args::{self, Kind};
 use wasm_bindgen::prelude::*;
 
 use crate::json_api::MAX_CONTEXT_DEPTH;
@@ -183,17 +188,40 @@ fn reason_js(reason: Reason) -> JsValue {
         .unwrap_or_else(|| JsValue::from_str(reason.as_str()))
 }
 
-/// A JS `Error` named after the code's class, with `code` and `path`.
+/// A JS `Error` named after the code's class, with `code` and `path` (`null` when the
+/// error concerns no particular value); its message is core's display of the error.
 fn js_error(error: &Error) -> JsValue {
-    let thrown = js_sys::Error::new(&error.message);
+    let thrown = js_sys::Error::new(&error.to_string());
     thrown.set_name(error.code.category().class_name());
+    let path = if error.path.is_empty() { JsValue::NULL } else { JsValue::from_str(&error.path) };
     let _ = Reflect::set(&thrown, &JsValue::from_str("code"), &JsValue::from_str(error.code.as_str()));
-    let _ = Reflect::set(&thrown, &JsValue::from_str("path"), &JsValue::from_str(&error.path));
+    let _ = Reflect::set(&thrown, &JsValue::from_str("path"), &path);
     thrown.into()
 }
 
-fn argument_error(message: impl Into<String>) -> JsValue {
-    js_error(&Error::new(ErrorCode::InvalidArgument, "", message))
+/// What a JS value is, in the words of the argument rules (`pennon_host::args`).
+fn kind(value: &JsValue) -> Kind {
+    if value.is_undefined() {
+        Kind::Undefined
+    } else if value.is_null() {
+        Kind::Null
+    } else if value.as_bool().is_some() {
+        Kind::Boolean
+    } else if value.as_f64().is_some() {
+        Kind::Number
+    } else if value.is_string() {
+        Kind::String
+    } else if Array::is_array(value) {
+        Kind::Array
+    } else if value.is_function() {
+        Kind::Other("a function".into())
+    } else if value.is_symbol() {
+        Kind::Other("a symbol".into())
+    } else if value.is_bigint() {
+        Kind::Other("a BigInt".into())
+    } else {
+        Kind::Object
+    }
 }
 
 /// A Pennon engine holding at most one compiled snapshot.
@@ -202,7 +230,8 @@ fn argument_error(message: impl Into<String>) -> JsValue {
 /// for evaluation problems (they come back as `reason: "ERROR"` with the default).
 #[wasm_bindgen]
 pub struct Engine {
-    snapshot: Option<Snapshot>,
+    /// The snapshot slot every binding shares (`pennon_host::Holder`).
+    holder: Holder,
     /// JS strings of snapshot strings, by address and length (cleared on load).
     strings: RefCell<HashMap<(usize, usize), JsValue>>,
     revision: JsValue,
@@ -213,8 +242,8 @@ impl Engine {
     /// A new engine; with a snapshot (JSON text or an object), loads it.
     #[wasm_bindgen(constructor)]
     pub fn new(snapshot: JsValue) -> Result<Engine, JsValue> {
-        let mut engine = Engine { snapshot: None, strings: RefCell::default(), revision: JsValue::NULL };
-        if !snapshot.is_undefined() {
+        let mut engine = Engine { holder: Holder::new(), strings: RefCell::default(), revision: JsValue::NULL };
+        if !snapshot.is_undefined() && !snapshot.is_null() {
             engine.load(snapshot)?;
         }
         Ok(engine)
@@ -226,7 +255,7 @@ impl Engine {
     pub fn load(&mut self, snapshot: JsValue) -> Result<Array, JsValue> {
         let text = if let Some(text) = snapshot.as_string() {
             text
-        } else if snapshot.is_object() {
+        } else if matches!(kind(&snapshot), Kind::Object | Kind::Array) {
             let text = js_sys::JSON::stringify(&snapshot).map_err(|e| {
                 let reason = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
                 js_error(&Error::new(
@@ -237,11 +266,11 @@ impl Engine {
             })?;
             String::from(text)
         } else {
-            return Err(argument_error("a snapshot is JSON text (a string) or an object"));
+            return Err(js_error(&args::snapshot_kind_error(kind(&snapshot))));
         };
         let compiled = Snapshot::from_json(&text).map_err(|e| js_error(&e))?;
         self.revision = JsValue::from_f64(compiled.revision() as f64);
-        self.snapshot = Some(compiled);
+        self.holder.install(Arc::new(compiled));
         if let Ok(mut strings) = self.strings.try_borrow_mut() {
             strings.clear();
         }
@@ -257,7 +286,8 @@ impl Engine {
     /// `[{code, path, message}]`: the load warnings of the loaded snapshot.
     #[wasm_bindgen(getter)]
     pub fn warnings(&self) -> Array {
-        let warnings = self.snapshot.as_ref().map(Snapshot::warnings).unwrap_or_default();
+        let loaded = self.holder.current();
+        let warnings = loaded.as_ref().map(|loaded| loaded.snapshot.warnings()).unwrap_or_default();
         warnings
             .iter()
             .map(|w| {
@@ -282,8 +312,14 @@ impl Engine {
             let (type_key, default_key, now_key) =
                 CONSTANTS.with(|c| (c.type_key.clone(), c.default_key.clone(), c.now_key.clone()));
             // `Reflect.get` throws on a primitive: options that are not an object.
-            let get =
-                |key: &JsValue| Reflect::get(&options, key).map_err(|_| argument_error("`options` must be an object"));
+            let get = |key: &JsValue| {
+                Reflect::get(&options, key).map_err(|_| {
+                    js_error(&args::invalid(format!(
+                        "the options must be an object, not {}",
+                        kind(&options).describe()
+                    )))
+                })
+            };
             let default = get(&default_key)?;
             let default = if default.is_undefined() { JsValue::NULL } else { default };
             (flag_type(&get(&type_key)?)?, default, now_ms(&get(&now_key)?)?)
@@ -320,7 +356,8 @@ impl Engine {
     pub fn evaluate_all(&self, context: JsValue, now: JsValue) -> Result<Object, JsValue> {
         let now = now_ms(&now)?;
         let out = Object::new();
-        let Some(snapshot) = &self.snapshot else { return Ok(out) };
+        let Some(loaded) = self.holder.current() else { return Ok(out) };
+        let snapshot = &*loaded.snapshot;
         let context = context_from_js(&context);
         for (key, evaluation) in snapshot.evaluate_all_converted(context.as_ref().map_err(String::as_str), now) {
             let result = self.result_js(&evaluation, &JsValue::NULL);
@@ -336,8 +373,10 @@ type JsResult = Result<JsValue, JsValue>;
 impl Engine {
     fn get_typed(&self, flag: JsValue, context: JsValue, default: JsValue, now: JsValue, kind: FlagType) -> JsResult {
         let flag = flag_key(&flag)?;
+        args::check_default(kind, self::kind(&default)).map_err(|e| js_error(&e))?;
         let now = now_ms(&now)?;
-        let Some(snapshot) = &self.snapshot else { return Ok(default) };
+        let Some(loaded) = self.holder.current() else { return Ok(default) };
+        let snapshot = &*loaded.snapshot;
         let Ok(context) = context_from_js(&context) else { return Ok(default) };
         let evaluation = snapshot.evaluate(&flag, &context, now, Some(kind));
         Ok(match evaluation.value {
@@ -354,12 +393,11 @@ impl Engine {
         expected: Option<FlagType>,
         default: &JsValue,
     ) -> JsValue {
-        let Some(snapshot) = &self.snapshot else { return self.result_js(&Evaluation::not_ready(), default) };
+        let loaded = self.holder.current();
         let context = context_from_js(context);
-        self.result_js(
-            &snapshot.evaluate_converted(flag, context.as_ref().map_err(String::as_str), now, expected),
-            default,
-        )
+        let (evaluation, _) =
+            Holder::evaluate(loaded.as_deref(), flag, context.as_ref().map_err(String::as_str), now, expected);
+        self.result_js(&evaluation, default)
     }
 
     /// The JS string of a string that lives in the snapshot (cached per snapshot).
@@ -406,7 +444,7 @@ impl Engine {
 }
 
 fn flag_key(flag: &JsValue) -> Result<String, JsValue> {
-    flag.as_string().ok_or_else(|| argument_error("the flag key must be a string"))
+    flag.as_string().ok_or_else(|| js_error(&args::flag_key_error(kind(flag))))
 }
 
 fn flag_type(name: &JsValue) -> Result<Option<FlagType>, JsValue> {
@@ -414,22 +452,19 @@ fn flag_type(name: &JsValue) -> Result<Option<FlagType>, JsValue> {
         return Ok(None);
     }
     match name.as_string() {
-        Some(name) if name == "any" => Ok(None),
-        Some(name) => FlagType::parse(&name).map(Some).ok_or_else(|| {
-            argument_error(format!("unknown type `{name}`: use boolean, string, number, object or any"))
-        }),
-        None => Err(argument_error("`type` must be a string")),
+        Some(name) => args::flag_type(&name).map_err(|e| js_error(&e)),
+        None => Err(js_error(&args::flag_type_kind_error(kind(name)))),
     }
 }
 
-/// `now` in ms since the Unix epoch; `undefined`/`null` is the host clock.
-fn now_ms(now: &JsValue) -> Result<i64, JsValue> {
+/// `now` in ms since the Unix epoch (floored); `undefined`/`null` is the host clock
+/// (`Date.now()`: `wasm32-unknown-unknown` has no system clock).
+fn now_ms(now: &JsValue) -> Result<Millis, JsValue> {
     // The number test first: it is the common case and one boundary crossing.
     match now.as_f64() {
-        // `as` saturates; timestamps that far out are meaningless anyway.
-        Some(ms) if ms.is_finite() => Ok(ms.floor() as i64),
-        None if now.is_undefined() || now.is_null() => Ok(Date::now() as i64),
-        _ => Err(argument_error("`now` must be a finite number of ms since the Unix epoch")),
+        Some(ms) => args::now_from_number(ms).map_err(|e| js_error(&e)),
+        None if now.is_undefined() || now.is_null() => Ok(Date::now() as Millis),
+        None => Err(js_error(&args::now_kind_error(kind(now)))),
     }
 }
 
@@ -466,7 +501,8 @@ fn map_to_js(map: &Map<String, Value>) -> JsValue {
 /// invalid dates, and nesting deeper than 64 levels (which also stops cycles). Integral
 /// numbers within ±2^53 become JSON integers, as parsing JSON would make them.
 pub(crate) fn context_from_js(context: &JsValue) -> Result<Context, String> {
-    if context.is_undefined() {
+    // An omitted or `null` context is the empty context (tests/conformance/arguments.json).
+    if context.is_undefined() || context.is_null() {
         return Ok(Context::new());
     }
     SCRATCH.with(|scratch| {

@@ -9,7 +9,10 @@
 //! `panic!` and indexing), and every failure is an [`Error`] whose code becomes the
 //! status the raw ABI returns.
 
-use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Map, Snapshot, Value, bucket, json};
+use std::sync::Arc;
+
+use pennon_core::{Context, Error, ErrorCode, Map, Snapshot, Value, bucket, json};
+use pennon_host::{Holder, args};
 
 /// How deep a context may nest (the same limit as the wasm-bindgen API's object walk).
 pub const MAX_CONTEXT_DEPTH: usize = pennon_core::MAX_CONTEXT_DEPTH;
@@ -49,10 +52,11 @@ fn alloc_decimal(n: u64) -> String {
     out
 }
 
-/// An engine holding at most one compiled snapshot; a failed load keeps the previous one.
+/// An engine holding at most one compiled snapshot; a failed load keeps the previous one
+/// (`pennon_host::Holder`, as in every binding).
 #[derive(Debug, Default)]
 pub struct JsonEngine {
-    snapshot: Option<Snapshot>,
+    holder: Holder,
 }
 
 impl JsonEngine {
@@ -62,8 +66,8 @@ impl JsonEngine {
     }
 
     /// The loaded snapshot, if any.
-    pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.snapshot.as_ref()
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.holder.current().map(|loaded| Arc::clone(&loaded.snapshot))
     }
 
     /// Loads snapshot JSON (UTF-8 bytes). On success the response is the engine's
@@ -71,15 +75,16 @@ impl JsonEngine {
     pub fn load(&mut self, text: &[u8]) -> Result<String, Error> {
         let text = core::str::from_utf8(text)
             .map_err(|e| Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not UTF-8 text: {e}")))?;
-        self.snapshot = Some(Snapshot::from_json(text)?);
+        self.holder.load(Snapshot::from_json(text))?;
         Ok(self.info())
     }
 
     /// `{"revision": n | null, "warnings": [{"code","path","message"}…]}`.
     pub fn info(&self) -> String {
         let mut object = Map::new();
-        object.insert("revision".into(), self.snapshot.as_ref().map_or(Value::Null, |s| Value::from(s.revision())));
-        object.insert("warnings".into(), warnings_value(self.snapshot.as_ref()));
+        let snapshot = self.snapshot();
+        object.insert("revision".into(), snapshot.as_ref().map_or(Value::Null, |s| Value::from(s.revision())));
+        object.insert("warnings".into(), warnings_value(snapshot.as_deref()));
         json::canonical(&Value::Object(object))
     }
 
@@ -92,21 +97,15 @@ impl JsonEngine {
         let flag = required_str(&request, "flag")?;
         let expected = match request.get("type") {
             None | Some(Value::Null) => None,
-            Some(Value::String(name)) if name == "any" => None,
-            Some(Value::String(name)) => Some(FlagType::parse(name).ok_or_else(|| {
-                argument("type", format!("unknown type `{name}`: use boolean, string, number, object or any"))
-            })?),
-            Some(_) => return Err(argument("type", "`type` must be a string")),
+            Some(Value::String(name)) => args::flag_type(name)?,
+            Some(other) => return Err(args::flag_type_kind_error(args::kind_of(other))),
         };
         let now = required_now(&request)?;
         let default = request.get("default").unwrap_or(&Value::Null);
-        let result = match &self.snapshot {
-            None => Evaluation::not_ready().to_json(default, None),
-            Some(snapshot) => snapshot
-                .evaluate_converted(flag, context.as_ref().map_err(String::as_str), now, expected)
-                .to_json(default, snapshot.revision()),
-        };
-        Ok(json::canonical(&result))
+        let loaded = self.holder.current();
+        let context = context.as_ref().map_err(String::as_str);
+        let (evaluation, revision) = Holder::evaluate(loaded.as_deref(), flag, context, now, expected);
+        Ok(json::canonical(&evaluation.to_json(default, revision)))
     }
 
     /// Evaluates every flag for `{"context"?, "now"}`: `{"flagKey": result, …}` with a
@@ -116,7 +115,7 @@ impl JsonEngine {
         let now = required_now(&request)?;
         let context = context_of(request.remove("context"));
         let mut out = Map::new();
-        if let Some(snapshot) = &self.snapshot {
+        if let Some(snapshot) = self.snapshot() {
             let revision = snapshot.revision();
             for (key, evaluation) in snapshot.evaluate_all_converted(context.as_ref().map_err(String::as_str), now) {
                 out.insert(key.into(), evaluation.to_json(&Value::Null, revision));
@@ -132,7 +131,14 @@ pub fn warnings_value(snapshot: Option<&Snapshot>) -> Value {
     Value::Array(warnings.iter().map(Error::to_json).collect())
 }
 
-fn argument(path: &str, message: impl Into<String>) -> Error {
+/// An `invalid_argument` error about the request field `field` (a JSON Pointer into the
+/// request), or about the whole request when `field` is empty.
+fn argument(field: &str, message: impl Into<String>) -> Error {
+    let mut path = String::new();
+    if !field.is_empty() {
+        path.push('/');
+        json::push_pointer_token(&mut path, field);
+    }
     Error::new(ErrorCode::InvalidArgument, path, message)
 }
 
@@ -166,9 +172,8 @@ fn required_now(request: &Map<String, Value>) -> Result<i64, Error> {
         return Ok(ms);
     }
     match now.as_f64() {
-        // `as` saturates; timestamps that far out are meaningless anyway.
-        Some(ms) if ms.is_finite() => Ok(ms.floor() as i64),
-        _ => Err(argument("now", "`now` must be a finite number of ms since the Unix epoch")),
+        Some(ms) => args::now_from_number(ms),
+        None => Err(args::now_kind_error(args::kind_of(now))),
     }
 }
 
@@ -220,7 +225,7 @@ mod tests {
         assert_eq!(error.code, ErrorCode::InvalidJson);
         assert_eq!(engine.load(&[0xff, 0xfe]).unwrap_err().code, ErrorCode::InvalidJson);
         assert_eq!(engine.load(b"[]").unwrap_err().code, ErrorCode::InvalidSnapshot);
-        assert_eq!(engine.snapshot().map(Snapshot::revision), Some(7));
+        assert_eq!(engine.snapshot().map(|s| s.revision()), Some(7));
         let result = parse(&engine.evaluate(br#"{"flag":"dark","now":0,"type":"boolean"}"#).unwrap());
         assert_eq!(result["value"], true);
         assert_eq!(result["reason"], "STATIC");

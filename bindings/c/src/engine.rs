@@ -2,9 +2,10 @@
 //! conversion and the JSON the C functions return. Nothing here touches a raw pointer;
 //! `ffi.rs` turns pointers into the references and strings used here.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Map, Snapshot, Value, json};
+use pennon_host::{Holder, args};
 
 use crate::status::PennonStatus;
 
@@ -39,9 +40,9 @@ impl Failure {
         }
     }
 
-    /// `internal`: a panic was caught at the C boundary.
-    pub fn internal(detail: &str) -> Self {
-        Failure::from(Error::new(ErrorCode::Internal, "", format!("a panic was caught at the C boundary: {detail}")))
+    /// `internal`: a panic was caught at the C boundary (`pennon_host::guard` words it).
+    pub fn internal(error: Error) -> Self {
+        Failure::from(error)
     }
 }
 
@@ -51,12 +52,12 @@ impl From<Error> for Failure {
     }
 }
 
-/// Holds at most one compiled snapshot. All methods take `&self`: loading swaps the
-/// snapshot under a write lock held only for the swap, and readers clone the `Arc` under
-/// a read lock, so one engine may be used from many threads at once.
+/// Holds at most one compiled snapshot (`pennon_host::Holder`: not ready, last good kept,
+/// atomic swaps). All methods take `&self`, so one engine may be used from many threads
+/// at once.
 #[derive(Debug, Default)]
 pub struct Engine {
-    current: RwLock<Option<Arc<Snapshot>>>,
+    holder: Holder,
 }
 
 impl Engine {
@@ -71,29 +72,24 @@ impl Engine {
         let text = std::str::from_utf8(text).map_err(|e| {
             Error::new(ErrorCode::InvalidJson, "", format!("the snapshot is not JSON: it is not valid UTF-8 ({e})"))
         })?;
-        let snapshot = Arc::new(Snapshot::from_json(text)?);
-        let previous = self.current.write().unwrap_or_else(PoisonError::into_inner).replace(snapshot);
-        // The old snapshot is dropped here, outside the lock (or later, by the last
-        // reader still holding it).
-        drop(previous);
-        Ok(())
+        self.holder.load(Snapshot::from_json(text)).map(drop)
     }
 
     /// The current snapshot, if any.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.current.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.holder.current().map(|loaded| Arc::clone(&loaded.snapshot))
     }
 
     /// The current snapshot's revision.
     pub fn revision(&self) -> Result<u64, Failure> {
-        self.snapshot().map(|s| s.revision()).ok_or_else(Failure::not_loaded)
+        self.holder.revision().ok_or_else(Failure::not_loaded)
     }
 
     /// `[{"code","path","message"}]` of the current snapshot, canonical JSON; `[]` before
     /// the first load.
     pub fn warnings_json(&self) -> String {
-        let warnings = self.snapshot().map(|s| s.warnings().iter().map(Error::to_json).collect::<Vec<_>>());
-        json::canonical(&Value::Array(warnings.unwrap_or_default()))
+        let warnings = self.holder.warnings().iter().map(Error::to_json).collect();
+        json::canonical(&Value::Array(warnings))
     }
 }
 
@@ -107,13 +103,10 @@ pub fn parse_context(text: &str) -> Result<Context, Error> {
     Context::from_json(text)
 }
 
-/// Parses a type name (`boolean`, `string`, `number`, `object`).
-pub fn parse_type(name: &str) -> Result<FlagType, Failure> {
-    FlagType::parse(name).ok_or_else(|| {
-        Failure::invalid_argument(format!(
-            "unknown type `{name}`: expected boolean, string, number or object (NULL for no type check)"
-        ))
-    })
+/// Parses a type name (`boolean`, `string`, `number`, `object`, or `any` for no type
+/// check, as NULL is), by the rules every binding shares (`pennon_host::args`).
+pub fn parse_type(name: &str) -> Result<Option<FlagType>, Failure> {
+    args::flag_type(name).map_err(Failure::from)
 }
 
 /// Parses a caller's default value (any JSON). Invalid JSON is a programmer error.

@@ -4,12 +4,9 @@
 //! writes the results back.
 #![allow(unsafe_code)]
 
-use std::any::Any;
 use std::ffi::{CStr, c_char};
-use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use pennon_core::{Context, FlagType, Snapshot, Value, bucket};
 
@@ -75,22 +72,14 @@ const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_V
 
 // --- the boundary: panics, errors and pointers ----------------------------------------
 
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("non-string panic payload")
-}
-
 /// Runs the body of a status-returning export: clears this thread's last error, catches
 /// panics (→ `PENNON_INTERNAL`) and records the failure, if any.
 fn guard(body: impl FnOnce() -> Result<(), Failure>) -> PennonStatus {
     last_error::clear();
-    let failure = match panic::catch_unwind(AssertUnwindSafe(body)) {
+    let failure = match pennon_host::guard::catch(body) {
         Ok(Ok(())) => return PennonStatus::PENNON_OK,
         Ok(Err(failure)) => failure,
-        Err(payload) => Failure::internal(panic_message(payload.as_ref())),
+        Err(internal) => Failure::internal(internal),
     };
     last_error::set(&failure);
     failure.status
@@ -98,7 +87,7 @@ fn guard(body: impl FnOnce() -> Result<(), Failure>) -> PennonStatus {
 
 /// Runs the body of an export that returns a value: a panic gives `fallback`.
 fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
-    panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+    pennon_host::guard::catch(body).unwrap_or(fallback)
 }
 
 /// Reads a `(pointer, length)` argument: `Ok(None)` for `NULL` with length 0.
@@ -162,7 +151,7 @@ unsafe fn type_arg(name: *const c_char) -> Result<Option<FlagType>, Failure> {
     // SAFETY: not NULL, and NUL-terminated by this function's contract.
     let name = unsafe { CStr::from_ptr(name) };
     let name = utf8(name.to_bytes(), "type")?;
-    engine::parse_type(name).map(Some)
+    engine::parse_type(name)
 }
 
 /// The optional default value as JSON; NULL means `null`.
@@ -447,10 +436,7 @@ pub extern "C" fn pennon_version() -> *const c_char {
 /// times.)
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_now_ms() -> i64 {
-    guard_value(0, || match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(since) => i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_millis()).map(|ms| -ms).unwrap_or(i64::MIN),
-    })
+    guard_value(0, pennon_host::clock::now)
 }
 
 /// The stable snake_case code of a status as a static NUL-terminated string: `"ok"`,
@@ -1016,7 +1002,7 @@ mod tests {
         assert_eq!(status, PennonStatus::PENNON_INTERNAL);
         // SAFETY: the pointer is NUL-terminated and valid until the next call on this thread.
         let message = unsafe { CStr::from_ptr(pennon_last_error_message()) }.to_str().unwrap().to_owned();
-        assert_eq!(message, "internal: a panic was caught at the C boundary: boom");
+        assert_eq!(message, "internal: a bug in Pennon: boom");
         assert_eq!(guard(|| Ok(())), PennonStatus::PENNON_OK);
         // SAFETY: as above.
         assert_eq!(unsafe { CStr::from_ptr(pennon_last_error_message()) }.to_bytes(), b"");

@@ -3,9 +3,6 @@
 //! `InternalError`, all extending `PennonError`). Without registered classes (the `.node`
 //! file loaded on its own) a plain `Error` with the same `code` and `path` is thrown.
 
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use napi::Env;
 use napi::sys::napi_value;
 use pennon_core::{ErrorCategory, ErrorCode};
@@ -85,27 +82,13 @@ pub(crate) fn throw(js: Js<'_>, failure: &Failure) -> napi::Error {
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "unknown panic payload".to_owned()
-    }
-}
-
 /// Runs one export: a `Failure` is thrown as its class, a panic as an `InternalError`
-/// (code `internal`); neither crosses the boundary as an abort.
+/// (code `internal`, `pennon_host::guard`); neither crosses the boundary as an abort.
 pub(crate) fn guard<T>(env: &Env, body: impl FnOnce(Js<'_>) -> Outcome<T>) -> napi::Result<T> {
     let js = Js::new(env);
-    match catch_unwind(AssertUnwindSafe(|| body(js))) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(failure)) => Err(throw(js, &failure)),
-        Err(payload) => {
-            let failure = Failure::internal(format!("a bug in pennon-node: {}", panic_message(payload.as_ref())));
-            Err(throw(js, &failure))
-        }
+    match pennon_host::guard::catch(|| body(js)).map_err(Failure::from).and_then(|outcome| outcome) {
+        Ok(value) => Ok(value),
+        Err(failure) => Err(throw(js, &failure)),
     }
 }
 

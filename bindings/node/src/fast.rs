@@ -15,8 +15,9 @@
 //!   `key, value` arguments (see [`flat`]).
 //!
 //! Soundness without the bookkeeping: these callbacks only take `&Engine`, every `Engine`
-//! method takes `&self`, and the engine's state sits in a `RefCell`, so a re-entrant call
-//! (a context getter calling `engine.load`) is a checked shared borrow, never aliasing.
+//! method takes `&self`, and the engine's state is an atomically swapped `Arc`
+//! (`pennon_host::Holder`), so a re-entrant call (a context getter calling `engine.load`)
+//! never aliases: the outer call keeps the snapshot it took.
 //!
 //! Setting `PENNON_NODE_NO_FAST_PATHS=1` leaves all of this out (the tests run the
 //! conformance suite both ways).
@@ -145,10 +146,8 @@ fn flat(
         let generation = js.number(generation).map_err(reading)?;
         let context = if generation < 0.0 {
             ContextArg::Object(context)
-        } else if engine.is_generation(generation as u32) {
-            ContextArg::Pairs(args.rest(5))
         } else {
-            return js.undefined().map_err(reading);
+            ContextArg::Pairs { pairs: args.rest(5), generation }
         };
         body(engine, js, [flag, x, y], context)
     })

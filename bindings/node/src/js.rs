@@ -27,12 +27,6 @@ use napi::sys;
 use napi::sys::{Status, ValueType, napi_value};
 use pennon_core::{ContextProblem, Map, Value};
 
-/// The deepest nesting a context may have: the context object itself is level 1.
-pub(crate) const MAX_CONTEXT_DEPTH: usize = 64;
-
-/// The deepest nesting a snapshot object may have (serde_json's limit for JSON text).
-pub(crate) const MAX_SNAPSHOT_DEPTH: usize = 128;
-
 /// Size of the stack buffer strings are read into before they are copied out.
 const STACK_BUFFER: usize = 256;
 
@@ -671,10 +665,10 @@ impl<'env> Converter<'env> {
         let length = js.array_length(array).map_err(fail)?;
         let mut items = Vec::with_capacity(length.min(1024) as usize);
         for index in 0..length {
-            let item = js.element(array, index).map_err(|status| fail(status).within(format!("[{index}]")))?;
+            let item = js.element(array, index).map_err(|status| fail(status).within(index.to_string()))?;
             match self.convert(item, depth + 1) {
                 Ok(converted) => items.push(converted.unwrap_or(Value::Null)),
-                Err(error) => return Err(error.within(format!("[{index}]"))),
+                Err(error) => return Err(error.within(index.to_string())),
             }
         }
         Ok(Value::Array(items))

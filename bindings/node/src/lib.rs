@@ -13,18 +13,19 @@ mod errors;
 mod fast;
 mod js;
 
-use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::{Env, JsValue, Object, Unknown};
 use napi::sys::napi_value;
 use napi_derive::napi;
 use pennon_core::time::Millis;
 use pennon_core::{Context, ErrorCode, Evaluation, FlagType, Snapshot, bucket};
+use pennon_host::args::{self, Kind as ArgKind};
+use pennon_host::limits::{MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH};
+use pennon_host::{Holder, Loaded, clock};
 
 use crate::errors::{Failure, Outcome, guard, napi_failure};
-use crate::js::{Converter, Js, Key, Kind, MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH, NapiResult, Spare};
+use crate::js::{Converter, Js, Key, Kind, NapiResult, Spare};
 
 /// A Pennon engine holding at most one compiled snapshot.
 ///
@@ -33,27 +34,28 @@ use crate::js::{Converter, Js, Key, Kind, MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH,
 /// an already compiled snapshot with `loadShared`.
 #[napi]
 pub struct Engine {
-    snapshot: RefCell<Option<Arc<Snapshot>>>,
-    /// Counts installed snapshots, so that `index.js` can tell whether the attribute lists
-    /// it cached (`attributesRead`) are still those of the loaded snapshot.
-    generation: Cell<u32>,
+    /// The snapshot slot every binding shares (`pennon_host::Holder`): not ready, last
+    /// good kept, and the generation `index.js` tags its cached attribute lists with.
+    holder: Holder,
     /// Strings of earlier contexts, reused by the next conversion.
     spare: Spare,
 }
 
-impl Default for Engine {
-    fn default() -> Self {
-        Engine::new()
-    }
-}
-
 #[napi]
 impl Engine {
-    /// An engine with no snapshot: evaluations answer `PROVIDER_NOT_READY` until
-    /// `load` succeeds.
-    #[napi(constructor)]
-    pub fn new() -> Self {
-        Engine { snapshot: RefCell::new(None), generation: Cell::new(0), spare: Spare::default() }
+    /// An engine, not ready (evaluations answer `PROVIDER_NOT_READY`) until a snapshot
+    /// loads: the one given here, or a later `load`. A bad snapshot here throws its
+    /// `SnapshotError`.
+    #[napi(constructor, ts_args_type = "snapshot?: string | object | null")]
+    pub fn new(env: Env, snapshot: Option<Unknown<'_>>) -> napi::Result<Self> {
+        let engine = Engine { holder: Holder::new(), spare: Spare::default() };
+        if let Some(snapshot) = snapshot {
+            guard(&env, |js| match js.kind(snapshot.raw()) {
+                Ok(Kind::Undefined | Kind::Null) => Ok(()),
+                _ => engine.install(js, Arc::new(compile(js, snapshot.raw())?)).map(drop),
+            })?;
+        }
+        Ok(engine)
     }
 
     /// Loads a snapshot given as JSON text or as an already parsed object and returns its
@@ -69,15 +71,15 @@ impl Engine {
     /// The loaded snapshot's revision, or `null` before the first successful load.
     #[napi(getter, ts_return_type = "number | null")]
     pub fn revision(&self, env: &Env) -> napi::Result<Option<f64>> {
-        guard(env, |_| Ok(self.current().map(|snapshot| revision_number(snapshot.revision()))))
+        guard(env, |_| Ok(self.holder.revision().map(revision_number)))
     }
 
     /// The load warnings of the loaded snapshot (`[]` before the first load).
     #[napi(getter, ts_return_type = "Array<LoadWarning>")]
     pub fn warnings(&self, env: &Env) -> napi::Result<napi_value> {
         guard(env, |js| {
-            let snapshot = self.current();
-            warnings(js, snapshot.as_ref().map(|s| s.warnings()).unwrap_or_default())
+            let loaded = self.holder.current();
+            warnings(js, loaded.as_ref().map(|l| l.snapshot.warnings()).unwrap_or_default())
                 .map_err(|status| napi_failure(js, status, "building the warnings"))
         })
     }
@@ -85,8 +87,9 @@ impl Engine {
     /// Evaluates one flag and returns the full result object. Never throws for
     /// evaluation problems: they come back as `reason: "ERROR"` with the default.
     #[napi(
-        ts_args_type = "flag: string, context: Context, options?: EvaluateOptions | undefined | null",
-        ts_return_type = "EvaluationResult"
+        ts_args_type = "flag: string, context?: Context | null, options?: EvaluateOptions<T> | null",
+        ts_generic_types = "T = unknown",
+        ts_return_type = "EvaluationResult<T>"
     )]
     pub fn evaluate(
         &self,
@@ -101,7 +104,7 @@ impl Engine {
     /// A boolean flag's value, or `defaultValue` on any error.
     #[napi(
         js_name = "getBoolean",
-        ts_args_type = "flag: string, context: Context, defaultValue: boolean, now?: number | undefined | null",
+        ts_args_type = "flag: string, context: Context | null | undefined, defaultValue: boolean, now?: number | null",
         ts_return_type = "boolean"
     )]
     pub fn get_boolean(
@@ -125,7 +128,7 @@ impl Engine {
     /// A string flag's value, or `defaultValue` on any error.
     #[napi(
         js_name = "getString",
-        ts_args_type = "flag: string, context: Context, defaultValue: string, now?: number | undefined | null",
+        ts_args_type = "flag: string, context: Context | null | undefined, defaultValue: string, now?: number | null",
         ts_return_type = "string"
     )]
     pub fn get_string(
@@ -149,7 +152,7 @@ impl Engine {
     /// A number flag's value, or `defaultValue` on any error.
     #[napi(
         js_name = "getNumber",
-        ts_args_type = "flag: string, context: Context, defaultValue: number, now?: number | undefined | null",
+        ts_args_type = "flag: string, context: Context | null | undefined, defaultValue: number, now?: number | null",
         ts_return_type = "number"
     )]
     pub fn get_number(
@@ -173,7 +176,7 @@ impl Engine {
     /// An object flag's value (a fresh object per call), or `defaultValue` on any error.
     #[napi(
         js_name = "getObject",
-        ts_args_type = "flag: string, context: Context, defaultValue: T, now?: number | undefined | null",
+        ts_args_type = "flag: string, context: Context | null | undefined, defaultValue: T, now?: number | null",
         ts_generic_types = "T extends object | null = Record<string, unknown>",
         ts_return_type = "T"
     )]
@@ -199,7 +202,7 @@ impl Engine {
     /// Values of failed evaluations are `null`.
     #[napi(
         js_name = "evaluateAll",
-        ts_args_type = "context: Context, now?: number | undefined | null",
+        ts_args_type = "context?: Context | null, now?: number | null",
         ts_return_type = "Record<string, EvaluationResult>"
     )]
     pub fn evaluate_all(&self, env: &Env, context: Unknown<'_>, now: Unknown<'_>) -> napi::Result<napi_value> {
@@ -211,7 +214,7 @@ impl Engine {
     /// some engine in the process still holds that snapshot.
     #[napi(js_name = "shareSnapshot", ts_return_type = "number | null")]
     pub fn share_snapshot(&self, env: &Env) -> napi::Result<Option<u32>> {
-        guard(env, |_| Ok(self.current().map(|snapshot| SHARED.share(&snapshot))))
+        guard(env, |_| Ok(self.holder.current().map(|loaded| SHARED.share(&loaded.snapshot))))
     }
 
     /// Adopts a snapshot shared by another engine (`shareSnapshot()`, possibly on another
@@ -236,18 +239,25 @@ impl Engine {
 }
 
 impl Engine {
-    fn current(&self) -> Option<Arc<Snapshot>> {
-        self.snapshot.borrow().clone()
-    }
-
     fn install(&self, js: Js<'_>, snapshot: Arc<Snapshot>) -> Outcome<napi_value> {
         let warnings =
             warnings(js, snapshot.warnings()).map_err(|status| napi_failure(js, status, "building warnings"))?;
-        let mut slot =
-            self.snapshot.try_borrow_mut().map_err(|_| Failure::argument("the engine is busy evaluating"))?;
-        *slot = Some(snapshot);
-        self.generation.set(self.generation.get().wrapping_add(1));
+        self.holder.install(snapshot);
         Ok(warnings)
+    }
+
+    /// The snapshot this call evaluates against, taken once after the arguments are read
+    /// and before the context is converted (converting may run getters that load another
+    /// snapshot: the answer still comes from one snapshot and carries its revision).
+    /// `Some(None)` is "not ready"; `None` means `index.js` flattened the context for
+    /// another generation and must ask for the attribute lists again.
+    fn take(&self, context: &ContextArg<'_>) -> Option<Option<Arc<Loaded>>> {
+        let loaded = self.holder.current();
+        let current = loaded.as_ref().map_or(0.0, |loaded| loaded.generation as f64);
+        match context {
+            ContextArg::Pairs { generation, .. } if *generation != current => None,
+            _ => Some(loaded),
+        }
     }
 
     /// `evaluate(flag, context, options)`.
@@ -262,26 +272,21 @@ impl Engine {
         let options = EvaluateOptions::read(js, options)?;
         let now = match options.now {
             Some(now) => now_arg(js, now)?,
-            None => clock(),
+            None => clock::now(),
         };
         let builder = cache::result_builder(js).map_err(building)?;
         let default = match options.default {
             Some(default) => default,
             None => js.null().map_err(building)?,
         };
-        if self.snapshot.borrow().is_none() {
-            return result_object(js, builder, &Evaluation::not_ready(), default, None).map_err(building);
-        }
-        // Converting may run JS (getters): do it before borrowing the snapshot.
-        let context = context.convert(js, &self.spare);
-        let slot = self.snapshot.borrow();
-        let Some(snapshot) = slot.as_deref() else {
+        let Some(loaded) = self.take(&context) else { return js.undefined().map_err(building) };
+        let Some(loaded) = loaded else {
             return result_object(js, builder, &Evaluation::not_ready(), default, None).map_err(building);
         };
-        let revision = Some(snapshot.revision());
+        let context = context.convert(js, &self.spare);
         let built = js.with_str(flag, |key| {
-            let evaluation =
-                snapshot.evaluate_converted(key, context.as_ref().map_err(String::as_str), now, options.expected);
+            let context = context.as_ref().map_err(String::as_str);
+            let (evaluation, revision) = Holder::evaluate(Some(&loaded), key, context, now, options.expected);
             result_object(js, builder, &evaluation, default, revision)
         });
         if let Ok(context) = context {
@@ -302,12 +307,10 @@ impl Engine {
         check_flag(js, flag)?;
         check_default(js, expected, default)?;
         let now = now_arg(js, now)?;
-        if self.snapshot.borrow().is_none() {
-            return Ok(default);
-        }
+        let Some(loaded) = self.take(&context) else { return js.undefined().map_err(building) };
+        let Some(loaded) = loaded else { return Ok(default) };
         let Ok(context) = context.convert(js, &self.spare) else { return Ok(default) };
-        let slot = self.snapshot.borrow();
-        let Some(snapshot) = slot.as_deref() else { return Ok(default) };
+        let snapshot = &*loaded.snapshot;
         let value = js
             .with_str(flag, |key| match snapshot.evaluate(key, &context, now, Some(expected)).value {
                 Some(value) => js::to_js(js, value),
@@ -323,13 +326,10 @@ impl Engine {
         let building = |status| napi_failure(js, status, "building the results");
         let now = now_arg(js, now)?;
         let out = js.object().map_err(building)?;
-        if self.snapshot.borrow().is_none() {
-            return Ok(out);
-        }
+        let Some(loaded) = self.holder.current() else { return Ok(out) };
+        let snapshot = &*loaded.snapshot;
         let builder = cache::result_builder(js).map_err(building)?;
         let context = ContextArg::Object(context).convert(js, &self.spare);
-        let slot = self.snapshot.borrow();
-        let Some(snapshot) = slot.as_deref() else { return Ok(out) };
         let null = js.null().map_err(building)?;
         let revision = Some(snapshot.revision());
         let mut fields = Vec::with_capacity(snapshot.flag_keys().len());
@@ -346,20 +346,18 @@ impl Engine {
 }
 
 impl Engine {
-    /// Whether `generation` (from `attributesRead`) is that of the loaded snapshot.
-    pub(crate) fn is_generation(&self, generation: u32) -> bool {
-        self.generation.get() == generation
-    }
-
     /// `attributesRead(flag)` (internal, for `index.js`): `{ generation, attributes }`, the
     /// top-level attributes evaluating `flag` can read (core's `Snapshot::attributes_read`)
     /// and the generation of the snapshot they belong to.
     pub(crate) fn attributes_read_js(&self, js: Js<'_>, [flag]: [napi_value; 1]) -> Outcome<napi_value> {
         let building = |status| napi_failure(js, status, "listing the attributes");
         check_flag(js, flag)?;
-        let names = match self.snapshot.borrow().as_deref() {
-            Some(snapshot) => js
-                .with_str(flag, |key| snapshot.attributes_read(key).iter().map(|name| String::from(&**name)).collect())
+        let loaded = self.holder.current();
+        let names = match &loaded {
+            Some(loaded) => js
+                .with_str(flag, |key| {
+                    loaded.snapshot.attributes_read(key).iter().map(|name| String::from(&**name)).collect()
+                })
                 .map_err(building)?,
             None => Vec::new(),
         };
@@ -369,7 +367,7 @@ impl Engine {
             js.set_element(attributes, index, js.str_value(name).map_err(building)?).map_err(building)?;
         }
         let object = js.object().map_err(building)?;
-        let generation = js.number_value(f64::from(self.generation.get())).map_err(building)?;
+        let generation = js.number_value(loaded.map_or(0.0, |l| l.generation as f64)).map_err(building)?;
         js.define(object, &[(Key::Text(c"generation"), generation), (Key::Text(c"attributes"), attributes)])
             .map_err(building)?;
         Ok(object)
@@ -382,8 +380,14 @@ pub(crate) enum ContextArg<'a> {
     /// The caller's context value, converted whole.
     Object(napi_value),
     /// `index.js` flattened the context into `key, value` pairs: the attributes the flag
-    /// reads and every attribute whose value needs checking (`docs/bindings.md`).
-    Pairs(&'a [napi_value]),
+    /// reads and every attribute whose value needs checking (`docs/bindings.md`), for the
+    /// snapshot of `generation`.
+    Pairs {
+        /// `key, value, key, value…`.
+        pairs: &'a [napi_value],
+        /// The generation the attribute lists came from (`attributesRead`).
+        generation: f64,
+    },
 }
 
 impl ContextArg<'_> {
@@ -391,12 +395,12 @@ impl ContextArg<'_> {
     fn convert<'s>(self, js: Js<'s>, spare: &'s Spare) -> Result<Context, String> {
         let converter = Converter::new(js, MAX_CONTEXT_DEPTH).with_spare(spare);
         let converted = match self {
-            // `undefined` (an omitted argument) is the empty context, as in the wasm build.
-            ContextArg::Object(context) if matches!(js.kind(context), Ok(Kind::Undefined)) => {
+            // An omitted or `null` context is the empty context (tests/conformance/arguments.json).
+            ContextArg::Object(context) if matches!(js.kind(context), Ok(Kind::Undefined | Kind::Null)) => {
                 return Ok(Context::new());
             }
             ContextArg::Object(context) => converter.object(context),
-            ContextArg::Pairs(pairs) => converter.pairs(pairs),
+            ContextArg::Pairs { pairs, .. } => converter.pairs(pairs),
         };
         converted.map(Context::from_map).map_err(|problem| match problem.shared_problem() {
             Some(shared) => shared.message(),
@@ -437,18 +441,30 @@ impl EvaluateOptions {
     }
 }
 
-/// `type`: a flag type name, or `null` for no type check.
+/// What a JS value is, in the words of the argument rules (`pennon_host::args`).
+fn arg_kind(js: Js<'_>, value: napi_value, doing: &str) -> Outcome<ArgKind> {
+    let kind = js.kind(value).map_err(|status| napi_failure(js, status, doing))?;
+    Ok(match kind {
+        Kind::Undefined => ArgKind::Undefined,
+        Kind::Null => ArgKind::Null,
+        Kind::Boolean => ArgKind::Boolean,
+        Kind::Number => ArgKind::Number,
+        Kind::String => ArgKind::String,
+        Kind::Object if js.is_array(value).map_err(|status| napi_failure(js, status, doing))? => ArgKind::Array,
+        Kind::Object => ArgKind::Object,
+        other => ArgKind::Other(other.describe().into()),
+    })
+}
+
+/// `type`: a type name (`any` for no check), or `null`/`undefined` for no type check.
 fn flag_type(js: Js<'_>, value: napi_value) -> Outcome<Option<FlagType>> {
-    match js.kind(value) {
-        Ok(Kind::Null) => Ok(None),
-        Ok(Kind::String) => {
+    match arg_kind(js, value, "reading the type")? {
+        ArgKind::Null | ArgKind::Undefined => Ok(None),
+        ArgKind::String => {
             let name = js.string(value).map_err(|status| napi_failure(js, status, "reading the type"))?;
-            FlagType::parse(&name).map(Some).ok_or_else(|| {
-                Failure::argument(format!("unknown type `{name}`: expected boolean, string, number or object"))
-            })
+            Ok(args::flag_type(&name)?)
         }
-        Ok(kind) => Err(Failure::argument(format!("the type must be a string, not {}", kind.describe()))),
-        Err(status) => Err(napi_failure(js, status, "reading the type")),
+        other => Err(args::flag_type_kind_error(other).into()),
     }
 }
 
@@ -456,61 +472,26 @@ fn flag_type(js: Js<'_>, value: napi_value) -> Outcome<Option<FlagType>> {
 fn check_flag(js: Js<'_>, flag: napi_value) -> Outcome<()> {
     match js.kind(flag) {
         Ok(Kind::String) => Ok(()),
-        Ok(kind) => Err(Failure::argument(format!("the flag key must be a string, not {}", kind.describe()))),
+        Ok(_) => Err(args::flag_key_error(arg_kind(js, flag, "reading the flag key")?).into()),
         Err(status) => Err(napi_failure(js, status, "reading the flag key")),
     }
 }
 
 /// A typed getter's default must have the getter's type.
 fn check_default(js: Js<'_>, expected: FlagType, default: napi_value) -> Outcome<()> {
-    let kind = js.kind(default).map_err(|status| napi_failure(js, status, "reading the default"))?;
-    let fits = match expected {
-        FlagType::Boolean => kind == Kind::Boolean,
-        FlagType::String => kind == Kind::String,
-        FlagType::Number => kind == Kind::Number,
-        FlagType::Object => matches!(kind, Kind::Object | Kind::Null),
-    };
-    if fits {
-        Ok(())
-    } else {
-        Err(Failure::argument(format!(
-            "the default of a {} getter must be {}, not {}",
-            expected.as_str(),
-            match expected {
-                FlagType::Boolean => "a boolean",
-                FlagType::String => "a string",
-                FlagType::Number => "a number",
-                FlagType::Object => "an object or null",
-            },
-            kind.describe()
-        )))
-    }
+    Ok(args::check_default(expected, arg_kind(js, default, "reading the default")?)?)
 }
 
 /// `now`: ms since the Unix epoch (fractions are floored), or the host clock when absent.
 fn now_arg(js: Js<'_>, value: napi_value) -> Outcome<Millis> {
-    match js.kind(value) {
-        Ok(Kind::Undefined | Kind::Null) => Ok(clock()),
-        Ok(Kind::Number) => {
+    match arg_kind(js, value, "reading now")? {
+        ArgKind::Undefined | ArgKind::Null => Ok(clock::now()),
+        ArgKind::Number => {
             let now = js.number(value).map_err(|status| napi_failure(js, status, "reading now"))?;
-            if now.is_finite() {
-                // Saturating float-to-int conversion; a finite time in ms fits i64 anyway.
-                Ok(now.floor() as Millis)
-            } else {
-                Err(Failure::argument(format!("now must be a finite number of ms since the epoch, not {now}")))
-            }
+            Ok(args::now_from_number(now)?)
         }
-        Ok(kind) => Err(Failure::argument(format!("now must be a number of ms, not {}", kind.describe()))),
-        Err(status) => Err(napi_failure(js, status, "reading now")),
+        other => Err(args::now_kind_error(other).into()),
     }
-}
-
-/// The host clock in ms since the Unix epoch.
-fn clock() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| Millis::try_from(elapsed.as_millis()).unwrap_or(Millis::MAX))
-        .unwrap_or(0)
 }
 
 /// A revision as a JS number (exact up to 2^53).
@@ -538,10 +519,7 @@ fn compile(js: Js<'_>, snapshot: napi_value) -> Outcome<Snapshot> {
             let value = value.unwrap_or(pennon_core::Value::Null);
             Ok(Snapshot::from_value(&value)?)
         }
-        kind => Err(Failure::argument(format!(
-            "load() takes the snapshot as JSON text or an object, not {}",
-            kind.describe()
-        ))),
+        _ => Err(args::snapshot_kind_error(arg_kind(js, snapshot, "reading the snapshot")?).into()),
     }
 }
 
@@ -646,7 +624,7 @@ impl SharedSnapshots {
 
 /// Every code of core's `ErrorCode::ALL`, in core's order, as `PennonError.code` carries
 /// it (the tests compare it with `errorCodes()`, the codes this package maps).
-#[napi(js_name = "coreErrorCodes", ts_return_type = "Array<PennonErrorCode>")]
+#[napi(js_name = "coreErrorCodes", ts_return_type = "Array<ErrorCode>")]
 pub fn core_error_codes() -> Vec<&'static str> {
     ErrorCode::ALL.iter().map(|code| code.as_str()).collect()
 }
@@ -654,10 +632,7 @@ pub fn core_error_codes() -> Vec<&'static str> {
 /// The class (`SnapshotError`, `ContextError`, `ArgumentError` or `InternalError`) an
 /// error with this code is thrown as, chosen by `ErrorCode::category()`; `null` for a code
 /// core does not know.
-#[napi(
-    js_name = "errorClassName",
-    ts_return_type = "'SnapshotError' | 'ContextError' | 'ArgumentError' | 'InternalError' | null"
-)]
+#[napi(js_name = "errorClassName", ts_return_type = "ErrorClassName | null")]
 pub fn error_class_name(code: String) -> Option<&'static str> {
     ErrorCode::from_code(&code).map(|code| code.category().class_name())
 }
@@ -703,9 +678,9 @@ pub fn register_error_classes(env: &Env, classes: Object<'_>) -> napi::Result<()
 #[doc(hidden)]
 #[napi(js_name = "__panicForTests")]
 pub fn panic_for_tests(env: &Env) -> napi::Result<()> {
-    // `resume_unwind` unwinds exactly like a panic but skips the panic hook, so the test
-    // log is not cluttered with a message and backtrace for an expected panic.
-    guard(env, |_| -> Outcome<()> { std::panic::resume_unwind(Box::new("deliberate panic for the test suite")) })
+    // A real panic: the guard must catch it and keep the panic hook quiet.
+    #[allow(clippy::panic)] // The point of this hook.
+    guard(env, |_| -> Outcome<()> { panic!("deliberate panic for the test suite") })
 }
 
 /// Module initialisation (per thread): prepares this environment's helpers and installs

@@ -125,13 +125,13 @@ const RESULT_FIELDS = [
 describe('errors', () => {
   test('the error classes form one hierarchy with code and path', () => {
     for (const Class of [SnapshotError, ContextError, ArgumentError, InternalError]) {
-      const error = new Class('boom', 'invalid_json', 'flags.x')
+      const error = new Class('boom', 'invalid_json', '/flags/x')
       assert.ok(error instanceof Class)
       assert.ok(error instanceof PennonError)
       assert.ok(error instanceof Error)
       assert.equal(error.name, Class.name)
       assert.equal(error.code, 'invalid_json')
-      assert.equal(error.path, 'flags.x')
+      assert.equal(error.path, '/flags/x')
     }
     assert.equal(new PennonError('m', 'internal').path, null)
   })
@@ -144,10 +144,10 @@ describe('errors', () => {
     assert.equal(errorClassName('no_such_code'), null)
   })
 
-  test('the PennonErrorCode type of index.d.ts lists exactly the codes of core', () => {
-    const dts = readFileSync(join(here, '..', 'index.d.ts'), 'utf8')
-    const union = dts.match(/export type PennonErrorCode =([^]*?)\n\n/)
-    assert.ok(union, 'index.d.ts declares PennonErrorCode')
+  test('the ErrorCode type of contract.d.ts lists exactly the codes of core', () => {
+    const dts = readFileSync(join(here, '..', 'contract.d.ts'), 'utf8')
+    const union = dts.match(/export type ErrorCode =([^]*?)\n\n/)
+    assert.ok(union, 'contract.d.ts declares ErrorCode')
     const codes = [...union[1].matchAll(/'([a-z_]+)'/g)].map((match) => match[1])
     assert.deepEqual(codes, coreErrorCodes())
   })
@@ -163,12 +163,12 @@ describe('errors', () => {
     const engine = new Engine()
     let error = caught(() => engine.load({ schemaVersion: 2, revision: 1, flags: {} }), SnapshotError)
     assert.equal(error.code, 'unsupported_schema_version')
-    assert.equal(error.path, 'schemaVersion')
+    assert.equal(error.path, '/schemaVersion')
     error = caught(() => engine.load('[1, 2]'), SnapshotError)
     assert.equal(error.code, 'invalid_snapshot')
     error = caught(() => engine.load({ schemaVersion: 1, revision: -1, flags: {} }), SnapshotError)
     assert.equal(error.code, 'invalid_snapshot')
-    assert.equal(error.path, 'revision')
+    assert.equal(error.path, '/revision')
   })
 
   test('a snapshot object with a value JSON cannot hold throws SnapshotError with its path', () => {
@@ -176,10 +176,10 @@ describe('errors', () => {
     bad.flags['dark-mode'].metadata.render = () => {}
     const error = caught(() => new Engine().load(bad), SnapshotError)
     assert.equal(error.code, 'invalid_json')
-    assert.equal(error.path, 'flags.dark-mode.metadata.render')
+    assert.equal(error.path, '/flags/dark-mode/metadata/render')
     const nan = snapshot()
     nan.flags.retries.variants.low = Number.NaN
-    assert.equal(caught(() => new Engine().load(nan), SnapshotError).path, 'flags.retries.variants.low')
+    assert.equal(caught(() => new Engine().load(nan), SnapshotError).path, '/flags/retries/variants/low')
   })
 
   test('programmer errors throw ArgumentError invalid_argument', () => {
@@ -266,7 +266,7 @@ describe('loading', () => {
       ['unknown_field', 'invalid_value'],
     )
     for (const warning of warnings) assert.deepEqual(Object.keys(warning), ['code', 'path', 'message'])
-    assert.equal(warnings[1].path, 'flags.broken.state')
+    assert.equal(warnings[1].path, '/flags/broken/state')
     assert.deepEqual(engine.warnings, warnings)
     const broken = engine.evaluate('broken', {}, { default: false, now: NOW })
     assert.equal(broken.errorCode, 'PARSE_ERROR')
@@ -460,7 +460,6 @@ describe('contexts', () => {
     })(),
     'an array instead of an object': ['DE'],
     'a string instead of an object': 'u-1',
-    'null instead of an object': null,
     'a number instead of an object': 42,
   }
 
@@ -485,8 +484,8 @@ describe('contexts', () => {
   test('the message names the offending attribute', () => {
     const engine = loaded()
     const message = (context) => engine.evaluate('dark-mode', context, { now: NOW }).errorMessage
-    assert.equal(message({ user: { address: { format() {} } } }), 'the context cannot be converted: user.address.format is a function')
-    assert.equal(message({ scores: [1, Number.NaN] }), 'the context cannot be converted: scores.[1] is NaN, which has no JSON form')
+    assert.equal(message({ user: { address: { format() {} } } }), 'the context cannot be converted: /user/address/format is a function')
+    assert.equal(message({ scores: [1, Number.NaN] }), 'the context cannot be converted: /scores/1 is NaN, which has no JSON form')
     assert.equal(message(['DE']), 'the context must be an object')
     assert.match(message({ get country() { throw new Error('no country today') } }), /country is unreadable: reading it threw no country today/)
   })
@@ -558,7 +557,10 @@ describe('contexts', () => {
     }
     const result = engine.evaluate('checkout-copy', context, { now: NOW })
     assert.equal(result.ruleId, 'dach')
-    assert.equal(result.revision, 2)
+    // One whole snapshot answers: the one taken before the context was read (the addon
+    // converting) or after (index.js reading the context first). The next call sees 2.
+    assert.ok([1, 2].includes(result.revision), `revision ${result.revision}`)
+    assert.equal(engine.revision, 2)
   })
 })
 
@@ -586,7 +588,7 @@ describe('converting only what a flag reads (index.js fast paths)', () => {
     context.attribute39 = { nested: [Number.NaN] }
     assert.equal(
       engine.evaluate('checkout-copy', context, { now: NOW }).errorMessage,
-      'the context cannot be converted: attribute39.nested.[0] is NaN, which has no JSON form',
+      'the context cannot be converted: /attribute39/nested/0 is NaN, which has no JSON form',
     )
   })
 
@@ -596,7 +598,7 @@ describe('converting only what a flag reads (index.js fast paths)', () => {
     for (const flag of ['dark-mode', 'checkout-copy']) {
       const result = engine.evaluate(flag, context, { now: NOW })
       assert.equal(result.errorCode, 'INVALID_CONTEXT', flag)
-      assert.equal(result.errorMessage, 'the context cannot be converted: render is a function')
+      assert.equal(result.errorMessage, 'the context cannot be converted: /render is a function')
     }
   })
 

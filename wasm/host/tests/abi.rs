@@ -61,7 +61,7 @@ fn load_errors_are_statuses_and_keep_the_last_good_snapshot() {
     assert_error(&engine.load(&mut module, b"").unwrap(), ErrorCode::InvalidJson);
     let schema = engine.load(&mut module, br#"{"schemaVersion":2,"revision":1,"flags":{}}"#).unwrap();
     assert_error(&schema, ErrorCode::UnsupportedSchemaVersion);
-    assert_eq!(schema.json().unwrap()["path"], "schemaVersion");
+    assert_eq!(schema.json().unwrap()["path"], "/schemaVersion");
     let info = module.engine_info(engine.handle()).unwrap();
     assert_eq!(info.json().unwrap()["revision"], 4, "a failed load keeps the last good snapshot");
 }
