@@ -211,15 +211,16 @@ impl Network {
         }
     }
 
+    /// An IPv6 address is in the IPv6 networks that contain it; an IPv4-mapped one
+    /// (`::ffff:a.b.c.d`) is also in the IPv4 networks containing `a.b.c.d`.
     fn contains(&self, address: IpAddr) -> bool {
-        let address = match address {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-            v4 => v4,
-        };
         match (self, address) {
             (Network::V4 { network, mask }, IpAddr::V4(v4)) => u32::from(v4) & mask == *network,
+            (Network::V4 { network, mask }, IpAddr::V6(v6)) => {
+                v6.to_ipv4_mapped().is_some_and(|v4| u32::from(v4) & mask == *network)
+            }
             (Network::V6 { network, mask }, IpAddr::V6(v6)) => u128::from(v6) & mask == *network,
-            _ => false,
+            (Network::V6 { .. }, IpAddr::V4(_)) => false,
         }
     }
 }
@@ -605,6 +606,16 @@ mod tests {
             json!({"a": "2001:db8::1"})
         ));
         assert!(!check(json!({"attribute": "a", "op": "inCidr", "values": ["10.0.0.0/8"]}), json!({"a": "not-an-ip"})));
+        let cidr = |network: &str, address: &str| {
+            check(json!({"attribute": "a", "op": "inCidr", "values": [network]}), json!({"a": address}))
+        };
+        // An IPv4-mapped address is in the IPv6 networks containing it and in the IPv4 ones.
+        for network in ["::/0", "::ffff:0:0/96", "::ffff:10.0.0.0/104", "10.0.0.0/8"] {
+            assert!(cidr(network, "::ffff:10.0.0.1"), "{network}");
+        }
+        assert!(!cidr("::ffff:10.0.0.0/104", "::ffff:11.0.0.1"));
+        assert!(!cidr("::ffff:0:0/96", "10.0.0.1"));
+        assert!(!cidr("2001:db8::/32", "::ffff:10.0.0.1"));
         assert!(check(json!({"attribute": "a", "op": "missing"}), json!({"a": null})));
         assert!(check(json!({"attribute": "/x/y~1z", "op": "exists"}), json!({"x": {"y/z": 0}})));
         assert!(check(json!({"all": []}), json!({})));
