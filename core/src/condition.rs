@@ -86,6 +86,28 @@ impl Attribute {
     }
 }
 
+/// How messages name an attribute: a top-level name as written (`targetingKey`), a
+/// nested one as its JSON Pointer (`/user/id`, with `~0` / `~1` escapes). A top-level name
+/// that could be misread as a pointer (empty, or starting with `/`) is also written as one.
+impl core::fmt::Display for Attribute {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.rest.is_empty() && !self.first.is_empty() && !self.first.starts_with('/') {
+            return f.write_str(&self.first);
+        }
+        for segment in core::iter::once(&self.first).chain(self.rest.iter()) {
+            f.write_str("/")?;
+            for c in segment.chars() {
+                match c {
+                    '~' => f.write_str("~0")?,
+                    '/' => f.write_str("~1")?,
+                    c => core::fmt::Write::write_char(f, c)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A compiled condition.
 #[derive(Debug)]
 pub(crate) enum Condition {
@@ -621,6 +643,19 @@ mod tests {
         assert!(check(json!({"all": []}), json!({})));
         assert!(!check(json!({"any": []}), json!({})));
         assert!(check(json!({"not": {"any": []}}), json!({})));
+    }
+
+    #[test]
+    fn attributes_display_as_written_or_as_pointers() {
+        let shown = |text: &str| alloc::string::ToString::to_string(&Attribute::parse(text, &Path::Root).unwrap());
+        assert_eq!(shown("targetingKey"), "targetingKey");
+        assert_eq!(shown("/user/id"), "/user/id");
+        assert_eq!(shown("/a~1b/c~0d"), "/a~1b/c~0d");
+        // One pointer segment is a top-level name; it shows as one unless it looks like a pointer.
+        assert_eq!(shown("/plan"), "plan");
+        assert_eq!(shown("/~1x"), "/~1x");
+        assert_eq!(shown("/"), "/");
+        assert_eq!(shown("a/b"), "a/b");
     }
 
     #[test]
