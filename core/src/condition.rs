@@ -14,10 +14,10 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::ErrorCode;
+use crate::memo::Memo;
 use crate::reads::Reads;
 use crate::segment::SegmentTable;
 use crate::set::StringSet;
-use crate::snapshot::Snapshot;
 use crate::time::{self, Millis};
 use crate::version::{self, Version};
 
@@ -383,11 +383,11 @@ impl Condition {
     }
 
     /// Records the attributes this condition can read, following segments.
-    pub(crate) fn reads<'s>(&'s self, snapshot: &'s Snapshot, reads: &mut Reads<'s>) {
+    pub(crate) fn reads<'s>(&'s self, segments: &'s SegmentTable, reads: &mut Reads<'s>) {
         match self {
-            Condition::All(list) | Condition::Any(list) => list.iter().for_each(|c| c.reads(snapshot, reads)),
-            Condition::Not(inner) => inner.reads(snapshot, reads),
-            Condition::InSegment(id) => reads.segment(snapshot, *id),
+            Condition::All(list) | Condition::Any(list) => list.iter().for_each(|c| c.reads(segments, reads)),
+            Condition::Not(inner) => inner.reads(segments, reads),
+            Condition::InSegment(id) => segments.reads(*id, reads),
             Condition::Test { attribute, .. } => attribute.reads(reads),
         }
     }
@@ -402,13 +402,14 @@ impl Condition {
         }
     }
 
-    /// Whether the context satisfies the condition.
-    pub(crate) fn matches(&self, context: &Context, segments: &SegmentTable) -> bool {
+    /// Whether the context satisfies the condition; `memo` remembers segment memberships
+    /// for the rest of the evaluation.
+    pub(crate) fn matches(&self, context: &Context, segments: &SegmentTable, memo: &mut Memo) -> bool {
         match self {
-            Condition::All(list) => list.iter().all(|c| c.matches(context, segments)),
-            Condition::Any(list) => list.iter().any(|c| c.matches(context, segments)),
-            Condition::Not(inner) => !inner.matches(context, segments),
-            Condition::InSegment(id) => segments.contains(*id, context),
+            Condition::All(list) => list.iter().all(|c| c.matches(context, segments, memo)),
+            Condition::Any(list) => list.iter().any(|c| c.matches(context, segments, memo)),
+            Condition::Not(inner) => !inner.matches(context, segments, memo),
+            Condition::InSegment(id) => segments.contains(*id, context, memo),
             Condition::Test { attribute, test } => test.matches(attribute.lookup(context)),
         }
     }
@@ -593,7 +594,7 @@ mod tests {
     fn check(condition: Value, context: Value) -> bool {
         let segments = SegmentTable::default();
         let condition = Condition::decode(&condition, &Path::Root, &segments).unwrap();
-        condition.matches(&Context::from_value(context).unwrap(), &segments)
+        condition.matches(&Context::from_value(context).unwrap(), &segments, &mut Memo::default())
     }
 
     fn decode_error(condition: Value) -> ErrorCode {
