@@ -535,7 +535,8 @@ class Model:
         if isinstance(a, bool) or isinstance(b, bool):
             return type(a) is type(b) and a == b
         if isnum(a) and isnum(b):
-            return a == b
+            # Numbers compare as IEEE 754 doubles (format §6.2), also beyond 2^53.
+            return float(a) == float(b)
         if isinstance(a, str) and isinstance(b, str):
             return a.lower() == b.lower() if ci else a == b
         return False
@@ -559,12 +560,13 @@ class Model:
         if op in ("lt", "lte", "gt", "gte"):
             if not isnum(x):
                 return False
+            x, operand = float(x), float(operand)
             return {"lt": x < operand, "lte": x <= operand, "gt": x > operand, "gte": x >= operand}[op]
         if op in ("before", "after"):
-            t = x if isnum(x) else parse_ts(x) if isinstance(x, str) else None
+            t = float(x) if isnum(x) else parse_ts(x) if isinstance(x, str) else None
             if t is None:
                 return False
-            return t < operand if op == "before" else t > operand
+            return t < float(operand) if op == "before" else t > float(operand)
         if op.startswith("semver"):
             sv = parse_semver(x)
             if sv is None:
