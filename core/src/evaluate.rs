@@ -77,34 +77,24 @@ impl Snapshot {
                 flag.metadata.as_ref(),
             );
         }
-        match self.decide(flag, context, now, memo) {
-            Ok((decision, shadow)) => {
-                let (name, value) = flag.variant(decision.variant).unzip();
-                Evaluation {
-                    value,
-                    variant: name,
-                    reason: decision.reason,
-                    error: None,
-                    rule_id: decision.rule_id,
-                    stage: decision.stage,
-                    shadow_variant: shadow.and_then(|v| flag.variant(v)).map(|(name, _)| name),
-                    flag_metadata: flag.metadata.as_ref(),
-                }
-            }
-            Err(error) => Evaluation::error(error, flag.metadata.as_ref()),
-        }
+        self.evaluate_flag(flag, context, now, memo)
     }
 
-    /// Steps 1–12 for a valid flag: the decision, and in state `shadow` the variant the
-    /// on path would have served.
-    fn decide<'s>(
-        &'s self,
-        flag: &'s Flag,
-        context: &Context,
-        now: Millis,
-        memo: &mut Memo,
-    ) -> Result<(Decision<'s>, Option<u32>), EvaluationError> {
-        let off = |reason| Ok((Decision::new(flag.off, reason), None));
+    fn evaluate_flag<'s>(&'s self, flag: &'s Flag, context: &Context, now: Millis, memo: &mut Memo) -> Evaluation<'s> {
+        let served = |decision: Decision<'s>, shadow_variant: Option<&'s str>| {
+            let (name, value) = flag.variant(decision.variant).unzip();
+            Evaluation {
+                value,
+                variant: name,
+                reason: decision.reason,
+                error: None,
+                rule_id: decision.rule_id,
+                stage: decision.stage,
+                shadow_variant,
+                flag_metadata: flag.metadata.as_ref(),
+            }
+        };
+        let off = |reason| served(Decision::new(flag.off, reason), None);
         match flag.state {
             State::Kill => return off(Reason::Killed),
             State::Off => return off(Reason::Disabled),
@@ -117,9 +107,13 @@ impl Snapshot {
         }
         let on_path = self.on_path(flag, context, now, memo);
         if flag.state == State::Shadow {
-            return Ok((Decision::new(flag.off, Reason::Shadow), on_path.ok().map(|d| d.variant)));
+            let shadow = on_path.ok().and_then(|d| flag.variant(d.variant)).map(|(name, _)| name);
+            return served(Decision::new(flag.off, Reason::Shadow), shadow);
         }
-        on_path.map(|decision| (decision, None))
+        match on_path {
+            Ok(decision) => served(decision, None),
+            Err(error) => Evaluation::error(error, flag.metadata.as_ref()),
+        }
     }
 
     /// Steps 8–12: prerequisites, overrides, targets, the canary gate, rules, fallthrough.
@@ -191,8 +185,9 @@ impl Snapshot {
             let Some(id) = prerequisite.flag else { return false };
             let Some(Ok(required)) = self.flags.get(id as usize) else { return false };
             // Cycles and over-deep chains were rejected at load, so this recursion is bounded.
-            let served = memo
-                .flag(id, |memo| self.decide(required, context, now, memo).ok().map(|(decision, _)| decision.variant));
+            let served = memo.flag(id, |memo| {
+                self.evaluate_flag(required, context, now, memo).variant.and_then(|name| required.variant_id(name))
+            });
             served.and_then(|v| required.variant(v)).is_some_and(|(name, _)| prerequisite.variants.contains(name))
         })
     }

@@ -400,6 +400,11 @@ impl Flag {
         self.variants.get(id as usize).map(|(name, value)| (&**name, value))
     }
 
+    /// The id of a variant name.
+    pub(crate) fn variant_id(&self, name: &str) -> Option<u32> {
+        self.variants.binary_search_by(|(n, _)| (**n).cmp(name)).ok().map(|i| i as u32)
+    }
+
     /// Flags this flag requires (for the prerequisite graph).
     pub(crate) fn prerequisite_ids(&self) -> Vec<u32> {
         self.prerequisites.iter().filter_map(|p| p.flag).collect()
