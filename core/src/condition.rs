@@ -182,6 +182,7 @@ impl Compare {
 #[derive(Debug, Default)]
 pub(crate) struct Scalars {
     strings: StringSet,
+    /// Sorted by [`f64::total_cmp`], without -0.
     numbers: Vec<f64>,
     has_true: bool,
     has_false: bool,
@@ -193,7 +194,9 @@ impl Scalars {
         match value {
             Value::String(text) if self.case_insensitive => with_lowercase(text, |lower| self.strings.contains(lower)),
             Value::String(text) => self.strings.contains(text),
-            Value::Number(number) => number.as_f64().is_some_and(|n| self.numbers.contains(&n)),
+            Value::Number(number) => {
+                number.as_f64().is_some_and(|n| self.numbers.binary_search_by(|x| x.total_cmp(&(n + 0.0))).is_ok())
+            }
             Value::Bool(flag) => {
                 if *flag {
                     self.has_true
@@ -423,13 +426,18 @@ impl Scalars {
             match item {
                 Value::String(text) if case_insensitive => strings.push(Cow::Owned(text.to_lowercase())),
                 Value::String(text) => strings.push(Cow::Borrowed(text.as_str())),
-                Value::Number(number) => scalars.numbers.push(number.as_f64().unwrap_or(f64::NAN)),
+                // `+ 0.0` turns -0 into 0, so that the total order of the search keeps
+                // `-0 == 0`; a number without an f64 (none in JSON) would equal nothing.
+                Value::Number(number) => scalars.numbers.extend(number.as_f64().map(|n| n + 0.0)),
                 Value::Bool(true) => scalars.has_true = true,
                 Value::Bool(false) => scalars.has_false = true,
                 other => return Err(decode::wrong_type(&item_path, "a string, number or boolean", other)),
             }
         }
         scalars.strings = StringSet::new(strings.iter().map(|s| &**s));
+        // Sorted for a binary search: `in` with many numbers stays logarithmic per value.
+        scalars.numbers.sort_unstable_by(f64::total_cmp);
+        scalars.numbers.dedup();
         Ok(scalars)
     }
 }
@@ -512,12 +520,19 @@ impl Test {
                 TextOp::StartsWith => text.starts_with(&**needle),
                 TextOp::EndsWith => text.ends_with(&**needle),
             },
-            (Test::Text { kind, needle, case_insensitive: true }, Value::String(text)) if text.is_ascii() => {
+            (Test::Text { kind, needle: needle_text, case_insensitive: true }, Value::String(text))
+                if text.is_ascii() =>
+            {
                 // The Unicode lowercase of ASCII text is its ASCII lowercase, so compare
                 // bytes without allocating; a non-ASCII needle cannot occur in ASCII text.
-                let (haystack, needle) = (text.as_bytes(), needle.as_bytes());
+                let (haystack, needle) = (text.as_bytes(), needle_text.as_bytes());
                 needle.is_ascii()
                     && match kind {
+                        // Past the stack buffer, lowercase once and search in linear time
+                        // rather than compare the needle at every offset.
+                        TextOp::Contains if haystack.len() > LOWERCASE_BUFFER => {
+                            with_lowercase(text, |lower| lower.contains(&**needle_text))
+                        }
                         TextOp::Contains => {
                             needle.is_empty() || haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
                         }
@@ -562,10 +577,13 @@ impl Test {
     }
 }
 
+/// The longest ASCII text lowercased on the stack.
+const LOWERCASE_BUFFER: usize = 64;
+
 /// Calls `f` with the Unicode lowercase of `text`; short ASCII text is lowercased on the
 /// stack, so the common case allocates nothing.
 fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buffer = [0u8; 64];
+    let mut buffer = [0u8; LOWERCASE_BUFFER];
     if text.is_ascii()
         && let Some(slot) = buffer.get_mut(..text.len())
     {
@@ -613,6 +631,14 @@ mod tests {
             json!({"a": "äb"})
         ));
         assert!(check(op("startsWith", json!("ab")), json!({"a": ["zz", "abc"]})));
+        let numbers = json!({"attribute": "a", "op": "in", "values": [3, -0.0, 1e300, 2.5, -7, 3.0]});
+        for (value, expected) in
+            [(json!(3), true), (json!(0), true), (json!(-0.0), true), (json!(2.5), true), (json!(1e300), true)]
+                .into_iter()
+                .chain([(json!(-7.0), true), (json!(2), false), (json!(-1e300), false), (json!("3"), false)])
+        {
+            assert_eq!(check(numbers.clone(), json!({"a": value})), expected, "{value}");
+        }
         assert!(check(op("lte", json!(3)), json!({"a": 3})));
         assert!(!check(op("lt", json!(3)), json!({"a": "2"})));
         assert!(check(op("after", json!("2026-01-01T00:00:00Z")), json!({"a": "2026-01-01T00:00:00.001Z"})));
@@ -661,8 +687,24 @@ mod tests {
 
     #[test]
     fn case_insensitive_fast_path_agrees_with_unicode_lowercasing() {
-        let texts =
-            ["", "a", "AB", "Ab", "xABy", "İstanbul", "STRASSE", "straße", "\u{212A}elvin", "kelvin", "ÄB", "äb"];
+        let long = "aB".repeat(40) + "Xy";
+        let long_needle = "Ab".repeat(33) + "x";
+        let texts = [
+            "",
+            "a",
+            "AB",
+            "Ab",
+            "xABy",
+            "İstanbul",
+            "STRASSE",
+            "straße",
+            "\u{212A}elvin",
+            "kelvin",
+            "ÄB",
+            "äb",
+            long.as_str(),
+            long_needle.as_str(),
+        ];
         for op in ["contains", "startsWith", "endsWith", "equals", "in"] {
             for needle in texts {
                 for text in texts {
