@@ -14,10 +14,10 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::ErrorCode;
+use crate::memo::Memo;
 use crate::reads::Reads;
 use crate::segment::SegmentTable;
 use crate::set::StringSet;
-use crate::snapshot::Snapshot;
 use crate::time::{self, Millis};
 use crate::version::{self, Version};
 
@@ -83,6 +83,28 @@ impl Attribute {
             value = value.as_object()?.get(&**key)?;
         }
         Some(value)
+    }
+}
+
+/// How messages name an attribute: a top-level name as written (`targetingKey`), a
+/// nested one as its JSON Pointer (`/user/id`, with `~0` / `~1` escapes). A top-level name
+/// that could be misread as a pointer (empty, or starting with `/`) is also written as one.
+impl core::fmt::Display for Attribute {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.rest.is_empty() && !self.first.is_empty() && !self.first.starts_with('/') {
+            return f.write_str(&self.first);
+        }
+        for segment in core::iter::once(&self.first).chain(self.rest.iter()) {
+            f.write_str("/")?;
+            for c in segment.chars() {
+                match c {
+                    '~' => f.write_str("~0")?,
+                    '/' => f.write_str("~1")?,
+                    c => core::fmt::Write::write_char(f, c)?,
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -160,6 +182,7 @@ impl Compare {
 #[derive(Debug, Default)]
 pub(crate) struct Scalars {
     strings: StringSet,
+    /// Sorted by [`f64::total_cmp`], without -0.
     numbers: Vec<f64>,
     has_true: bool,
     has_false: bool,
@@ -171,7 +194,9 @@ impl Scalars {
         match value {
             Value::String(text) if self.case_insensitive => with_lowercase(text, |lower| self.strings.contains(lower)),
             Value::String(text) => self.strings.contains(text),
-            Value::Number(number) => number.as_f64().is_some_and(|n| self.numbers.contains(&n)),
+            Value::Number(number) => {
+                number.as_f64().is_some_and(|n| self.numbers.binary_search_by(|x| x.total_cmp(&(n + 0.0))).is_ok())
+            }
             Value::Bool(flag) => {
                 if *flag {
                     self.has_true
@@ -211,15 +236,16 @@ impl Network {
         }
     }
 
+    /// An IPv6 address is in the IPv6 networks that contain it; an IPv4-mapped one
+    /// (`::ffff:a.b.c.d`) is also in the IPv4 networks containing `a.b.c.d`.
     fn contains(&self, address: IpAddr) -> bool {
-        let address = match address {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-            v4 => v4,
-        };
         match (self, address) {
             (Network::V4 { network, mask }, IpAddr::V4(v4)) => u32::from(v4) & mask == *network,
+            (Network::V4 { network, mask }, IpAddr::V6(v6)) => {
+                v6.to_ipv4_mapped().is_some_and(|v4| u32::from(v4) & mask == *network)
+            }
             (Network::V6 { network, mask }, IpAddr::V6(v6)) => u128::from(v6) & mask == *network,
-            _ => false,
+            (Network::V6 { .. }, IpAddr::V4(_)) => false,
         }
     }
 }
@@ -360,11 +386,11 @@ impl Condition {
     }
 
     /// Records the attributes this condition can read, following segments.
-    pub(crate) fn reads<'s>(&'s self, snapshot: &'s Snapshot, reads: &mut Reads<'s>) {
+    pub(crate) fn reads<'s>(&'s self, segments: &'s SegmentTable, reads: &mut Reads<'s>) {
         match self {
-            Condition::All(list) | Condition::Any(list) => list.iter().for_each(|c| c.reads(snapshot, reads)),
-            Condition::Not(inner) => inner.reads(snapshot, reads),
-            Condition::InSegment(id) => reads.segment(snapshot, *id),
+            Condition::All(list) | Condition::Any(list) => list.iter().for_each(|c| c.reads(segments, reads)),
+            Condition::Not(inner) => inner.reads(segments, reads),
+            Condition::InSegment(id) => segments.reads(*id, reads),
             Condition::Test { attribute, .. } => attribute.reads(reads),
         }
     }
@@ -379,13 +405,14 @@ impl Condition {
         }
     }
 
-    /// Whether the context satisfies the condition.
-    pub(crate) fn matches(&self, context: &Context, segments: &SegmentTable) -> bool {
+    /// Whether the context satisfies the condition; `memo` remembers segment memberships
+    /// for the rest of the evaluation.
+    pub(crate) fn matches(&self, context: &Context, segments: &SegmentTable, memo: &mut Memo) -> bool {
         match self {
-            Condition::All(list) => list.iter().all(|c| c.matches(context, segments)),
-            Condition::Any(list) => list.iter().any(|c| c.matches(context, segments)),
-            Condition::Not(inner) => !inner.matches(context, segments),
-            Condition::InSegment(id) => segments.contains(*id, context),
+            Condition::All(list) => list.iter().all(|c| c.matches(context, segments, memo)),
+            Condition::Any(list) => list.iter().any(|c| c.matches(context, segments, memo)),
+            Condition::Not(inner) => !inner.matches(context, segments, memo),
+            Condition::InSegment(id) => segments.contains(*id, context, memo),
             Condition::Test { attribute, test } => test.matches(attribute.lookup(context)),
         }
     }
@@ -399,13 +426,18 @@ impl Scalars {
             match item {
                 Value::String(text) if case_insensitive => strings.push(Cow::Owned(text.to_lowercase())),
                 Value::String(text) => strings.push(Cow::Borrowed(text.as_str())),
-                Value::Number(number) => scalars.numbers.push(number.as_f64().unwrap_or(f64::NAN)),
+                // `+ 0.0` turns -0 into 0, so that the total order of the search keeps
+                // `-0 == 0`; a number without an f64 (none in JSON) would equal nothing.
+                Value::Number(number) => scalars.numbers.extend(number.as_f64().map(|n| n + 0.0)),
                 Value::Bool(true) => scalars.has_true = true,
                 Value::Bool(false) => scalars.has_false = true,
                 other => return Err(decode::wrong_type(&item_path, "a string, number or boolean", other)),
             }
         }
         scalars.strings = StringSet::new(strings.iter().map(|s| &**s));
+        // Sorted for a binary search: `in` with many numbers stays logarithmic per value.
+        scalars.numbers.sort_unstable_by(f64::total_cmp);
+        scalars.numbers.dedup();
         Ok(scalars)
     }
 }
@@ -488,12 +520,19 @@ impl Test {
                 TextOp::StartsWith => text.starts_with(&**needle),
                 TextOp::EndsWith => text.ends_with(&**needle),
             },
-            (Test::Text { kind, needle, case_insensitive: true }, Value::String(text)) if text.is_ascii() => {
+            (Test::Text { kind, needle: needle_text, case_insensitive: true }, Value::String(text))
+                if text.is_ascii() =>
+            {
                 // The Unicode lowercase of ASCII text is its ASCII lowercase, so compare
                 // bytes without allocating; a non-ASCII needle cannot occur in ASCII text.
-                let (haystack, needle) = (text.as_bytes(), needle.as_bytes());
+                let (haystack, needle) = (text.as_bytes(), needle_text.as_bytes());
                 needle.is_ascii()
                     && match kind {
+                        // Past the stack buffer, lowercase once and search in linear time
+                        // rather than compare the needle at every offset.
+                        TextOp::Contains if haystack.len() > LOWERCASE_BUFFER => {
+                            with_lowercase(text, |lower| lower.contains(&**needle_text))
+                        }
                         TextOp::Contains => {
                             needle.is_empty() || haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
                         }
@@ -538,10 +577,13 @@ impl Test {
     }
 }
 
+/// The longest ASCII text lowercased on the stack.
+const LOWERCASE_BUFFER: usize = 64;
+
 /// Calls `f` with the Unicode lowercase of `text`; short ASCII text is lowercased on the
 /// stack, so the common case allocates nothing.
 fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buffer = [0u8; 64];
+    let mut buffer = [0u8; LOWERCASE_BUFFER];
     if text.is_ascii()
         && let Some(slot) = buffer.get_mut(..text.len())
     {
@@ -570,7 +612,7 @@ mod tests {
     fn check(condition: Value, context: Value) -> bool {
         let segments = SegmentTable::default();
         let condition = Condition::decode(&condition, &Path::Root, &segments).unwrap();
-        condition.matches(&Context::from_value(context).unwrap(), &segments)
+        condition.matches(&Context::from_value(context).unwrap(), &segments, &mut Memo::default())
     }
 
     fn decode_error(condition: Value) -> ErrorCode {
@@ -589,6 +631,14 @@ mod tests {
             json!({"a": "äb"})
         ));
         assert!(check(op("startsWith", json!("ab")), json!({"a": ["zz", "abc"]})));
+        let numbers = json!({"attribute": "a", "op": "in", "values": [3, -0.0, 1e300, 2.5, -7, 3.0]});
+        for (value, expected) in
+            [(json!(3), true), (json!(0), true), (json!(-0.0), true), (json!(2.5), true), (json!(1e300), true)]
+                .into_iter()
+                .chain([(json!(-7.0), true), (json!(2), false), (json!(-1e300), false), (json!("3"), false)])
+        {
+            assert_eq!(check(numbers.clone(), json!({"a": value})), expected, "{value}");
+        }
         assert!(check(op("lte", json!(3)), json!({"a": 3})));
         assert!(!check(op("lt", json!(3)), json!({"a": "2"})));
         assert!(check(op("after", json!("2026-01-01T00:00:00Z")), json!({"a": "2026-01-01T00:00:00.001Z"})));
@@ -605,6 +655,16 @@ mod tests {
             json!({"a": "2001:db8::1"})
         ));
         assert!(!check(json!({"attribute": "a", "op": "inCidr", "values": ["10.0.0.0/8"]}), json!({"a": "not-an-ip"})));
+        let cidr = |network: &str, address: &str| {
+            check(json!({"attribute": "a", "op": "inCidr", "values": [network]}), json!({"a": address}))
+        };
+        // An IPv4-mapped address is in the IPv6 networks containing it and in the IPv4 ones.
+        for network in ["::/0", "::ffff:0:0/96", "::ffff:10.0.0.0/104", "10.0.0.0/8"] {
+            assert!(cidr(network, "::ffff:10.0.0.1"), "{network}");
+        }
+        assert!(!cidr("::ffff:10.0.0.0/104", "::ffff:11.0.0.1"));
+        assert!(!cidr("::ffff:0:0/96", "10.0.0.1"));
+        assert!(!cidr("2001:db8::/32", "::ffff:10.0.0.1"));
         assert!(check(json!({"attribute": "a", "op": "missing"}), json!({"a": null})));
         assert!(check(json!({"attribute": "/x/y~1z", "op": "exists"}), json!({"x": {"y/z": 0}})));
         assert!(check(json!({"all": []}), json!({})));
@@ -613,9 +673,38 @@ mod tests {
     }
 
     #[test]
+    fn attributes_display_as_written_or_as_pointers() {
+        let shown = |text: &str| alloc::string::ToString::to_string(&Attribute::parse(text, &Path::Root).unwrap());
+        assert_eq!(shown("targetingKey"), "targetingKey");
+        assert_eq!(shown("/user/id"), "/user/id");
+        assert_eq!(shown("/a~1b/c~0d"), "/a~1b/c~0d");
+        // One pointer segment is a top-level name; it shows as one unless it looks like a pointer.
+        assert_eq!(shown("/plan"), "plan");
+        assert_eq!(shown("/~1x"), "/~1x");
+        assert_eq!(shown("/"), "/");
+        assert_eq!(shown("a/b"), "a/b");
+    }
+
+    #[test]
     fn case_insensitive_fast_path_agrees_with_unicode_lowercasing() {
-        let texts =
-            ["", "a", "AB", "Ab", "xABy", "İstanbul", "STRASSE", "straße", "\u{212A}elvin", "kelvin", "ÄB", "äb"];
+        let long = "aB".repeat(40) + "Xy";
+        let long_needle = "Ab".repeat(33) + "x";
+        let texts = [
+            "",
+            "a",
+            "AB",
+            "Ab",
+            "xABy",
+            "İstanbul",
+            "STRASSE",
+            "straße",
+            "\u{212A}elvin",
+            "kelvin",
+            "ÄB",
+            "äb",
+            long.as_str(),
+            long_needle.as_str(),
+        ];
         for op in ["contains", "startsWith", "endsWith", "equals", "in"] {
             for needle in texts {
                 for text in texts {

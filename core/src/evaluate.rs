@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::error::{Error, EvaluationError, EvaluationErrorCode};
 use crate::flag::{Flag, Override, Serve, State, Target};
+use crate::memo::Memo;
 use crate::result::{Evaluation, FlagType, Reason};
 use crate::snapshot::Snapshot;
 use crate::time::Millis;
@@ -32,7 +33,7 @@ impl Snapshot {
     /// `now` is the time of evaluation in ms since the Unix epoch.
     pub fn evaluate(&self, key: &str, context: &Context, now: Millis, expected: Option<FlagType>) -> Evaluation<'_> {
         match self.flag(key) {
-            Some(entry) => self.evaluate_entry(key, entry, context, now, expected),
+            Some(entry) => self.evaluate_entry(key, entry, context, now, expected, &mut Memo::default()),
             None => Evaluation::error(
                 EvaluationError {
                     code: EvaluationErrorCode::FlagNotFound,
@@ -43,7 +44,9 @@ impl Snapshot {
         }
     }
 
-    /// Evaluates a flag already looked up (`evaluate_all` walks the entries directly).
+    /// Evaluates a flag already looked up (`evaluate_all` walks the entries directly);
+    /// `memo` holds the prerequisites and segments computed so far for this context and
+    /// time.
     pub(crate) fn evaluate_entry<'s>(
         &'s self,
         key: &str,
@@ -51,6 +54,7 @@ impl Snapshot {
         context: &Context,
         now: Millis,
         expected: Option<FlagType>,
+        memo: &mut Memo,
     ) -> Evaluation<'s> {
         let flag = match entry {
             Ok(flag) => flag,
@@ -73,10 +77,10 @@ impl Snapshot {
                 flag.metadata.as_ref(),
             );
         }
-        self.evaluate_flag(flag, context, now)
+        self.evaluate_flag(flag, context, now, memo)
     }
 
-    fn evaluate_flag<'s>(&'s self, flag: &'s Flag, context: &Context, now: Millis) -> Evaluation<'s> {
+    fn evaluate_flag<'s>(&'s self, flag: &'s Flag, context: &Context, now: Millis, memo: &mut Memo) -> Evaluation<'s> {
         let served = |decision: Decision<'s>, shadow_variant: Option<&'s str>| {
             let (name, value) = flag.variant(decision.variant).unzip();
             Evaluation {
@@ -101,7 +105,7 @@ impl Snapshot {
         {
             return off(Reason::OutOfWindow);
         }
-        let on_path = self.on_path(flag, context, now);
+        let on_path = self.on_path(flag, context, now, memo);
         if flag.state == State::Shadow {
             let shadow = on_path.ok().and_then(|d| flag.variant(d.variant)).map(|(name, _)| name);
             return served(Decision::new(flag.off, Reason::Shadow), shadow);
@@ -113,8 +117,14 @@ impl Snapshot {
     }
 
     /// Steps 8–12: prerequisites, overrides, targets, the canary gate, rules, fallthrough.
-    fn on_path<'s>(&'s self, flag: &'s Flag, context: &Context, now: Millis) -> Result<Decision<'s>, EvaluationError> {
-        if !self.prerequisites_hold(flag, context, now) {
+    fn on_path<'s>(
+        &'s self,
+        flag: &'s Flag,
+        context: &Context,
+        now: Millis,
+        memo: &mut Memo,
+    ) -> Result<Decision<'s>, EvaluationError> {
+        if !flag.prerequisites.is_empty() && !self.prerequisites_hold(flag, context, now, memo) {
             return Ok(Decision::new(flag.off, Reason::PrerequisiteFailed));
         }
         let tenant = || context.get("tenant").and_then(Value::as_str);
@@ -154,7 +164,7 @@ impl Snapshot {
             }
             canary_stage = stage;
         }
-        let mut decision = match flag.rules.iter().find(|rule| rule.when.matches(context, &self.segments)) {
+        let mut decision = match flag.rules.iter().find(|rule| rule.when.matches(context, &self.segments, memo)) {
             Some(rule) => {
                 let mut decision = serve(&rule.serve, context, now, Reason::TargetingMatch)?;
                 decision.rule_id = Some(&rule.id);
@@ -168,12 +178,17 @@ impl Snapshot {
         Ok(decision)
     }
 
-    fn prerequisites_hold(&self, flag: &Flag, context: &Context, now: Millis) -> bool {
+    /// Whether every prerequisite serves one of its allowed variants. Each prerequisite
+    /// flag is evaluated once per `memo`, however many paths lead to it.
+    fn prerequisites_hold(&self, flag: &Flag, context: &Context, now: Millis, memo: &mut Memo) -> bool {
         flag.prerequisites.iter().all(|prerequisite| {
             let Some(id) = prerequisite.flag else { return false };
             let Some(Ok(required)) = self.flags.get(id as usize) else { return false };
             // Cycles and over-deep chains were rejected at load, so this recursion is bounded.
-            self.evaluate_flag(required, context, now).variant.is_some_and(|v| prerequisite.variants.contains(v))
+            let served = memo.flag(id, |memo| {
+                self.evaluate_flag(required, context, now, memo).variant.and_then(|name| required.variant_id(name))
+            });
+            served.and_then(|v| required.variant(v)).is_some_and(|(name, _)| prerequisite.variants.contains(name))
         })
     }
 }

@@ -1,7 +1,7 @@
 //! A compiled flag: typed variants, state, targeting and what it serves.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -10,12 +10,11 @@ use serde_json::{Map, Value};
 use crate::condition::Condition;
 use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::{Error, ErrorCode};
-use crate::reads::Reads;
+use crate::reads::{AttributeNames, Reads};
 use crate::result::FlagType;
 use crate::rollout::{Cohort, Split};
 use crate::segment::SegmentTable;
 use crate::set::StringSet;
-use crate::snapshot::Snapshot;
 use crate::time::Millis;
 
 /// Lifecycle state of a flag.
@@ -114,6 +113,9 @@ const TYPES: &[&str] = &["boolean", "string", "number", "object"];
 
 /// Resolves prerequisite flag keys to flag ids.
 pub(crate) type FlagIds<'k> = BTreeMap<&'k str, u32>;
+
+/// Every flag of a snapshot, indexed by flag id; invalid flags keep their load error.
+pub(crate) type FlagTable = [Result<Flag, Error>];
 
 impl Flag {
     /// Decodes one flag. Prerequisites on unknown flags are reported in `warnings`.
@@ -258,8 +260,9 @@ impl Flag {
                 serve: Serve::decode(serve, &serve_path, key, &variant)?,
             })
         })?;
+        let mut ids = BTreeSet::new();
         for (i, rule) in rules.iter().enumerate() {
-            if rules.iter().take(i).any(|earlier| earlier.id == rule.id) {
+            if !ids.insert(&*rule.id) {
                 let rules_path = path.key("rules");
                 let rule_path = rules_path.index(i);
                 return Err(rule_path
@@ -349,14 +352,31 @@ impl Flag {
         })
     }
 
-    /// Records the attributes this flag's evaluation can read (`Snapshot::attributes_read`).
-    pub(crate) fn reads<'s>(&'s self, snapshot: &'s Snapshot, reads: &mut Reads<'s>) {
+    /// The attributes evaluating flag `id` of `flags` can read
+    /// (`Snapshot::attributes_read`), following prerequisites and segments.
+    pub(crate) fn attributes_read(flags: &FlagTable, segments: &SegmentTable, id: u32) -> AttributeNames {
+        let mut reads = Reads::default();
+        Flag::walk(flags, segments, id, &mut reads);
+        reads.into_names()
+    }
+
+    /// Walks flag `id` of `flags` unless it was walked already.
+    fn walk<'s>(flags: &'s FlagTable, segments: &'s SegmentTable, id: u32, reads: &mut Reads<'s>) {
+        if reads.first_visit_of_flag(id)
+            && let Some(Ok(flag)) = flags.get(id as usize)
+        {
+            flag.reads(flags, segments, reads);
+        }
+    }
+
+    /// Records the attributes this flag's evaluation can read.
+    fn reads<'s>(&'s self, flags: &'s FlagTable, segments: &'s SegmentTable, reads: &mut Reads<'s>) {
         if matches!(self.state, State::Off | State::Kill) {
             return;
         }
         for prerequisite in self.prerequisites.iter() {
             if let Some(id) = prerequisite.flag {
-                reads.flag(snapshot, id);
+                Flag::walk(flags, segments, id, reads);
             }
         }
         if !self.overrides.is_empty() {
@@ -369,7 +389,7 @@ impl Flag {
             canary.reads(reads);
         }
         for rule in self.rules.iter() {
-            rule.when.reads(snapshot, reads);
+            rule.when.reads(segments, reads);
             rule.serve.reads(reads);
         }
         self.fallthrough.reads(reads);
@@ -378,6 +398,11 @@ impl Flag {
     /// Name and value of a variant id.
     pub(crate) fn variant(&self, id: u32) -> Option<(&str, &Value)> {
         self.variants.get(id as usize).map(|(name, value)| (&**name, value))
+    }
+
+    /// The id of a variant name.
+    pub(crate) fn variant_id(&self, name: &str) -> Option<u32> {
+        self.variants.binary_search_by(|(n, _)| (**n).cmp(name)).ok().map(|i| i as u32)
     }
 
     /// Flags this flag requires (for the prerequisite graph).

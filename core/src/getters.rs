@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::context::Context;
+use crate::memo::Memo;
 use crate::result::{Evaluation, FlagType};
 use crate::snapshot::Snapshot;
 use crate::time::Millis;
@@ -60,9 +61,12 @@ impl Snapshot {
         context: Result<&'s Context, &'s str>,
         now: Millis,
     ) -> impl ExactSizeIterator<Item = (&'s str, Evaluation<'s>)> + 's {
+        // One memo for every flag: a prerequisite or segment shared by many flags is
+        // computed once for the whole call.
+        let mut memo = Memo::default();
         self.keys.iter().zip(self.flags.iter()).map(move |(key, entry)| {
             let evaluation = match context {
-                Ok(context) => self.evaluate_entry(key, entry, context, now, None),
+                Ok(context) => self.evaluate_entry(key, entry, context, now, None, &mut memo),
                 Err(message) => Evaluation::invalid_context(message),
             };
             (&**key, evaluation)

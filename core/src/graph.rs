@@ -1,6 +1,7 @@
 //! Reference graphs (segments using segments, flags requiring flags): cycles and depth,
 //! computed iteratively so that hostile snapshots cannot overflow the stack.
 
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -14,6 +15,8 @@ pub(crate) struct Analysis {
     /// The longest chain of edges from the node (0 without edges); nodes that reach a
     /// cycle count the cycle as one step.
     pub(crate) depth: Vec<u32>,
+    /// The strongly connected component of each node, numbered in the order found.
+    pub(crate) component: Vec<u32>,
 }
 
 /// Tarjan's strongly connected components, iteratively. Components come out in reverse
@@ -26,6 +29,8 @@ pub(crate) fn analyze(edges: &[Vec<u32>]) -> Analysis {
     let mut stack: Vec<usize> = Vec::new();
     let mut on_cycle = vec![false; count];
     let mut depth = vec![0u32; count];
+    let mut component_of = vec![0u32; count];
+    let mut components = 0u32;
     let mut next_index = 0u32;
     let successors = |node: usize| edges.get(node).map_or(&[][..], Vec::as_slice);
 
@@ -87,10 +92,77 @@ pub(crate) fn analyze(edges: &[Vec<u32>]) -> Analysis {
                 if let Some(slot) = depth.get_mut(member) {
                     *slot = member_depth;
                 }
+                if let Some(slot) = component_of.get_mut(member) {
+                    *slot = components;
+                }
             }
+            components += 1;
         }
     }
-    Analysis { on_cycle, depth }
+    Analysis { on_cycle, depth, component: component_of }
+}
+
+/// One cycle per cyclic component, named once: its lowest-numbered node is the
+/// component's representative and gets a shortest cycle through it.
+pub(crate) struct Cycles {
+    /// For each node on a cycle, the representative of its component.
+    pub(crate) representative: Vec<Option<u32>>,
+    /// For each representative, a shortest cycle through it: `[r, …, r]`.
+    pub(crate) paths: BTreeMap<u32, Vec<u32>>,
+}
+
+/// Finds [`Cycles`] with one breadth-first search per cyclic component, each confined to
+/// its component: linear in the size of the graph.
+pub(crate) fn cycles(edges: &[Vec<u32>], analysis: &Analysis) -> Cycles {
+    let count = edges.len();
+    let successors = |node: usize| edges.get(node).map_or(&[][..], Vec::as_slice);
+    let component = |node: usize| analysis.component.get(node).copied();
+    let mut representative_of_component: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut representative = vec![None; count];
+    // Components are disjoint and each is searched once, so one parent table serves all.
+    let mut parent: Vec<Option<u32>> = vec![None; count];
+    let mut paths = BTreeMap::new();
+    for node in 0..count {
+        if !analysis.on_cycle.get(node).copied().unwrap_or(false) {
+            continue;
+        }
+        let Some(own) = component(node) else { continue };
+        let first = *representative_of_component.entry(own).or_insert(node as u32);
+        if let Some(slot) = representative.get_mut(node) {
+            *slot = Some(first);
+        }
+        if first != node as u32 {
+            continue;
+        }
+        // Breadth-first from `node` until an edge leads back to it.
+        let mut queue = VecDeque::from([node]);
+        let mut closing = None;
+        'search: while let Some(at) = queue.pop_front() {
+            for &next in successors(at) {
+                let next = next as usize;
+                if next == node {
+                    closing = Some(at);
+                    break 'search;
+                }
+                if component(next) == Some(own) && parent.get(next).copied().flatten().is_none() {
+                    if let Some(slot) = parent.get_mut(next) {
+                        *slot = Some(at as u32);
+                    }
+                    queue.push_back(next);
+                }
+            }
+        }
+        let mut path = vec![node as u32];
+        let mut at = closing;
+        while let Some(step) = at.filter(|&s| s != node) {
+            path.push(step as u32);
+            at = parent.get(step).copied().flatten().map(|p| p as usize);
+        }
+        path.push(node as u32);
+        path.reverse();
+        paths.insert(node as u32, path);
+    }
+    Cycles { representative, paths }
 }
 
 fn visit(
@@ -156,6 +228,18 @@ mod tests {
         assert_eq!(analysis.depth, [2, 1, 1, 3, 1, 0]);
         let invalid = propagate_invalid(&edges, |n| analysis.on_cycle[n]);
         assert_eq!(invalid, [true, true, true, true, true, false]);
+    }
+
+    #[test]
+    fn one_shortest_cycle_per_component() {
+        // {1, 2, 3}: 1 → 2 → 3 → 1 and the shortcut 1 → 3; 4 → 4; 0 and 5 reach cycles.
+        let edges = vec![vec![1], vec![2, 3], vec![3], vec![1], vec![4], vec![4]];
+        let analysis = analyze(&edges);
+        let cycles = cycles(&edges, &analysis);
+        assert_eq!(cycles.representative, [None, Some(1), Some(1), Some(1), Some(4), None]);
+        assert_eq!(cycles.paths.get(&1), Some(&vec![1, 3, 1]));
+        assert_eq!(cycles.paths.get(&4), Some(&vec![4, 4]));
+        assert_eq!(cycles.paths.len(), 2);
     }
 
     #[test]

@@ -9,13 +9,17 @@ extern crate std;
 pub mod bucket;
 mod condition;
 mod context;
+#[cfg(test)]
+mod cost_tests;
 mod decode;
+mod definition;
 mod error;
 mod evaluate;
 mod flag;
 mod getters;
 mod graph;
 pub mod json;
+mod memo;
 mod reads;
 mod result;
 mod rollout;

@@ -47,9 +47,9 @@ impl Bucketing {
                 _ => EvaluationErrorCode::InvalidContext,
             };
             let message = match error {
-                UnitError::Missing => format!("bucketing needs the context attribute {:?}", self.attribute),
+                UnitError::Missing => format!("bucketing needs the context attribute `{}`", self.attribute),
                 UnitError::Unusable => format!(
-                    "the context attribute {:?} must be a string or an integer (|n| ≤ 2^53) to be bucketed",
+                    "the context attribute `{}` must be a string or an integer (|n| ≤ 2^53) to be bucketed",
                     self.attribute
                 ),
             };
@@ -293,6 +293,21 @@ mod tests {
 
     fn schedule(value: Value) -> Schedule {
         Schedule::decode(&Obj::new(&value, Path::Root).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn bucketing_errors_name_the_attribute_path() {
+        let message = |bucket_by: &str, context: Value| {
+            let obj = json!({"bucketBy": bucket_by});
+            let bucketing = Bucketing::decode(&Obj::new(&obj, Path::Root).unwrap(), "f").unwrap();
+            bucketing.bucket(&Context::from_value(context).unwrap()).unwrap_err().message
+        };
+        assert_eq!(message("/user/id", json!({})), "bucketing needs the context attribute `/user/id`");
+        assert_eq!(
+            message("/user/id", json!({"user": {"id": true}})),
+            "the context attribute `/user/id` must be a string or an integer (|n| ≤ 2^53) to be bucketed"
+        );
+        assert_eq!(message("accountId", json!({})), "bucketing needs the context attribute `accountId`");
     }
 
     #[test]

@@ -10,10 +10,11 @@ use serde_json::Value;
 use crate::condition::Condition;
 use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
+use crate::definition::Definition;
 use crate::error::{Error, ErrorCode};
+use crate::memo::Memo;
 use crate::reads::Reads;
 use crate::set::StringSet;
-use crate::snapshot::{Definition, Snapshot};
 
 /// A compiled segment.
 #[derive(Debug)]
@@ -71,8 +72,12 @@ impl SegmentTable {
         }
     }
 
-    /// Whether the context is in segment `id`.
-    pub(crate) fn contains(&self, id: u32, context: &Context) -> bool {
+    /// Whether the context is in segment `id`, computed once per evaluation (`memo`).
+    pub(crate) fn contains(&self, id: u32, context: &Context, memo: &mut Memo) -> bool {
+        memo.segment(id, |memo| self.compute_membership(id, context, memo))
+    }
+
+    fn compute_membership(&self, id: u32, context: &Context, memo: &mut Memo) -> bool {
         let Some((_, Ok(segment))) = self.entries.get(id as usize) else { return false };
         let key = context.get("targetingKey").and_then(Value::as_str);
         if let Some(key) = key {
@@ -83,16 +88,19 @@ impl SegmentTable {
                 return false;
             }
         }
-        segment.when.as_ref().is_some_and(|when| when.matches(context, self))
+        segment.when.as_ref().is_some_and(|when| when.matches(context, self, memo))
     }
 
-    /// Records the attributes segment `id` can read: the targeting key (`included` /
-    /// `excluded`) and its condition's attributes.
-    pub(crate) fn reads<'s>(&'s self, id: u32, snapshot: &'s Snapshot, reads: &mut Reads<'s>) {
+    /// Records the attributes segment `id` can read, unless it was walked already: the
+    /// targeting key (`included` / `excluded`) and its condition's attributes.
+    pub(crate) fn reads<'s>(&'s self, id: u32, reads: &mut Reads<'s>) {
+        if !reads.first_visit_of_segment(id) {
+            return;
+        }
         if let Some((_, Ok(segment))) = self.entries.get(id as usize) {
             reads.name("targetingKey");
             if let Some(when) = &segment.when {
-                when.reads(snapshot, reads);
+                when.reads(self, reads);
             }
         }
     }

@@ -13,8 +13,9 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::decode::{self, Obj, Path};
+use crate::definition::Definition;
 use crate::error::{Error, ErrorCode};
-use crate::flag::{Flag, FlagIds};
+use crate::flag::{Flag, FlagIds, FlagTable};
 use crate::graph;
 use crate::reads::AttributeNames;
 use crate::result::FlagType;
@@ -37,7 +38,7 @@ pub struct Snapshot {
     /// Sorted by key; indices are flag ids.
     pub(crate) keys: Box<[Box<str>]>,
     /// Indexed by flag id; invalid flags keep their load error.
-    pub(crate) flags: Box<[Result<Flag, Error>]>,
+    pub(crate) flags: Box<FlagTable>,
     index: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
     /// Indexed by flag id: the attributes each flag reads, computed on first use
     /// ([`Snapshot::attributes_read`]).
@@ -257,24 +258,37 @@ impl Snapshot {
     pub(crate) fn flag_id(&self, key: &str) -> Option<u32> {
         self.index.get(key).copied()
     }
-}
 
-/// A flag or segment definition awaiting decoding: raw JSON text (from
-/// [`Snapshot::from_json`], parsed one at a time) or a borrowed tree (from
-/// [`Snapshot::from_value`], copied one at a time). Either way decoding owns the value,
-/// so variant values and metadata move into the plan instead of being copied.
-pub(crate) enum Definition<'a> {
-    Raw(&'a RawValue),
-    Tree(&'a Value),
-}
-
-impl Definition<'_> {
-    pub(crate) fn into_value(self, path: &Path<'_>) -> Result<Value, Error> {
-        match self {
-            Definition::Raw(raw) => serde_json::from_str(raw.get())
-                .map_err(|e| path.error(ErrorCode::InvalidJson, format!("not JSON: {e}"))),
-            Definition::Tree(value) => Ok(value.clone()),
-        }
+    /// The top-level context attributes that evaluating flag `key` can read, sorted: those
+    /// its rules, targets, overrides, canary and rollouts look at, and those of its
+    /// segments and prerequisites. Empty for a flag that reads none (a static flag) and
+    /// for unknown or invalid flags.
+    ///
+    /// Evaluating `key` with a context restricted to these attributes gives the same
+    /// result as with the whole context, so a binding may convert only them (after
+    /// checking that the rest of the host's context is valid: an invalid context is
+    /// `INVALID_CONTEXT` whatever the flag reads).
+    ///
+    /// ```
+    /// use pennon_core::Snapshot;
+    ///
+    /// let snapshot = Snapshot::from_json(r#"{
+    ///   "schemaVersion": 1, "revision": 1,
+    ///   "flags": { "eu-only": { "type": "boolean", "state": "on",
+    ///     "variants": { "on": true, "off": false }, "offVariant": "off",
+    ///     "rules": [ { "id": "eu", "serve": { "variant": "on" },
+    ///       "when": { "attribute": "country", "op": "in", "values": ["DE", "FR"] } } ],
+    ///     "fallthrough": { "variant": "off" } } }
+    /// }"#)?;
+    /// assert_eq!(snapshot.attributes_read("eu-only"), [Box::from("country")]);
+    /// # Ok::<(), pennon_core::Error>(())
+    /// ```
+    ///
+    /// Each flag's list is computed on first use and kept with the snapshot.
+    pub fn attributes_read(&self, key: &str) -> &[Box<str>] {
+        let Some(id) = self.flag_id(key) else { return &[] };
+        let Some(cell) = self.reads.get(id as usize) else { return &[] };
+        cell.get_or_init(|| Box::new(Flag::attributes_read(&self.flags, &self.segments, id)))
     }
 }
 
@@ -309,11 +323,15 @@ fn top_level_metadata(root: &Obj<'_>, warnings: &mut Vec<Error>) -> (Option<Mill
     (generated_at, environment)
 }
 
-/// Flags on a prerequisite cycle or with chains deeper than [`graph::MAX_DEPTH`] become invalid.
-fn reject_prerequisite_cycles(flags: &mut [Result<Flag, Error>], keys: &[&str]) {
+/// Flags on a prerequisite cycle or with chains deeper than [`graph::MAX_DEPTH`] become
+/// invalid. Each cycle is spelled out once, in the error of its first flag (by key); the
+/// other flags of the cycle refer to that flag, so the messages stay linear in size.
+fn reject_prerequisite_cycles(flags: &mut FlagTable, keys: &[&str]) {
     let edges: Vec<Vec<u32>> =
         flags.iter().map(|flag| flag.as_ref().map(Flag::prerequisite_ids).unwrap_or_default()).collect();
     let analysis = graph::analyze(&edges);
+    let cycles = graph::cycles(&edges, &analysis);
+    let key_of = |id: u32| keys.get(id as usize).copied().unwrap_or("?");
     let root = Path::Root;
     let flags_path = root.key("flags");
     for (id, (flag, key)) in flags.iter_mut().zip(keys).enumerate() {
@@ -322,37 +340,21 @@ fn reject_prerequisite_cycles(flags: &mut [Result<Flag, Error>], keys: &[&str]) 
         }
         let path = flags_path.key(key);
         let prerequisites_path = path.key("prerequisites");
-        if analysis.on_cycle.get(id).copied().unwrap_or(false) {
-            let cycle = cycle_through(id, &edges, &analysis.on_cycle, keys);
-            *flag =
-                Err(prerequisites_path
-                    .error(ErrorCode::PrerequisiteCycle, format!("prerequisites form a cycle: {cycle}")));
+        if let Some(first) = cycles.representative.get(id).copied().flatten() {
+            let message = match cycles.paths.get(&first) {
+                Some(cycle) if first as usize == id => {
+                    let names: Vec<&str> = cycle.iter().map(|&node| key_of(node)).collect();
+                    format!("prerequisites form a cycle: {}", names.join(" → "))
+                }
+                _ => {
+                    let first = key_of(first);
+                    format!("prerequisites form a cycle through `{first}` (the error of `{first}` names the cycle)")
+                }
+            };
+            *flag = Err(prerequisites_path.error(ErrorCode::PrerequisiteCycle, message));
         } else if analysis.depth.get(id).copied().unwrap_or(0) > graph::MAX_DEPTH {
             *flag = Err(prerequisites_path
                 .error(ErrorCode::DepthExceeded, format!("prerequisite chain deeper than {}", graph::MAX_DEPTH)));
         }
     }
-}
-
-/// `a → b → a`, following cycle members from `start`.
-fn cycle_through(start: usize, edges: &[Vec<u32>], on_cycle: &[bool], keys: &[&str]) -> String {
-    let mut names = Vec::new();
-    let mut node = start;
-    let mut seen = Vec::new();
-    loop {
-        names.push(keys.get(node).copied().unwrap_or("?"));
-        seen.push(node);
-        let next = edges
-            .get(node)
-            .and_then(|out| out.iter().map(|&n| n as usize).find(|&n| on_cycle.get(n).copied().unwrap_or(false)));
-        match next {
-            Some(next) if !seen.contains(&next) => node = next,
-            Some(next) => {
-                names.push(keys.get(next).copied().unwrap_or("?"));
-                break;
-            }
-            None => break,
-        }
-    }
-    names.join(" → ")
 }

@@ -340,7 +340,8 @@ def cidr():
             ("2001:db8::1", T), ("2001:DB8::1", T, "hex digits are case-insensitive"),
             ("2001:0db8:0000:0000:0000:0000:0000:0001", T, "expanded form"),
             ("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", T), ("2001:db9::1", F), ("::1", F),
-            ("10.0.0.1", F), ("2001:db8::g", F, "invalid address")]),
+            ("10.0.0.1", F), ("2001:db8::g", F, "invalid address"),
+            ("::ffff:10.0.0.1", F, "an IPv4-mapped address outside the IPv6 network")]),
         ("cidr-host", cond("ip", "inCidr", values=["203.0.113.7/32"]), [
             ("203.0.113.7", T), ("203.0.113.8", F)]),
         ("cidr-v4-all", cond("ip", "inCidr", values=["0.0.0.0/0"]), [
@@ -352,9 +353,22 @@ def cidr():
             ("fd12:3456::1", T), ("10.9.9.9", T), ("fe80::1", F)]),
         ("cidr-v4-boundary", cond("ip", "inCidr", values=["172.16.0.0/12"]), [
             ("172.16.0.0", T), ("172.31.255.255", T), ("172.32.0.0", F), ("172.15.255.255", F)]),
+        ("cidr-v6-all", cond("ip", "inCidr", values=["::/0"]), [
+            ("::ffff:10.0.0.1", T, "an IPv4-mapped address is an IPv6 address: it is in the IPv6 networks "
+                                   "containing it, as well as in IPv4 networks"),
+            ("2001:db8::1", T), ("::", T), ("10.0.0.1", F, "an IPv4 address is not in an IPv6 network")]),
+        ("cidr-v4-mapped", cond("ip", "inCidr", values=["::ffff:0:0/96"]), [
+            ("::ffff:10.0.0.1", T, "the IPv4-mapped block itself"), ("::ffff:255.255.255.255", T),
+            ("10.0.0.1", F, "an IPv4 address is not in an IPv6 network, not even the mapped block"),
+            ("::1", F), ("2001:db8::1", F)]),
+        ("cidr-v4-mapped-10", cond("ip", "inCidr", values=["::ffff:10.0.0.0/104"]), [
+            ("::ffff:10.2.3.4", T, "an IPv6 network written with an embedded IPv4 address"),
+            ("::ffff:a02:304", T, "the same address in hex"), ("::ffff:11.0.0.1", F),
+            ("10.2.3.4", F, "an IPv4 address is not in an IPv6 network")]),
     ]
     return opfile("operators-cidr.json",
-                  "inCidr: IPv4 and IPv6 networks, IPv4-mapped IPv6 addresses in the context, "
+                  "inCidr: IPv4 and IPv6 networks, IPv4-mapped IPv6 addresses in the context (in IPv6 "
+                  "networks containing them and in IPv4 networks), "
                   "network boundaries, invalid addresses and non-strings (false).", 106, G)
 
 

@@ -168,6 +168,7 @@ class Model:
         self.snap = snap
         self.flags = {}    # key -> compiled flag or Invalid
         self.segments = {}
+        self.memo = {}     # per evaluation: ("flag" | "segment", key) -> result
         self.warnings = []
 
     # conditions ---------------------------------------------------------------
@@ -499,6 +500,15 @@ class Model:
             cur = cur[tok]
         return cur
 
+    def segment(self, name, ctx):
+        inc, exc, when = self.segments[name]
+        tk = ctx.get("targetingKey")
+        if isinstance(tk, str) and tk in inc:
+            return True
+        if isinstance(tk, str) and tk in exc:
+            return False
+        return when is not None and self.cond(when, ctx)
+
     def cond(self, c, ctx, depth=0):
         k = c[0]
         if k == "all":
@@ -508,13 +518,9 @@ class Model:
         if k == "not":
             return not self.cond(c[1], ctx)
         if k == "seg":
-            inc, exc, when = self.segments[c[1]]
-            tk = ctx.get("targetingKey")
-            if isinstance(tk, str) and tk in inc:
-                return True
-            if isinstance(tk, str) and tk in exc:
-                return False
-            return when is not None and self.cond(when, ctx)
+            if ("segment", c[1]) not in self.memo:
+                self.memo[("segment", c[1])] = self.segment(c[1], ctx)
+            return self.memo[("segment", c[1])]
         _, op, ref, operand, ci = c
         v = self.attr(ctx, ref)
         if op == "missing":
@@ -535,7 +541,8 @@ class Model:
         if isinstance(a, bool) or isinstance(b, bool):
             return type(a) is type(b) and a == b
         if isnum(a) and isnum(b):
-            return a == b
+            # Numbers compare as IEEE 754 doubles (format §6.2), also beyond 2^53.
+            return float(a) == float(b)
         if isinstance(a, str) and isinstance(b, str):
             return a.lower() == b.lower() if ci else a == b
         return False
@@ -559,12 +566,13 @@ class Model:
         if op in ("lt", "lte", "gt", "gte"):
             if not isnum(x):
                 return False
+            x, operand = float(x), float(operand)
             return {"lt": x < operand, "lte": x <= operand, "gt": x > operand, "gte": x >= operand}[op]
         if op in ("before", "after"):
-            t = x if isnum(x) else parse_ts(x) if isinstance(x, str) else None
+            t = float(x) if isnum(x) else parse_ts(x) if isinstance(x, str) else None
             if t is None:
                 return False
-            return t < operand if op == "before" else t > operand
+            return t < float(operand) if op == "before" else t > float(operand)
         if op.startswith("semver"):
             sv = parse_semver(x)
             if sv is None:
@@ -644,6 +652,9 @@ class Model:
         raise AssertionError
 
     def evaluate(self, key, ctx, now, typ, default, depth=0):
+        if depth == 0:
+            # One evaluation decides each prerequisite flag and segment once (format §2.4).
+            self.memo = {}
         if key not in self.flags:
             return err(default, "FLAG_NOT_FOUND")
         f = self.flags[key]
@@ -677,7 +688,9 @@ class Model:
 
     def on_path(self, f, ctx, now, depth):
         for pk, allowed in f["prereqs"]:
-            r = self.evaluate(pk, ctx, now, "any", None, depth + 1)
+            if ("flag", pk) not in self.memo:
+                self.memo[("flag", pk)] = self.evaluate(pk, ctx, now, "any", None, depth + 1)
+            r = self.memo[("flag", pk)]
             if r.get("errorCode") or r["variant"] not in allowed:
                 return f["off"], "PREREQUISITE_FAILED", None, None
         tenant = ctx.get("tenant")
