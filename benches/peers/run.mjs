@@ -261,7 +261,7 @@ function report(results) {
   lines.push('')
   lines.push('## Versions')
   lines.push('')
-  lines.push(`- Pennon: commit \`${v.commit}\`${v.dirty ? ' (with uncommitted changes)' : ''}; pennon-node ${get('node', 'pennon-node', 'W1')?.version ?? '?'} and pennon-wasm ${get('node', 'pennon-wasm', 'W1')?.version ?? '?'} (release builds), pennon (Python) ${v.pennonPython}; ${v.rustc}; ${v.wasmBindgen}`)
+  lines.push(`- Pennon: commit \`${v.commit}\`${v.dirty ? ' (with uncommitted changes)' : ''}; pennon-node ${get('node', 'pennon-node', 'W1')?.version ?? '?'} and pennon-wasm ${get('node', 'pennon-wasm', 'W1')?.version ?? '?'} (release builds), pennon (Python) ${v.pennonPython.replace(' ', ' under Python ')}; ${v.rustc}; ${v.wasmBindgen}`)
   lines.push(`- Node ${process.version}; Python of the peers venv: ${v.peersPython}`)
   for (const [runtime, spec] of Object.entries(RUNTIMES)) {
     const peers = spec.engines.filter((e) => !spec.pennon.includes(e))

@@ -115,7 +115,8 @@ function measure(fn, contexts, { warmupMs, rounds, roundMs }) {
 }
 
 const engine = await ENGINES[engineName]()
-const workloads = workloadName === 'all' ? ['W1', 'W2', 'W3', 'W4', 'W4all'].filter((w) => w.startsWith('W4') ? engine.w4 : engine[w.toLowerCase()]) : [workloadName]
+const available = { W1: engine.w1, W2: engine.w2, W3: engine.w3, W4: engine.w4, W4all: engine.w4All }
+const workloads = workloadName === 'all' ? Object.keys(available).filter((w) => available[w]) : [workloadName]
 const result = { engine: engineName, runtime: 'node', version: engine.version, workload: workloadName, checks: {} }
 let failures = 0
 for (const workload of workloads) {
@@ -123,7 +124,7 @@ for (const workload of workloads) {
   failures += result.checks[workload].failed.length
 }
 if (!checkOnly && failures === 0) {
-  const fn = { W1: engine.w1, W2: engine.w2, W3: engine.w3, W4: engine.w4, W4all: engine.w4All }[workloadName]
+  const fn = available[workloadName]
   const contexts = workloadName === 'W3' ? w3Users().map(engine.context) : [engine.context(cases.user)]
   Object.assign(result, measure(fn, contexts, TIMING))
 }

@@ -52,17 +52,20 @@ function pennonW4Values(engine) {
   })
 }
 
-function pennonEngine(engine, version) {
+/** W1–W3 from pennon.json; W4 from pennon-w4.json, which holds exactly its ten flags. */
+function pennonEngine(load, version) {
+  const engine = load(workload('pennon.json'))
+  const w4 = load(workload('pennon-w4.json'))
   return {
     version,
     context: pennonContext,
     w1: (c) => engine.getBoolean('w1', c, false),
     w2: (c) => engine.getBoolean('w2', c, false),
     w3: (c) => engine.getBoolean('w3', c, false),
-    w4: pennonW4(engine),
-    w4Values: pennonW4Values(engine),
-    w4All: (c) => Object.keys(engine.evaluateAll(c)).length,
-    w4AllValues: (c) => Object.fromEntries(Object.entries(engine.evaluateAll(c)).map(([key, r]) => [key, r.value])),
+    w4: pennonW4(w4),
+    w4Values: pennonW4Values(w4),
+    w4All: (c) => Object.keys(w4.evaluateAll(c)).length,
+    w4AllValues: (c) => Object.fromEntries(Object.entries(w4.evaluateAll(c)).map(([key, r]) => [key, r.value])),
   }
 }
 
@@ -70,18 +73,19 @@ export const ENGINES = {
   /** The napi addon (bindings/node), release build made by bindings/node/scripts/build.mjs. */
   async 'pennon-node'() {
     const { Engine } = require(join(root, 'bindings', 'node'))
-    const engine = new Engine()
-    engine.load(workload('pennon.json'))
     const { version } = JSON.parse(readFileSync(join(root, 'bindings', 'node', 'package.json'), 'utf8'))
-    return pennonEngine(engine, version)
+    return pennonEngine((text) => {
+      const engine = new Engine()
+      engine.load(text)
+      return engine
+    }, version)
   },
 
   /** The wasm-bindgen build for Node (wasm/dist/nodejs, made by wasm/build.sh). */
   async 'pennon-wasm'() {
     const { Engine } = require(join(root, 'wasm', 'dist', 'nodejs', 'index.cjs'))
-    const engine = new Engine(workload('pennon.json'))
     const { version } = JSON.parse(readFileSync(join(root, 'wasm', 'package.json'), 'utf8'))
-    return pennonEngine(engine, version)
+    return pennonEngine((text) => new Engine(text), version)
   },
 
   /** flagd's in-process evaluator: FlagdCore.resolveBooleanEvaluation. */

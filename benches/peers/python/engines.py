@@ -58,8 +58,10 @@ def pennon() -> Engine:
     import pennon as pennon_package
 
     engine = pennon_package.Engine()
-    engine.load(workload("pennon.json"))
-    get_boolean, get_string, get_number = engine.get_boolean, engine.get_string, engine.get_number
+    engine.load(workload("pennon.json"))  # W1-W3
+    w4_engine = pennon_package.Engine()
+    w4_engine.load(workload("pennon-w4.json"))  # exactly the ten flags of W4
+    get_boolean, get_string, get_number = w4_engine.get_boolean, w4_engine.get_string, w4_engine.get_number
 
     def w4(c: dict) -> float:
         return (
@@ -89,13 +91,14 @@ def pennon() -> Engine:
             "w4.rollout-number": get_number("w4.rollout-number", c, 0),
         }
 
-    evaluate_all = engine.evaluate_all
+    evaluate_all = w4_engine.evaluate_all
+    w123 = engine.get_boolean
     return Engine(
         version=pennon_package.__version__,
         context=pennon_context,
-        w1=lambda c: get_boolean("w1", c, False),
-        w2=lambda c: get_boolean("w2", c, False),
-        w3=lambda c: get_boolean("w3", c, False),
+        w1=lambda c: w123("w1", c, False),
+        w2=lambda c: w123("w2", c, False),
+        w3=lambda c: w123("w3", c, False),
         w4=w4,
         w4_values=w4_values,
         w4_all=lambda c: len(evaluate_all(c)),
