@@ -198,6 +198,11 @@ function report(results) {
       lines.push(`| ${WORKLOAD_NAMES[workload]} | ${spec.engines.map((e) => fmt(get(runtime, e, workload)?.cpuNs)).join(' | ')} |`)
     }
     lines.push('')
+    const partial = spec.engines.filter((e) => (get(runtime, e, 'W2')?.checks?.W2?.notes ?? []).some((n) => n.includes('not expressible')))
+    if (partial.length) {
+      lines.push(`${partial.join(', ')}: W2 without the version check, which this SDK cannot express (README.md).`)
+      lines.push('')
+    }
   }
   lines.push('## Pennon ÷ fastest peer (below 1: Pennon is faster)')
   lines.push('')

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pennon side by side with the peers' SDKs (README.md beside this file), in one command:
 #
-#   benches/peers/run.sh            full run (about 4 minutes on a 2-core machine), writes RESULTS.md
+#   benches/peers/run.sh            full run (about 3 minutes on a 2-core machine), writes RESULTS.md
 #   benches/peers/run.sh --quick    shorter rounds (under a minute), writes RESULTS.md (marked quick)
 #   benches/peers/run.sh --check    only the correctness checks of every engine (seconds, no timing,
 #                                   no build: needs the artefacts of a previous build or test run)
@@ -27,10 +27,20 @@ done
 
 "$here/setup.sh" >/dev/null
 
+# True when wasm/dist is missing or older than a Rust source, a manifest or the wasm glue:
+# wasm/build.sh relinks (fat LTO) and re-optimises every module even when nothing changed.
+wasm_stale() {
+  local out=wasm/dist/nodejs/pennon_wasm_bg.wasm
+  [[ ! -e "$out" ]] && return 0
+  [[ -n "$(find . \( -path ./target -o -name node_modules -o -name .venv -o -path ./wasm/dist \) -prune -o \
+    \( -name '*.rs' -o -name Cargo.toml -o -name Cargo.lock -o -path './wasm/js/*' -o -path ./wasm/build.sh \) \
+    -newer "$out" -print -quit)" ]]
+}
+
 if ((build)); then
   echo "==> release builds of Pennon (Node addon, wasm, Python extension)"
   node bindings/node/scripts/build.mjs >/dev/null
-  wasm/build.sh >/dev/null
+  if wasm_stale; then wasm/build.sh >/dev/null; else echo "wasm/dist is up to date"; fi
   .venv/bin/python -m maturin develop --release --locked --quiet
 fi
 

@@ -20,7 +20,7 @@ const cases = JSON.parse(readFileSync(join(here, '..', 'workloads', 'cases.json'
 const [engineName, workloadName] = process.argv.slice(2)
 const quick = process.argv.includes('--quick')
 const checkOnly = process.argv.includes('--check')
-const TIMING = quick ? { warmupMs: 300, rounds: 7, roundMs: 40 } : { warmupMs: 1000, rounds: 15, roundMs: 150 }
+const TIMING = quick ? { warmupMs: 300, rounds: 7, roundMs: 40 } : { warmupMs: 700, rounds: 11, roundMs: 120 }
 
 const w3Users = () =>
   Array.from({ length: cases.w3Users.count }, (_, i) => ({ ...cases.user, userId: `${cases.w3Users.prefix}${i}` }))

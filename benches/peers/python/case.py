@@ -145,7 +145,7 @@ def main(argv: list[str]) -> int:
         assert fn is not None
         users = w3_users() if workload == "W3" else [CASES["user"]]
         contexts = [engine.context(u) for u in users]
-        timing = (0.3, 7, 0.04) if quick else (1.0, 15, 0.15)
+        timing = (0.3, 7, 0.04) if quick else (0.7, 11, 0.12)
         result.update(measure(fn, contexts, *timing))
     engine.close()
     print(json.dumps(result), flush=True)
