@@ -168,7 +168,7 @@ function versions() {
   const git = (args) => spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim()
   const tool = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.trim() ?? '?'
   const peersPython = tool(PEERS_PYTHON, ['--version'])
-  return { npm, freeze, pennonPython, peersPython, commit: git(['rev-parse', '--short=12', 'HEAD']), dirty: git(['status', '--porcelain']) !== '', rustc: tool('rustc', ['--version']), wasmBindgen: tool('wasm-bindgen', ['--version']) }
+  return { npm, freeze, pennonPython, peersPython, commit: git(['rev-parse', '--short=12', 'HEAD']), dirty: git(['status', '--porcelain', '--', '.', ':!benches/peers/RESULTS.md']) !== '', rustc: tool('rustc', ['--version']), wasmBindgen: tool('wasm-bindgen', ['--version']) }
 }
 
 function report(results) {
