@@ -8,6 +8,7 @@
 #   scripts/bench.sh           full runs (about 10 minutes on a 2-core machine)
 #   scripts/bench.sh --quick   shorter rounds (about 3 minutes)
 #
+# Pennon side by side with the peers' SDKs (flagd, GrowthBook, Unleash, Flipt): benches/peers/run.sh.
 # What each figure means, and the figures measured so far: benches/README.md and the
 # README beside each harness.
 set -euo pipefail
