@@ -161,9 +161,9 @@ fn members_of_a_cycle_refer_to_its_first_flag() {
     assert_eq!(
         messages,
         [
-            ("flags.b.prerequisites", "prerequisites form a cycle: b → c → d → b"),
-            ("flags.c.prerequisites", "prerequisites form a cycle through `b` (the error of `b` names the cycle)"),
-            ("flags.d.prerequisites", "prerequisites form a cycle through `b` (the error of `b` names the cycle)"),
+            ("/flags/b/prerequisites", "prerequisites form a cycle: b → c → d → b"),
+            ("/flags/c/prerequisites", "prerequisites form a cycle through `b` (the error of `b` names the cycle)"),
+            ("/flags/d/prerequisites", "prerequisites form a cycle through `b` (the error of `b` names the cycle)"),
         ]
     );
     assert_eq!(snapshot.evaluate("a", &Context::new(), 0, None).reason, Reason::PrerequisiteFailed);
@@ -183,7 +183,7 @@ fn duplicate_rule_ids_among_50000_rules_are_found() {
     let snapshot = snapshot(flags, Map::new());
     let warnings: Vec<(ErrorCode, &str)> = snapshot.warnings().iter().map(|w| (w.code, w.path.as_str())).collect();
     // The first rule whose id an earlier rule already has.
-    assert_eq!(warnings, [(ErrorCode::DuplicateId, "flags.twice.rules[50000].id")]);
+    assert_eq!(warnings, [(ErrorCode::DuplicateId, "/flags/twice/rules/50000/id")]);
     assert_eq!(snapshot.warnings()[0].message, "rule id `r025000` is used twice");
 }
 
