@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # Every test Pennon has. CI runs exactly this (.ci/run).
-#   PENNON_SKIP_SETUP=1   skip scripts/setup.sh (everything is installed already)
+#   scripts/test.sh                 every part, in order
+#   scripts/test.sh PART...         only those parts: rust c python node wasm typescript
+#                                   differential peers smoke
+#   PENNON_SKIP_SETUP=1             skip scripts/setup.sh (everything is installed already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
+
+ALL=(rust c python node wasm typescript differential peers smoke)
+parts=("$@")
+[ "${#parts[@]}" -gt 0 ] || parts=("${ALL[@]}")
+for part in "${parts[@]}"; do
+  [[ " ${ALL[*]} " == *" $part "* ]] || { echo "unknown part '$part' (parts: ${ALL[*]})" >&2; exit 2; }
+done
+wanted() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 
 step() { printf '\n==> [%4ds] %s\n' "$((SECONDS - started))" "$*"; }
 
@@ -13,43 +24,64 @@ if [ "${PENNON_SKIP_SETUP:-0}" != 1 ]; then
 fi
 export PENNON_SKIP_SETUP=1
 
-step "Format"
-cargo fmt --all --check
+if wanted rust; then
+  step "Format"
+  cargo fmt --all --check
 
-step "Lint (clippy on every crate and target, warnings denied)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+  step "Lint (clippy on every crate and target, warnings denied)"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "Docs (rustdoc, warnings denied)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+  step "Docs (rustdoc, warnings denied)"
+  RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
-step "no_std: core for wasm32v1-none (a target without std)"
-cargo build -p pennon-core --no-default-features --target wasm32v1-none --locked
+  step "no_std: core for wasm32v1-none (a target without std)"
+  cargo build -p pennon-core --no-default-features --target wasm32v1-none --locked
 
-step "Rust: unit, conformance, property, schema, benchmark-sanity and doc tests"
-# pennon-wasm-host needs the built wasm modules: wasm/test.sh runs it.
-cargo test --workspace --exclude pennon-wasm-host --locked
+  step "Rust: unit, conformance, property, schema, generated-file, benchmark-sanity and doc tests"
+  # pennon-wasm-host needs the built wasm modules: wasm/test.sh runs it.
+  cargo test --workspace --exclude pennon-wasm-host --locked
+fi
 
-step "C binding"
-bindings/c/test.sh
+if wanted c; then
+  step "C binding"
+  bindings/c/test.sh
+fi
 
-step "Python binding"
-bindings/python/test.sh
+if wanted python; then
+  step "Python binding"
+  bindings/python/test.sh
+fi
 
-step "Node addon"
-bindings/node/test.sh
+if wanted node; then
+  step "Node addon"
+  bindings/node/test.sh
+fi
 
-step "wasm (JS and raw ABI under wasmtime)"
-wasm/test.sh
+if wanted wasm; then
+  step "wasm (JS and raw ABI under wasmtime)"
+  wasm/test.sh
+fi
 
-step "One JS contract: the same TypeScript program type-checks against pennon-node and pennon-wasm"
-tests/typescript/check.sh
+if wanted typescript; then
+  step "One JS contract: the same TypeScript program type-checks against pennon-node and pennon-wasm"
+  tests/typescript/check.sh
+fi
 
-step "Differential test: every binding, byte-identical results"
-tests/differential/run.sh
+if wanted differential; then
+  step "Differential test: every binding, byte-identical results"
+  tests/differential/run.sh
+fi
 
-step "Main job smoke test"
-out=$(cargo run --quiet --release -p pennon-core --example evaluate --locked)
-grep -q "revision" <<<"$out" || { echo "the evaluator printed no results"; exit 1; }
-if grep -q " ERROR " <<<"$out"; then echo "the example flags produced errors:"; echo "$out"; exit 1; fi
-echo "example evaluation ok ($(grep -c '^  ' <<<"$out") rows)"
-echo "all test suites passed in $((SECONDS - started)) s"
+if wanted peers; then
+  step "Peer benchmarks: every engine's answers to W1-W4 checked (no timing)"
+  benches/peers/run.sh --check
+fi
+
+if wanted smoke; then
+  step "Main job smoke test"
+  out=$(cargo run --quiet --release -p pennon-core --example evaluate --locked)
+  grep -q "revision" <<<"$out" || { echo "the evaluator printed no results"; exit 1; }
+  if grep -q " ERROR " <<<"$out"; then echo "the example flags produced errors:"; echo "$out"; exit 1; fi
+  echo "example evaluation ok ($(grep -c '^  ' <<<"$out") rows)"
+fi
+echo "test parts passed (${parts[*]}) in $((SECONDS - started)) s"
