@@ -91,6 +91,20 @@ pub(crate) fn write_string(text: &str, out: &mut String) {
     out.push('"');
 }
 
+/// Appends `token` to `out` as one JSON Pointer reference token (RFC 6901 §3): `~` is
+/// written `~0` and `/` is written `~1`. Error paths are JSON Pointers, so a key that
+/// contains dots, brackets or slashes cannot be misread; bindings that report where in a
+/// host value a problem lies build their paths with this too.
+pub fn push_pointer_token(out: &mut String, token: &str) {
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,20 +139,6 @@ mod tests {
                     canonical(&evaluation.to_json(&default, revision))
                 );
             }
-        }
-    }
-}
-
-/// Appends `token` to `out` as one JSON Pointer reference token (RFC 6901 §3): `~` is
-/// written `~0` and `/` is written `~1`. Error paths are JSON Pointers, so a key that
-/// contains dots, brackets or slashes cannot be misread; bindings that report where in a
-/// host value a problem lies build their paths with this too.
-pub fn push_pointer_token(out: &mut String, token: &str) {
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
         }
     }
 }
