@@ -96,7 +96,7 @@ with open(sys.argv[1], "w", encoding="utf-8") as out:
 PY
   echo "wrote $(wc -l <"$requests") requests over examples/flags.json"
 fi
-cargo run --quiet --release --locked -p pennon-core --example differential -- "$requests" \
+cargo run --quiet --release --locked -p pennon-host --example differential -- "$requests" \
   "$work/differential/rust.jsonl"
 "$out/conformance_runner" --differential "$requests" "$work/differential/c.jsonl"
 if cmp "$work/differential/rust.jsonl" "$work/differential/c.jsonl"; then

@@ -38,7 +38,7 @@ step "differential run against the Rust reference (byte-identical canonical resu
 out="$root/target/node-differential"
 rm -rf "$out" && mkdir -p "$out"
 python3 tests/differential/generate.py "$out" --count 5000
-cargo run --quiet --release -p pennon-core --example differential -- "$out/requests.jsonl" "$out/rust.jsonl"
+cargo run --quiet --release -p pennon-host --example differential -- "$out/requests.jsonl" "$out/rust.jsonl"
 node "$here/test/differential.mjs" "$out/requests.jsonl" "$out/node.jsonl"
 if cmp "$out/rust.jsonl" "$out/node.jsonl"; then
   echo "differential: 1 passed, 0 failed ($(wc -l <"$out/node.jsonl") results byte-identical)"

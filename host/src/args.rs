@@ -67,6 +67,20 @@ pub fn kind_of(value: &pennon_core::Value) -> Kind {
     }
 }
 
+/// The error object of a thrown error as every host shows it, and as the differential
+/// test compares it: `{"code", "message", "path"}`, where `message` is core's display
+/// (`code at path: message`, what `error.message`, `str(error)` and
+/// `pennon_last_error_message()` give) and `path` is `null` when the error has none.
+pub fn thrown_json(error: &Error) -> pennon_core::Value {
+    use pennon_core::{Map, Value};
+    let mut object = Map::new();
+    object.insert("code".into(), Value::from(error.code.as_str()));
+    object.insert("message".into(), Value::from(error.to_string()));
+    let path = if error.path.is_empty() { Value::Null } else { Value::from(error.path.as_str()) };
+    object.insert("path".into(), path);
+    Value::Object(object)
+}
+
 /// An `invalid_argument` error (no path): a programmer error in a call.
 pub fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidArgument, "", message)

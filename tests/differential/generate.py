@@ -157,7 +157,7 @@ def default_for(rng, flag_type):
         "number": lambda: rng.choice([0, -1, 2.5]),
         "object": lambda: {"fallback": True},
         "any": lambda: None,
-    }[flag_type]()
+    }.get(flag_type, lambda: None)()
 
 
 def load_sources(out_dir):
@@ -217,6 +217,10 @@ def main():
                 for _ in range(rng.choice([62, 63, 64, 70])):
                     deep = {"d": deep}
                 context["deep"] = deep
+            if rng.random() < 0.005:
+                # Arguments every binding must refuse alike: the same error object (code,
+                # message, path) everywhere.
+                flag_type = rng.choice(["Boolean", "bool", "", "json", "any "])
             request = {"snapshot": path, "flag": flag, "context": context,
                        "type": flag_type, "default": default_for(rng, flag_type), "now": now}
             out.write(json.dumps(request, ensure_ascii=False, sort_keys=True) + "\n")

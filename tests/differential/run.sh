@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The differential test: ≥10,000 generated (flag, context, now) requests over the example
-# and conformance snapshots, evaluated by every binding; all outputs must be byte-identical
-# to the Rust reference. Expects the bindings to be built (scripts/test.sh builds them first).
+# and conformance snapshots, evaluated by every binding; all outputs — results, and the
+# error objects of requests whose arguments every binding must refuse — must be
+# byte-identical to the Rust reference. Expects the bindings to be built (scripts/test.sh builds them first).
 #
 # usage: tests/differential/run.sh [--count N] [--seed S]
 set -euo pipefail
@@ -13,7 +14,7 @@ requests="$out/requests.jsonl"
 python=.venv/bin/python
 
 declare -A runners=(
-  [rust]="cargo run --quiet --release -p pennon-core --example differential -- $requests $out/rust.jsonl"
+  [rust]="cargo run --quiet --release -p pennon-host --example differential -- $requests $out/rust.jsonl"
   [wasm-js]="node wasm/test/differential.mjs $requests $out/wasm-js.jsonl"
   [wasm-raw]="cargo run --quiet -p pennon-wasm-host --bin pennon-wasm-differential -- $requests $out/wasm-raw.jsonl"
   [node]="node bindings/node/test/differential.mjs $requests $out/node.jsonl"

@@ -9,6 +9,7 @@
 // loaded once per path, as text; one that fails to load leaves its engine empty
 // (PROVIDER_NOT_READY). Paths resolve against $PENNON_ROOT (default: this repository).
 // PENNON_WASM_ENTRY may name another entry of the package to test (default: the nodejs build).
+import { outcome } from '../../tests/differential/outcome.mjs';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
@@ -24,7 +25,8 @@ const root = process.env.PENNON_ROOT ?? fileURLToPath(new URL('../../', import.m
 const entry = process.env.PENNON_WASM_ENTRY
   ? pathToFileURL(resolve(process.env.PENNON_WASM_ENTRY)).href
   : new URL('../dist/nodejs/index.mjs', import.meta.url).href;
-const { Engine } = await import(entry);
+const pennon = await import(entry);
+const { Engine } = pennon;
 
 const engines = new Map();
 function engineFor(path) {
@@ -48,12 +50,9 @@ for await (const line of createInterface({ input: createReadStream(input), crlfD
   if (line.trim() === '') continue;
   const request = JSON.parse(line);
   if (typeof request.snapshot !== 'string') throw new Error(`${input}:${number}: \`snapshot\` (a path) is required`);
-  const result = engineFor(request.snapshot).evaluate(request.flag, request.context, {
-    type: request.type,
-    default: request.default ?? null,
-    now: request.now,
-  });
-  lines.push(canonical(result));
+  const engine = engineFor(request.snapshot);
+  const options = { type: request.type, default: request.default ?? null, now: request.now };
+  lines.push(canonical(outcome(pennon, () => engine.evaluate(request.flag, request.context, options))));
 }
 writeFileSync(output, lines.length > 0 ? `${lines.join('\n')}\n` : '');
 console.error(`differential (wasm, JS API): ${lines.length} results written to ${output}`);

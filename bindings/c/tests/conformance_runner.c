@@ -16,8 +16,9 @@
  *       result per output line. Snapshot paths are relative to DIR (default: the current
  *       directory, meant to be the repository root) and loaded once each. The request's
  *       `context` and `default` are handed to the library as the exact bytes of the input
- *       line (no re-serialisation). A snapshot that fails to load, or a call that fails,
- *       gives the line {"error":"<status code>"}.
+ *       line (no re-serialisation). A call the library refuses gives its error object
+ *       {"error":{"code","message","path"}}, as every binding's runner writes it; a snapshot
+ *       that fails to load gives {"error":"<status code>"}.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -609,6 +610,31 @@ struct cached_engine {
     PennonStatus status;
 };
 
+/*
+ * {"error":{"code","message","path"}} for the status of a failed call: the code, the
+ * thread's last error message and path (null when empty), as every binding's runner writes
+ * a refused request. Keys are already in canonical order. The caller frees the text.
+ */
+static char *thrown_json(PennonStatus status) {
+    cJSON *line = cJSON_CreateObject(), *error = cJSON_CreateObject();
+    if (!line || !error) {
+        cJSON_Delete(line);
+        cJSON_Delete(error);
+        return NULL;
+    }
+    cJSON_AddItemToObject(line, "error", error);
+    const char *path = pennon_last_error_path();
+    cJSON_AddStringToObject(error, "code", pennon_status_code(status));
+    cJSON_AddStringToObject(error, "message", pennon_last_error_message());
+    if (path && *path)
+        cJSON_AddStringToObject(error, "path", path);
+    else
+        cJSON_AddNullToObject(error, "path");
+    char *text = cJSON_PrintUnformatted(line);
+    cJSON_Delete(line);
+    return text;
+}
+
 static int run_differential(const char *in_path, const char *out_path, const char *root) {
     FILE *in = fopen(in_path, "rb");
     if (!in) {
@@ -666,7 +692,6 @@ static int run_differential(const char *in_path, const char *out_path, const cha
         }
 
         const char *type = string_member(request, "type");
-        if (type && strcmp(type, "any") == 0) type = NULL;
         const cJSON *now_item = cJSON_GetObjectItemCaseSensitive(request, "now");
         int64_t now = cJSON_IsNumber(now_item) ? (int64_t)now_item->valuedouble : pennon_now_ms();
         const char *context = NULL, *default_json = NULL;
@@ -682,8 +707,17 @@ static int run_differential(const char *in_path, const char *out_path, const cha
         if (status == PENNON_OK) {
             fwrite(result.data, 1, result.len, out);
             fputc('\n', out);
-        } else {
+        } else if (entry->status != PENNON_OK) {
             fprintf(out, "{\"error\":\"%s\"}\n", pennon_status_code(status));
+        } else {
+            /* A refused request: the error object every binding gives for it. */
+            char *thrown = thrown_json(status);
+            if (!thrown) {
+                fprintf(stderr, "out of memory\n");
+                return 2;
+            }
+            fprintf(out, "%s\n", thrown);
+            free(thrown);
         }
         pennon_buffer_free(&result);
         cJSON_Delete(request);

@@ -15,8 +15,11 @@ import { dirname, isAbsolute, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
+import { outcome } from '../../../tests/differential/outcome.mjs'
+
 const require = createRequire(import.meta.url)
-const { Engine } = require('../index.js')
+const pennon = require('../index.js')
+const { Engine } = pennon
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 /** Orders strings by their UTF-8 bytes, which is code point order (not UTF-16 order). */
@@ -110,8 +113,8 @@ async function main([input, output]) {
     const request = JSON.parse(line)
     const options = { default: request.default, now: request.now }
     if (request.type !== 'any') options.type = request.type
-    const result = engineFor(request.snapshot).evaluate(request.flag, request.context, options)
-    chunk.push(canonical(result))
+    const engine = engineFor(request.snapshot)
+    chunk.push(canonical(outcome(pennon, () => engine.evaluate(request.flag, request.context, options))))
     count++
     if (chunk.length >= 1000) {
       out.write(`${chunk.join('\n')}\n`)

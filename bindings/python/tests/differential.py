@@ -6,7 +6,10 @@ Each input line is ``{"snapshot": "<path relative to the repo root>", "flag": ..
 "context": {...}, "type": "boolean|string|number|object|any", "default": <json>,
 "now": <ms>}``; each output line is the canonical JSON of the result dict the engine
 returned, serialised from the Python objects received (``canonical.py``), so that the
-conversion code of this binding is what gets compared with the other bindings.
+conversion code of this binding is what gets compared with the other bindings. A request
+whose arguments the binding refuses gives the error object it raised,
+``{"error": {"code", "message", "path"}}``, after a check that its class is the one its
+code maps to.
 
 Snapshots are loaded once per path. A snapshot that fails to load leaves its engine
 empty: its lines get the ``PROVIDER_NOT_READY`` result (and a note on stderr).
@@ -17,9 +20,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, Iterator
+from typing import Any, Dict, Iterable, Iterator
 
-from pennon import Engine, SnapshotError
+import pennon
+from pennon import Engine, PennonError, SnapshotError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from canonical import canonical  # noqa: E402
@@ -43,15 +47,20 @@ def results(lines: Iterable[str], repo: Path = REPO) -> Iterator[str]:
             except SnapshotError as error:
                 print(f"line {number}: snapshot {path} does not load: {error}", file=sys.stderr)
             engines[path] = engine
-        kind = request.get("type", "any")
-        result = engine.evaluate(
-            request["flag"],
-            request.get("context", {}),
-            type=None if kind == "any" else kind,
-            default=request.get("default"),
-            now=request.get("now"),
-        )
-        yield canonical(result)
+        outcome: Any
+        try:
+            outcome = engine.evaluate(
+                request["flag"],
+                request.get("context", {}),
+                type=request.get("type"),
+                default=request.get("default"),
+                now=request.get("now"),
+            )
+        except PennonError as error:
+            if type(error) is not pennon.error_codes()[error.code]:
+                raise AssertionError(f"{error.code} was raised as {type(error).__name__}") from error
+            outcome = {"error": {"code": error.code, "message": str(error), "path": error.path}}
+        yield canonical(outcome)
 
 
 def main(argv: list[str]) -> int:

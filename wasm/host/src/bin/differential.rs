@@ -6,7 +6,7 @@
 //!
 //! Each input line is `{"snapshot": "<path relative to the repo root>", "flag", "context",
 //! "type", "default", "now"}`; each output line is the canonical result JSON exactly as the
-//! module returned it. Snapshots are loaded once per path (a snapshot that fails to load
+//! module returned it, or for a refused request the error object a host would throw. Snapshots are loaded once per path (a snapshot that fails to load
 //! leaves its engine empty, so its lines give `PROVIDER_NOT_READY`). The module is
 //! `wasm/dist/raw/pennon_raw.wasm` or `$PENNON_RAW_WASM`; relative snapshot paths resolve
 //! against `$PENNON_ROOT` (default: the repository this crate is in).
@@ -16,6 +16,8 @@ use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use pennon_core::{Error, ErrorCode, json};
+use pennon_host::args::thrown_json;
 use pennon_wasm_host::{RawEngine, RawModule};
 use serde_json::{Map, Value};
 use wasmtime::{bail, format_err};
@@ -54,7 +56,19 @@ fn main() -> wasmtime::Result<()> {
         let engine = engines.get(&snapshot).ok_or_else(|| format_err!("engine for {snapshot}"))?;
         let request: Map<String, Value> = request.into_iter().collect();
         let response = engine.evaluate(&mut module, &Value::Object(request))?;
-        writer.write_all(response.body.as_bytes())?;
+        if response.status == 0 {
+            writer.write_all(response.body.as_bytes())?;
+        } else {
+            // A refused request: the error object a host would throw (`pennon_host::args::thrown_json`).
+            let body = response.json()?;
+            let text = |field: &str| body.get(field).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let code = ErrorCode::from_code(&text("code"))
+                .filter(|code| code.status() == response.status)
+                .ok_or_else(|| format_err!("{input}:{}: status {} with body {body}", number + 1, response.status))?;
+            let mut line = Map::new();
+            line.insert("error".into(), thrown_json(&Error::new(code, text("path"), text("message"))));
+            writer.write_all(json::canonical(&Value::Object(line)).as_bytes())?;
+        }
         writer.write_all(b"\n")?;
         count += 1;
     }

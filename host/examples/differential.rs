@@ -1,8 +1,11 @@
 //! The Rust reference runner of the differential test (docs/bindings.md, "Differential
-//! mode"): reads request lines, writes one canonical result line per request.
+//! mode"): reads request lines, writes one canonical result line per request — or, for a
+//! request whose arguments a binding must refuse, the canonical error object
+//! `{"error": {"code", "message", "path"}}` (`message` as hosts show it: core's display).
+//! It calls core through `pennon-host`'s argument rules, as every binding does.
 //!
 //! ```text
-//! cargo run --release -p pennon-core --example differential -- IN.jsonl OUT.jsonl
+//! cargo run --release -p pennon-host --example differential -- IN.jsonl OUT.jsonl
 //! ```
 //!
 //! Snapshot paths in requests are relative to the current directory (the repo root).
@@ -11,7 +14,15 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
-use pennon_core::{Context, Evaluation, FlagType, Snapshot, Value, json};
+use pennon_core::{Context, Error, Evaluation, Map, Snapshot, Value, json};
+use pennon_host::args;
+
+/// `{"error": {"code", "message", "path"}}` for an error a call throws.
+fn error_line(error: &Error) -> Value {
+    let mut line = Map::new();
+    line.insert("error".into(), args::thrown_json(error));
+    Value::Object(line)
+}
 
 fn run(input: &str, output: &str) -> Result<usize, String> {
     let reader = BufReader::new(std::fs::File::open(input).map_err(|e| format!("{input}: {e}"))?);
@@ -30,16 +41,15 @@ fn run(input: &str, output: &str) -> Result<usize, String> {
         });
         let snapshot = snapshot.as_ref().map_err(Clone::clone)?;
         let flag = field("flag")?.as_str().ok_or("flag must be a string")?;
-        let expected = match field("type")?.as_str() {
-            Some("any") => None,
-            Some(name) => Some(FlagType::parse(name).ok_or_else(|| format!("unknown type {name}"))?),
-            None => return Err("type must be a string".into()),
-        };
+        let name = field("type")?.as_str().ok_or("type must be a string")?;
         let default = field("default")?;
         let now = field("now")?.as_i64().ok_or("now must be an integer")?;
-        let result = match Context::from_value(field("context")?.clone()) {
-            Ok(context) => snapshot.evaluate(flag, &context, now, expected).to_json(default, snapshot.revision()),
-            Err(error) => Evaluation::invalid_context(error.message).to_json(default, snapshot.revision()),
+        let result = match args::flag_type(name) {
+            Err(error) => error_line(&error),
+            Ok(expected) => match Context::from_value(field("context")?.clone()) {
+                Ok(context) => snapshot.evaluate(flag, &context, now, expected).to_json(default, snapshot.revision()),
+                Err(error) => Evaluation::invalid_context(error.message).to_json(default, snapshot.revision()),
+            },
         };
         writeln!(writer, "{}", json::canonical(&result)).map_err(|e| format!("{output}: {e}"))?;
         count += 1;
