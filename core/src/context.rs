@@ -9,6 +9,10 @@ use crate::error::{Error, ErrorCode};
 /// The deepest nesting a context may have; the context object itself is level 1.
 pub const MAX_DEPTH: usize = 64;
 
+/// The most elements an array in a context may have (a JS sparse array of length 2^32 − 1
+/// would otherwise be expanded element by element).
+pub const MAX_ARRAY_LEN: usize = 1 << 20;
+
 /// Why a host value cannot become a context. Bindings that convert host objects report
 /// these as `INVALID_CONTEXT` results with [`ContextProblem::message`], so every binding
 /// words them the same way.
@@ -18,6 +22,8 @@ pub enum ContextProblem {
     NotAnObject,
     /// Objects and arrays nest deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// An array has more than [`MAX_ARRAY_LEN`] elements.
+    ArrayTooLong,
     /// An object key that is not a string.
     NonStringKey,
     /// NaN or an infinity.
@@ -34,6 +40,7 @@ impl ContextProblem {
         match self {
             ContextProblem::NotAnObject => "the context must be an object".into(),
             ContextProblem::TooDeep => format!("the context nests deeper than {MAX_DEPTH} levels"),
+            ContextProblem::ArrayTooLong => format!("context arrays may have at most {MAX_ARRAY_LEN} elements"),
             ContextProblem::NonStringKey => "context keys must be strings".into(),
             ContextProblem::NonFiniteNumber => "context numbers must be finite (no NaN or infinity)".into(),
             ContextProblem::IntegerOutOfRange => "context integers must fit in 64 bits".into(),
@@ -53,6 +60,15 @@ pub fn depth(value: &Value) -> usize {
     match value {
         Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
         Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The length of the longest array in `value` (0 without arrays).
+fn longest_array(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items.iter().map(longest_array).max().unwrap_or(0).max(items.len()),
+        Value::Object(map) => map.values().map(longest_array).max().unwrap_or(0),
         _ => 0,
     }
 }
@@ -93,6 +109,9 @@ impl Context {
         }
         if depth(&value) > MAX_DEPTH {
             return Err(ContextProblem::TooDeep.error());
+        }
+        if longest_array(&value) > MAX_ARRAY_LEN {
+            return Err(ContextProblem::ArrayTooLong.error());
         }
         match value {
             Value::Object(attributes) => Ok(Context { attributes }),
@@ -145,5 +164,16 @@ mod tests {
         assert_eq!(Context::from_value(too_deep).unwrap_err().message, ContextProblem::TooDeep.message());
         assert_eq!(Context::from_value(json!([])).unwrap_err().message, "the context must be an object");
         assert_eq!(Context::from_json("{").unwrap_err().code, ErrorCode::InvalidContext);
+        assert!(Context::from_value(Value::Null).is_ok_and(|context| context.attributes().is_empty()));
+        let longest = Value::Array(alloc::vec![Value::Null; MAX_ARRAY_LEN]);
+        assert!(Context::from_value(json!({ "a": [longest.clone()] })).is_ok());
+        let mut too_long = longest;
+        if let Value::Array(items) = &mut too_long {
+            items.push(Value::Null);
+        }
+        assert_eq!(
+            Context::from_value(json!({ "a": { "b": too_long } })).unwrap_err().message,
+            "context arrays may have at most 1048576 elements"
+        );
     }
 }

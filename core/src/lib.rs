@@ -29,7 +29,10 @@ mod snapshot;
 pub mod time;
 mod version;
 
-pub use context::{Context, ContextProblem, MAX_DEPTH as MAX_CONTEXT_DEPTH, depth as context_depth};
+pub use context::{
+    Context, ContextProblem, MAX_ARRAY_LEN as MAX_CONTEXT_ARRAY_LEN, MAX_DEPTH as MAX_CONTEXT_DEPTH,
+    depth as context_depth,
+};
 pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErrorCode};
 pub use result::{Evaluation, FlagType, Reason};
 pub use serde_json::{Map, Value};

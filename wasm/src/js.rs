@@ -593,6 +593,9 @@ impl Reader<'_> {
             4 => Value::String(self.string()?),
             5 if depth <= MAX_CONTEXT_DEPTH => {
                 let count = self.u32()?;
+                if count > pennon_core::MAX_CONTEXT_ARRAY_LEN {
+                    return Err(ContextProblem::ArrayTooLong.message());
+                }
                 let mut items = Vec::with_capacity(count.min(self.bytes.len()));
                 for _ in 0..count {
                     items.push(self.value(depth.saturating_add(1))?);

@@ -284,8 +284,8 @@ const char *pennon_status_code(int32_t status);
 const char *pennon_last_error_message(void);
 
 /**
- * The JSON path the most recent failed call on the calling thread is about (e.g.
- * `"schemaVersion"` for `PENNON_UNSUPPORTED_SCHEMA_VERSION`), or `""` when there is none.
+ * The JSON Pointer the most recent failed call on the calling thread is about (e.g.
+ * `"/schemaVersion"` for `PENNON_UNSUPPORTED_SCHEMA_VERSION`), or `""` when there is none.
  * Never NULL. Same lifetime rules as `pennon_last_error_message`.
  */
 const char *pennon_last_error_path(void);
@@ -396,11 +396,11 @@ PennonStatus pennon_engine_warnings_json(const struct PennonEngine *engine,
  * sorted, no whitespace, `null` included.
  *
  * - `flag`, `flag_len`: the flag key, UTF-8.
- * - `context_json`, `context_len`: the context, a UTF-8 JSON object; `NULL`, 0 is the
- *   empty context. Text that is not a JSON object (or nests deeper than 64 levels) is not
+ * - `context_json`, `context_len`: the context, a UTF-8 JSON object; `NULL`, 0 or `null`
+ *   is the empty context. Text that is not a JSON object (or nests deeper than 64 levels) is not
  *   a failed call: the result has `"errorCode":"INVALID_CONTEXT"` and the default.
  * - `type`: NUL-terminated `"boolean"`, `"string"`, `"number"` or `"object"`: a flag of
- *   another type gives `TYPE_MISMATCH`; NULL: no type check.
+ *   another type gives `TYPE_MISMATCH`; NULL or `"any"`: no type check.
  * - `default_json`, `default_len`: the caller's default as JSON, returned as `value` on any
  *   error; `NULL`, 0 means `null`.
  * - `now_ms`: the time of evaluation in ms since the Unix epoch (`pennon_now_ms()`).

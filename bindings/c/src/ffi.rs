@@ -1,6 +1,7 @@
 //! The C ABI: every exported function. This module is the only place with `unsafe`: it
 //! turns the caller's pointers into references, slices and strings (each `unsafe` block
-//! says why that is sound), calls the safe code in `engine.rs` inside `catch_unwind`, and
+//! says why that is sound), calls the safe code in `engine.rs` inside
+//! `pennon_host::guard::catch` (a panic becomes `PENNON_INTERNAL`), and
 //! writes the results back.
 #![allow(unsafe_code)]
 
@@ -462,8 +463,8 @@ pub extern "C" fn pennon_last_error_message() -> *const c_char {
     guard_value(c"".as_ptr(), last_error::message_ptr)
 }
 
-/// The JSON path the most recent failed call on the calling thread is about (e.g.
-/// `"schemaVersion"` for `PENNON_UNSUPPORTED_SCHEMA_VERSION`), or `""` when there is none.
+/// The JSON Pointer the most recent failed call on the calling thread is about (e.g.
+/// `"/schemaVersion"` for `PENNON_UNSUPPORTED_SCHEMA_VERSION`), or `""` when there is none.
 /// Never NULL. Same lifetime rules as `pennon_last_error_message`.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_last_error_path() -> *const c_char {
@@ -648,11 +649,11 @@ pub unsafe extern "C" fn pennon_engine_warnings_json(
 /// sorted, no whitespace, `null` included.
 ///
 /// - `flag`, `flag_len`: the flag key, UTF-8.
-/// - `context_json`, `context_len`: the context, a UTF-8 JSON object; `NULL`, 0 is the
-///   empty context. Text that is not a JSON object (or nests deeper than 64 levels) is not
+/// - `context_json`, `context_len`: the context, a UTF-8 JSON object; `NULL`, 0 or `null`
+///   is the empty context. Text that is not a JSON object (or nests deeper than 64 levels) is not
 ///   a failed call: the result has `"errorCode":"INVALID_CONTEXT"` and the default.
 /// - `type`: NUL-terminated `"boolean"`, `"string"`, `"number"` or `"object"`: a flag of
-///   another type gives `TYPE_MISMATCH`; NULL: no type check.
+///   another type gives `TYPE_MISMATCH`; NULL or `"any"`: no type check.
 /// - `default_json`, `default_len`: the caller's default as JSON, returned as `value` on any
 ///   error; `NULL`, 0 means `null`.
 /// - `now_ms`: the time of evaluation in ms since the Unix epoch (`pennon_now_ms()`).

@@ -26,6 +26,7 @@ use napi::Env;
 use napi::sys;
 use napi::sys::{Status, ValueType, napi_value};
 use pennon_core::{ContextProblem, Map, Value};
+use pennon_host::limits::MAX_CONTEXT_DEPTH;
 
 /// Size of the stack buffer strings are read into before they are copied out.
 const STACK_BUFFER: usize = 256;
@@ -663,6 +664,14 @@ impl<'env> Converter<'env> {
         let js = self.js;
         let fail = |status| self.failed(status);
         let length = js.array_length(array).map_err(fail)?;
+        // Only contexts limit arrays (a sparse array of length 2^32 − 1 would otherwise be
+        // expanded element by element); snapshot objects are bounded by their nesting.
+        if self.max_depth == MAX_CONTEXT_DEPTH && length as usize > pennon_core::MAX_CONTEXT_ARRAY_LEN {
+            return Err(Unconvertible::shared(
+                ContextProblem::ArrayTooLong,
+                format!("an array of {length} elements (more than {})", pennon_core::MAX_CONTEXT_ARRAY_LEN),
+            ));
+        }
         let mut items = Vec::with_capacity(length.min(1024) as usize);
         for index in 0..length {
             let item = js.element(array, index).map_err(|status| fail(status).within(index.to_string()))?;

@@ -546,6 +546,18 @@ describe('contexts', () => {
     assert.equal(engine.evaluate('checkout-copy', viaGetter, { now: NOW }).ruleId, 'dach')
   })
 
+  test('a sparse array of huge length in an unread attribute is INVALID_CONTEXT at once, never expanded', () => {
+    const engine = loaded(1)
+    const huge = []
+    huge.length = 2 ** 32 - 1
+    const result = engine.evaluate('dark-mode', { targetingKey: 'u', ids: huge }, { default: false, now: NOW })
+    assert.equal(result.errorCode, 'INVALID_CONTEXT')
+    assert.equal(result.errorMessage, 'context arrays may have at most 1048576 elements')
+    assert.equal(engine.getBoolean('dark-mode', { ids: huge }, false, NOW), false)
+    const fine = new Array(1 << 20).fill(0)
+    assert.equal(engine.evaluate('dark-mode', { ids: fine }, { now: NOW }).errorCode, null)
+  })
+
   test('a getter that reloads the engine mid-evaluation is safe', () => {
     const engine = loaded(1)
     const context = {

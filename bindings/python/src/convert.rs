@@ -105,6 +105,11 @@ fn unpaired_surrogates() -> ConvertError {
 /// The most keys the per-thread key cache holds before it starts over.
 const KEY_CACHE_LIMIT: usize = 4096;
 
+/// The longest key (in UTF-8 bytes) the cache keeps: flag keys are at most 256 bytes, and
+/// attribute names are short. Longer keys are converted every time, so the cache holds at
+/// most about 4096 × 256 bytes of text per thread however large the keys callers pass.
+const KEY_CACHE_MAX_BYTES: usize = 256;
+
 /// Hashes an object address (a multiplicative hash; the low bits of addresses are zero).
 #[derive(Default)]
 struct AddressHasher(u64);
@@ -153,7 +158,9 @@ pub(crate) fn cached_key(key: &Bound<'_, PyString>) -> Converted<String> {
             cache.clear();
         }
         Some(string(key).inspect(|text| {
-            cache.insert(address, (key.clone().unbind(), text.as_str().into()));
+            if text.len() <= KEY_CACHE_MAX_BYTES {
+                cache.insert(address, (key.clone().unbind(), text.as_str().into()));
+            }
         }))
     });
     match cached {
@@ -210,8 +217,11 @@ fn key_text(key: &Bound<'_, PyAny>) -> Converted<String> {
     }
 }
 
-fn array<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>, depth: usize, mode: Mode) -> Converted<Value> {
-    let mut out = Vec::with_capacity(items.size_hint().0);
+fn array<'py>(items: impl ExactSizeIterator<Item = Bound<'py, PyAny>>, depth: usize, mode: Mode) -> Converted<Value> {
+    if mode == Mode::Context && items.len() > pennon_core::MAX_CONTEXT_ARRAY_LEN {
+        return Err(ConvertError::shared(ContextProblem::ArrayTooLong));
+    }
+    let mut out = Vec::with_capacity(items.len());
     for (index, item) in items.enumerate() {
         out.push(value(&item, depth + 1, mode).map_err(|e| e.at(Step::Index(index)))?);
     }

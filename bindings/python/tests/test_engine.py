@@ -522,3 +522,25 @@ def test_integers_too_large_for_any_number():
     with pytest.raises(SnapshotError) as raised:
         Engine().load(json.dumps(document))
     assert raised.value.code == "invalid_json"
+
+
+def test_the_key_cache_keeps_no_large_keys():
+    # Short keys are cached per thread (one reference held), long ones never are, so unique
+    # large keys cannot pile up in memory.
+    engine = Engine(SAMPLE)
+    short = "".join(["short-", "key"])
+    long = "".join(["x" * 10_000, "-unique"])
+    before_short, before_long = sys.getrefcount(short), sys.getrefcount(long)
+    engine.evaluate(short, {}, now=NOW)
+    engine.evaluate(long, {long: 1}, now=NOW)
+    assert sys.getrefcount(short) == before_short + 1
+    assert sys.getrefcount(long) == before_long
+
+
+def test_arrays_longer_than_the_limit_give_invalid_context():
+    engine = Engine(SAMPLE)
+    fine = engine.evaluate("dark-mode", {"ids": [0] * (1 << 20)}, now=NOW)
+    assert fine["errorCode"] is None
+    result = engine.evaluate("dark-mode", {"ids": [0] * ((1 << 20) + 1)}, default=False, now=NOW)
+    assert (result["errorCode"], result["value"]) == ("INVALID_CONTEXT", False)
+    assert result["errorMessage"] == "context arrays may have at most 1048576 elements"
