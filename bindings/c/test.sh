@@ -117,7 +117,7 @@ step "packaging: install.sh + pkg-config, shared and static"
 expected_output() {
   cat <<'EOF'
 loaded revision 1842
-bad update rejected: unsupported_schema_version (unsupported_schema_version at schemaVersion: this engine reads schemaVersion 1, not 2)
+bad update rejected: unsupported_schema_version (unsupported_schema_version at /schemaVersion: this engine reads schemaVersion 1, not 2)
 still serving revision 1842
 checkout.new-flow -> {"errorCode":null,"errorMessage":null,"flagMetadata":{
 "reason":"CANARY_EXCLUDED","revision":1842,"ruleId":null,"shadowVariant":null,"stage":2,"value":false,"variant":"off"}

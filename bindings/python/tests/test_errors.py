@@ -31,11 +31,11 @@ def test_error_codes_cover_core_exactly():
 
 @pytest.mark.parametrize("code", pennon.core_error_codes())
 def test_each_code_builds_its_exception(code: str):
-    error = _native._error(code, "flags.x.rules[0]", "what went wrong")
+    error = _native._error(code, "/flags/x/rules/0", "what went wrong")
     assert type(error) is expected_class(code)
     assert error.code == code
-    assert error.path == "flags.x.rules[0]"
-    assert str(error) == f"{code} at flags.x.rules[0]: what went wrong"
+    assert error.path == "/flags/x/rules/0"
+    assert str(error) == f"{code} at /flags/x/rules/0: what went wrong"
     # Exceptions pickle with their attributes (multiprocessing, logging handlers...).
     copy = pickle.loads(pickle.dumps(error))
     assert (type(copy), copy.code, copy.path, str(copy)) == (type(error), code, error.path, str(error))
