@@ -8,6 +8,7 @@ extern crate std;
 
 pub mod bucket;
 mod condition;
+mod constant;
 mod context;
 mod decode;
 mod error;
@@ -25,6 +26,7 @@ mod snapshot;
 pub mod time;
 mod version;
 
+pub use constant::{Constancy, Constant};
 pub use context::{Context, ContextProblem, MAX_DEPTH as MAX_CONTEXT_DEPTH, depth as context_depth};
 pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErrorCode};
 pub use result::{Evaluation, FlagType, Reason};
