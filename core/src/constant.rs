@@ -72,7 +72,7 @@ impl Constancy {
 }
 
 /// A flag whose result is the same for every context: one entry of
-/// [`Snapshot::constants`].
+/// [`Constants::flags`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Constant<'s> {
     /// The flag key.
@@ -86,6 +86,18 @@ pub struct Constant<'s> {
     /// `TYPE_MISMATCH` otherwise — constant too.
     pub evaluation: Evaluation<'s>,
     /// The instants around `now` over which `evaluation` holds.
+    pub constancy: Constancy,
+}
+
+/// Every flag whose result is the same for every context at one instant: what
+/// [`Snapshot::constants`] returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constants<'s> {
+    /// The constant flags, sorted by key.
+    pub flags: Vec<Constant<'s>>,
+    /// The instants around `now` over which this list is the same: no flag joins or leaves
+    /// it and no listed result changes. A host keeping the list asks again once its clock
+    /// reaches `until` (each flag's own span may reach further).
     pub constancy: Constancy,
 }
 
@@ -130,26 +142,55 @@ impl Snapshot {
     /// The analysis walks the flag and its prerequisites once each (linear in their size).
     pub fn constancy(&self, key: &str, now: Millis) -> Option<Constancy> {
         let id = self.flag_id(key)?;
-        Analysis::new(self, now).flag(id).map(|(span, _)| span)
+        Analysis::new(self, now).flag(id).constant()
     }
 
-    /// Every flag whose result at `now` is the same for every context, sorted by key, with
-    /// that result and the span over which it holds ([`Snapshot::constancy`]): the table a
-    /// binding answers those flags from without converting the context. Each prerequisite
-    /// is analysed once, whatever number of flags require it.
-    pub fn constants(&self, now: Millis) -> impl Iterator<Item = Constant<'_>> + '_ {
+    /// Every flag whose result at `now` is the same for every context, with that result and
+    /// the span over which it holds ([`Snapshot::constancy`]): the table a binding answers
+    /// those flags from without converting the context, and until when the table itself
+    /// stays the same. Each prerequisite is analysed once, whatever number of flags
+    /// require it.
+    pub fn constants(&self, now: Millis) -> Constants<'_> {
         let mut analysis = Analysis::new(self, now);
-        let spans: Vec<Option<Constancy>> =
-            (0..self.flags.len()).map(|id| analysis.flag(id as u32).map(|(span, _)| span)).collect();
         let empty = Context::new();
-        self.keys.iter().zip(self.flags.iter()).zip(spans).filter_map(move |((key, entry), span)| {
-            Some(Constant {
-                key,
-                flag_type: entry.as_ref().ok().map(|flag| flag.kind),
-                evaluation: self.evaluate_entry(key, entry, &empty, now, None),
-                constancy: span?,
-            })
-        })
+        let mut constancy = Constancy::FOREVER;
+        let mut flags = Vec::new();
+        for (id, (key, entry)) in self.keys.iter().zip(self.flags.iter()).enumerate() {
+            let verdict = analysis.flag(id as u32);
+            constancy = constancy.meet(verdict.span);
+            if let Some(span) = verdict.constant() {
+                flags.push(Constant {
+                    key,
+                    flag_type: entry.as_ref().ok().map(|flag| flag.kind),
+                    evaluation: self.evaluate_entry(key, entry, &empty, now, None),
+                    constancy: span,
+                });
+            }
+        }
+        Constants { flags, constancy }
+    }
+}
+
+/// What the analysis says of a flag at `now`, and over which instants it says the same.
+#[derive(Clone, Copy)]
+struct Verdict {
+    span: Constancy,
+    /// `Some(served variant)` (`None` on error) when the result is the same for every
+    /// context; `None` when it may vary.
+    serves: Option<Option<u32>>,
+}
+
+impl Verdict {
+    fn varies(span: Constancy) -> Verdict {
+        Verdict { span, serves: None }
+    }
+
+    fn serves(span: Constancy, variant: Option<u32>) -> Verdict {
+        Verdict { span, serves: Some(variant) }
+    }
+
+    fn constant(self) -> Option<Constancy> {
+        self.serves.map(|_| self.span)
     }
 }
 
@@ -159,8 +200,7 @@ enum Memo {
     Unknown,
     /// Being analysed (a prerequisite cycle; load rejects those, so never seen in practice).
     Visiting,
-    /// `Some((span, served variant))` when constant; the variant is `None` on error.
-    Done(Option<(Constancy, Option<u32>)>),
+    Done(Verdict),
 }
 
 /// The analysis of one snapshot at one instant, each flag analysed at most once.
@@ -175,94 +215,109 @@ impl<'s> Analysis<'s> {
         Analysis { snapshot, now, memo: vec![Memo::Unknown; snapshot.flags.len()] }
     }
 
-    /// Flag `id`'s span and served variant, when its result is the same for every context.
-    fn flag(&mut self, id: u32) -> Option<(Constancy, Option<u32>)> {
-        let slot = self.memo.get_mut(id as usize)?;
+    /// The span over which an instant compares with `at` as `now` does.
+    fn side_of(&self, at: Millis) -> Constancy {
+        if self.now < at {
+            Constancy { since: None, until: Some(at) }
+        } else {
+            Constancy { since: Some(at), until: None }
+        }
+    }
+
+    /// Flag `id`'s verdict.
+    fn flag(&mut self, id: u32) -> Verdict {
+        let unknown = Verdict::varies(Constancy { since: Some(self.now), until: self.now.checked_add(1) });
+        let Some(slot) = self.memo.get_mut(id as usize) else { return unknown };
         match *slot {
             Memo::Done(known) => return known,
-            Memo::Visiting => return None,
+            Memo::Visiting => return unknown,
             Memo::Unknown => *slot = Memo::Visiting,
         }
         let snapshot = self.snapshot;
-        let outcome = match snapshot.flags.get(id as usize)? {
+        let verdict = match snapshot.flags.get(id as usize) {
             // `PARSE_ERROR` for every context, forever.
-            Err(_) => Some((Constancy::FOREVER, None)),
-            Ok(flag) => self.valid(flag),
+            Some(Err(_)) => Verdict::serves(Constancy::FOREVER, None),
+            Some(Ok(flag)) => self.valid(flag),
+            None => unknown,
         };
         if let Some(slot) = self.memo.get_mut(id as usize) {
-            *slot = Memo::Done(outcome);
+            *slot = Memo::Done(verdict);
         }
-        outcome
+        verdict
     }
 
     /// Steps 1–7 of the evaluation order: state, window, then the on path.
-    fn valid(&mut self, flag: &Flag) -> Option<(Constancy, Option<u32>)> {
+    fn valid(&mut self, flag: &Flag) -> Verdict {
         let off = Some(flag.off);
         if matches!(flag.state, State::Kill | State::Off) {
-            return Some((Constancy::FOREVER, off));
+            return Verdict::serves(Constancy::FOREVER, off);
         }
         let mut span = Constancy::FOREVER;
         if let Some((from, until)) = flag.window {
             if let Some(from) = from.filter(|from| self.now < *from) {
-                return Some((Constancy { since: None, until: Some(from) }, off));
+                return Verdict::serves(self.side_of(from), off);
             }
             if let Some(until) = until.filter(|until| self.now >= *until) {
-                return Some((Constancy { since: Some(until), until: None }, off));
+                return Verdict::serves(self.side_of(until), off);
             }
             span = Constancy { since: from, until };
         }
-        let (on_span, variant) = self.on_path(flag)?;
+        let on_path = self.on_path(flag);
         // In state `shadow` the off variant is served; the on path's variant is reported
         // beside it, constant with it.
-        let served = if flag.state == State::Shadow { flag.off } else { variant };
-        Some((span.meet(on_span), Some(served)))
+        let served = if flag.state == State::Shadow { on_path.serves.map(|_| off) } else { on_path.serves };
+        Verdict { span: span.meet(on_path.span), serves: served }
     }
 
     /// Steps 8–12: prerequisites, overrides, targets, the canary gate, rules, fallthrough.
-    fn on_path(&mut self, flag: &Flag) -> Option<(Constancy, u32)> {
-        let mut holds = Constancy::FOREVER;
+    fn on_path(&mut self, flag: &Flag) -> Verdict {
+        let mut span = Constancy::FOREVER;
         let mut fails: Option<Constancy> = None;
-        let mut unknown = false;
+        let mut varies = false;
         for prerequisite in flag.prerequisites.iter() {
-            let outcome = match prerequisite.flag {
-                None => Some((Constancy::FOREVER, false)),
-                Some(id) => self.flag(id).map(|(span, variant)| {
-                    let required = self.snapshot.flags.get(id as usize).and_then(|entry| entry.as_ref().ok());
-                    let name = required.zip(variant).and_then(|(required, v)| required.variant(v)).map(|(n, _)| n);
-                    (span, name.is_some_and(|name| prerequisite.variants.contains(name)))
-                }),
+            let Some(id) = prerequisite.flag else {
+                fails = Some(Constancy::FOREVER);
+                continue;
             };
-            match outcome {
+            let verdict = self.flag(id);
+            span = span.meet(verdict.span);
+            let Some(variant) = verdict.serves else {
+                varies = true;
+                continue;
+            };
+            let required = self.snapshot.flags.get(id as usize).and_then(|entry| entry.as_ref().ok());
+            let name = required.zip(variant).and_then(|(required, v)| required.variant(v)).map(|(name, _)| name);
+            if !name.is_some_and(|name| prerequisite.variants.contains(name)) {
                 // One failing prerequisite decides, whatever the others do.
-                Some((span, false)) => fails = Some(fails.map_or(span, |known| known.join(span))),
-                Some((span, true)) => holds = holds.meet(span),
-                None => unknown = true,
+                fails = Some(fails.map_or(verdict.span, |known| known.join(verdict.span)));
             }
         }
-        if let Some(span) = fails {
-            return Some((span, flag.off));
+        if let Some(fails) = fails {
+            return Verdict::serves(fails, Some(flag.off));
         }
-        if unknown {
-            return None;
-        }
-        let mut span = holds;
-        // An active override serves contexts of its tenant only; expired ones never again.
+        // An active override serves contexts of its tenant only; an expired one never again.
         for entry in flag.overrides.iter() {
-            let expired = entry.expires_at.filter(|at| self.now >= *at)?;
-            span = span.meet(Constancy { since: Some(expired), until: None });
+            match entry.expires_at {
+                Some(at) => {
+                    span = span.meet(self.side_of(at));
+                    varies |= self.now < at;
+                }
+                None => varies = true,
+            }
         }
-        if flag.targets.iter().any(|t| !(t.users.is_empty() && t.groups.is_empty() && t.tenants.is_empty())) {
-            return None;
-        }
-        if flag.state == State::Canary && flag.canary.is_some() {
-            return None;
+        varies |= flag.targets.iter().any(|t| !(t.users.is_empty() && t.groups.is_empty() && t.tenants.is_empty()))
+            || (flag.state == State::Canary && flag.canary.is_some());
+        if varies {
+            return Verdict::varies(span);
         }
         for rule in flag.rules.iter() {
-            if fixed(&rule.when)? {
-                return fixed_variant(&rule.serve).map(|variant| (span, variant));
+            match fixed(&rule.when) {
+                Some(false) => {}
+                Some(true) => return Verdict { span, serves: fixed_variant(&rule.serve).map(Some) },
+                None => return Verdict::varies(span),
             }
         }
-        fixed_variant(&flag.fallthrough).map(|variant| (span, variant))
+        Verdict { span, serves: fixed_variant(&flag.fallthrough).map(Some) }
     }
 }
 

@@ -26,7 +26,7 @@ mod snapshot;
 pub mod time;
 mod version;
 
-pub use constant::{Constancy, Constant};
+pub use constant::{Constancy, Constant, Constants};
 pub use context::{Context, ContextProblem, MAX_DEPTH as MAX_CONTEXT_DEPTH, depth as context_depth};
 pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErrorCode};
 pub use result::{Evaluation, FlagType, Reason};

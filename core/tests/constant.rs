@@ -88,6 +88,11 @@ fn instants_in(span: Constancy, now: Millis) -> Vec<Millis> {
     instants
 }
 
+/// The keys and results of a table.
+fn listed<'s>(constants: &pennon_core::Constants<'s>) -> Vec<(&'s str, pennon_core::Evaluation<'s>)> {
+    constants.flags.iter().map(|flag| (flag.key, flag.evaluation.clone())).collect()
+}
+
 const EXPECTED: [Option<FlagType>; 5] =
     [None, Some(FlagType::Boolean), Some(FlagType::String), Some(FlagType::Number), Some(FlagType::Object)];
 
@@ -98,7 +103,19 @@ fn constant_flags_answer_the_same_for_every_context_over_their_span() {
     for (name, snapshot, instants, file_contexts) in loaded_case_files() {
         let contexts = contexts(&file_contexts);
         for &now in &instants {
-            let table: Vec<_> = snapshot.constants(now).collect();
+            let constants = snapshot.constants(now);
+            assert!(constants.constancy.contains(now), "{name} at {now}: the table's span misses now");
+            // The table itself is the same over its span.
+            for at in instants_in(constants.constancy, now) {
+                let later = snapshot.constants(at);
+
+                assert_eq!(
+                    listed(&later),
+                    listed(&constants),
+                    "{name}: the table at {at} differs from the one at {now}"
+                );
+            }
+            let table = constants.flags;
             for key in snapshot.flag_keys() {
                 let Some(span) = snapshot.constancy(key, now) else {
                     assert!(table.iter().all(|entry| entry.key != key), "{name} › {key}: in the table, not constant");
@@ -254,7 +271,8 @@ fn spans_end_at_the_next_boundary() {
     );
 
     // The table lists exactly the constant flags, each with its result at `now`.
-    let table: Vec<_> = snapshot.constants(12 * DAY).map(|entry| entry.key).collect();
+    let constants = snapshot.constants(12 * DAY);
+    let table: Vec<_> = constants.flags.iter().map(|entry| entry.key).collect();
     assert_eq!(
         table,
         [
