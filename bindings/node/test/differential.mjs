@@ -16,7 +16,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
-const { Engine } = require('../index.js')
+const pennon = require('../index.js')
+const { Engine } = pennon
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 /** Orders strings by their UTF-8 bytes, which is code point order (not UTF-16 order). */
@@ -120,7 +121,8 @@ async function main([input, output]) {
   }
   if (chunk.length > 0) out.write(`${chunk.join('\n')}\n`)
   await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())))
-  console.log(`node: ${count} results written to ${output}`)
+  const table = pennon.__fastPathStats ? `, ${pennon.__fastPathStats.tableAnswers} from the constant table` : ''
+  console.log(`node: ${count} results written to ${output}${table}`)
   return 0
 }
 
