@@ -83,20 +83,16 @@ const CONVERTS = 0
 /** `flatten` read the context, and some value needs the addon's check. */
 const UNSURE = 1
 
-/** The array `flatten` appended to (or created), read right after it returns. */
-let flattened = null
-
 /**
- * Appends the `key, value` pairs of `context` the addon must convert to `args` (created
- * when null and needed; left in `flattened`): the attributes the flag reads (`reads`, null
- * for none), and every attribute whose value could be a problem (objects, arrays, dates,
- * functions, NaN…), in `Object.keys` order. Returns UNSURE when there was any of the
- * latter, else CONVERTS; or WHOLE, leaving `args` as it was, when `context` is not a
- * plain object or reading it throws: the addon then converts (and judges) it whole.
+ * Appends the `key, value` pairs of `context` the addon must convert to `args`: the
+ * attributes the flag reads, and every attribute whose value could be a problem (objects,
+ * arrays, dates, functions, NaN…), in `Object.keys` order. Returns UNSURE when there was
+ * any of the latter, else CONVERTS; or WHOLE, leaving `args` as it was, when `context` is
+ * not a plain object or reading it throws: the addon then converts (and judges) it whole.
  */
 function flatten(context, reads, args) {
   if (typeof context !== 'object' || context === null || isArray(context)) return WHOLE
-  const fixed = args === null ? 0 : args.length
+  const fixed = args.length
   let status = CONVERTS
   try {
     const names = ownKeys(context)
@@ -104,17 +100,38 @@ function flatten(context, reads, args) {
       const name = names[i]
       const value = context[name]
       if (!certainlyValid(value)) status = UNSURE
-      else if (reads === null || !reads.has(name)) continue
-      if (args === null) args = []
+      else if (!reads.has(name)) continue
       args.push(name, value)
     }
-    flattened = args
     return status
   } catch {
-    if (args !== null) args.length = fixed
-    flattened = null
+    args.length = fixed
     return WHOLE
   }
+}
+
+/** The pairs `check` found, read right after it returns. */
+let unsure = null
+
+/**
+ * `flatten` for a flag that reads no attribute, kept apart so that the hot loop of each
+ * stays monomorphic: whether every value of `context` certainly converts, with the pairs
+ * of those that may not left in `unsure`.
+ */
+function check(context) {
+  if (typeof context !== 'object' || context === null || isArray(context)) return WHOLE
+  let pairs = null
+  try {
+    const names = ownKeys(context)
+    for (let i = 0; i < names.length; i++) {
+      const value = context[names[i]]
+      if (!certainlyValid(value)) (pairs ??= []).push(names[i], value)
+    }
+  } catch {
+    return WHOLE
+  }
+  unsure = pairs
+  return pairs === null ? CONVERTS : UNSURE
 }
 
 /** A fresh copy of a JSON value as the addon builds it (own data properties, same order). */
@@ -159,6 +176,17 @@ function fitsDefault(kind, value) {
 
 /** The constant table cannot answer this call: the addon does. */
 const MISS = Symbol('miss')
+/** The context of a call for a constant flag was read, and certainly converts. */
+const SCANNED = Symbol('scanned')
+/** The pairs `#scan` read (what a constant flag reads), read right after it returns. */
+let scanned = null
+
+/** A typed getter's answer from a constant table entry (`x` the default). */
+function typedAnswer(entry, kind, x) {
+  stats.tableAnswers++
+  if (entry.kind !== kind) return x
+  return kind === OBJECT ? copy(entry.value) : entry.value
+}
 
 /** Attribute lists kept per engine before the cache starts over (unknown keys are cached too). */
 const MAX_CACHED_FLAGS = 65536
@@ -239,12 +267,17 @@ function withFastPaths(NativeEngine, fast) {
       const { generation, until, flags } = apply(constants, this, [at])
       const table = new Map()
       for (let i = 0; i + 5 < flags.length; i += 6) {
+        const type = flags[i + 1]
+        const result = flags[i + 4]
         const attributes = flags[i + 5]
         table.set(flags[i], {
-          type: flags[i + 1],
+          // The typed getter that gets `value` (any other gets its default), -1 for none.
+          kind: result.errorCode === null ? TYPES.indexOf(type) : -1,
+          value: result.value,
+          type,
           since: flags[i + 2],
           until: flags[i + 3],
-          result: flags[i + 4],
+          result,
           reads: attributes.length === 0 ? null : new Set(attributes),
         })
       }
@@ -272,11 +305,7 @@ function withFastPaths(NativeEngine, fast) {
     #fromTable(kind, flag, x, y, args) {
       if (kind !== EVALUATE) {
         const entry = fitsDefault(kind, x) ? this.#constant(flag, instant(y)) : undefined
-        if (entry === undefined) return MISS
-        stats.tableAnswers++
-        const { result } = entry
-        if (entry.type !== TYPES[kind] || result.errorCode !== null) return x
-        return kind === OBJECT ? copy(result.value) : result.value
+        return entry === undefined ? MISS : typedAnswer(entry, kind, x)
       }
       if (x === undefined || x === null) return this.#result(flag, null, null, clock())
       if (typeof x !== 'object') return MISS
@@ -312,23 +341,47 @@ function withFastPaths(NativeEngine, fast) {
     }
 
     /**
-     * A call for a flag in the constant table: reads the context once (what the flag reads
-     * and what needs checking, as `#call` does) and answers from the table, or hands the
-     * addon what was read.
+     * Reads the context for a flag in the constant table (what the flag reads and what
+     * needs checking, as `#call` does, each getter once) and returns SCANNED, the pairs
+     * left in `scanned`, when the table may answer; otherwise hands the addon what was
+     * read and returns its answer.
      */
-    #tabled(method, kind, flag, context, x, y, entry) {
+    #scan(method, kind, flag, context, x, y, entry) {
       const loads = this.#loads
-      const status = context === undefined ? CONVERTS : flatten(context, entry.reads, null)
-      const pairs = status === WHOLE ? null : flattened
-      const args = [flag, context, x, y, status === WHOLE ? -1 : this.#tableGeneration]
-      if (status === CONVERTS && this.#loads === loads) {
-        const answer = this.#fromTable(kind, flag, x, y, args)
-        if (answer !== MISS) return answer
+      let status = CONVERTS
+      let pairs = null
+      if (context !== undefined && entry.reads === null) {
+        status = check(context)
+        pairs = status === UNSURE ? unsure : null
+      } else if (context !== undefined) {
+        pairs = []
+        status = flatten(context, entry.reads, pairs)
       }
+      scanned = pairs
+      if (status === CONVERTS && this.#loads === loads) return SCANNED
+      return this.#hand(method, kind, flag, context, x, y, status, status === WHOLE ? null : pairs)
+    }
+
+    /** Calls the addon with the context pairs read for a flag of the constant table. */
+    #hand(method, kind, flag, context, x, y, status, pairs) {
+      const args = [flag, context, x, y, status === WHOLE ? -1 : this.#tableGeneration]
       if (pairs !== null) for (let i = 0; i < pairs.length; i++) args.push(pairs[i])
       const result = apply(method, this, args)
       // Undefined: the snapshot changed under the call (a getter loaded another).
-      return result !== undefined ? result : this.#call(method, kind, flag, context, args[2], y)
+      return result !== undefined ? result : this.#call(method, kind, flag, context, x, y)
+    }
+
+    /** A typed getter: from the constant table when `flag` is in it at `now`. */
+    #typed(method, kind, flag, context, x, y) {
+      const entry = this.#table?.get(flag)
+      if (entry !== undefined && fitsDefault(kind, x)) {
+        const at = instant(y)
+        if (at >= entry.since && at < entry.until && at < this.#tableUntil) {
+          const read = this.#scan(method, kind, flag, context, x, y, entry)
+          return read === SCANNED ? typedAnswer(entry, kind, x) : read
+        }
+      }
+      return this.#call(method, kind, flag, context, x, y)
     }
 
     /** Calls a flattened method: `(flag, context, x, y, generation, ...pairs)`. */
@@ -339,7 +392,7 @@ function withFastPaths(NativeEngine, fast) {
         const args = [flag, context, x, y, this.#generation]
         const status = reads === null ? WHOLE : flatten(context, reads, args)
         if (status === WHOLE) args[4] = -1
-        // The first call after a load builds the constant table (later ones use `#tabled`),
+        // The first call after a load builds the constant table (later ones use it directly),
         // and while a boundary lies ahead, calls check whether `now` passed it.
         const ask = (this.#table === null || this.#tableUntil !== Infinity) && this.#loads === loads
         if (ask && reads !== null && (status === CONVERTS || context === undefined)) {
@@ -355,33 +408,33 @@ function withFastPaths(NativeEngine, fast) {
       return apply(method, this, [flag, context, x, y, -1])
     }
 
-    /** Runs a call: from the constant table when `flag` is in it, else through `#call`. */
-    #run(method, kind, flag, context, x, y) {
-      const entry = this.#table?.get(flag)
-      if (entry !== undefined && (kind === EVALUATE || fitsDefault(kind, x))) {
-        return this.#tabled(method, kind, flag, context, x, y, entry)
-      }
-      return this.#call(method, kind, flag, context, x, y)
-    }
-
     evaluate(flag, context, options) {
-      return this.#run(fast.evaluate, EVALUATE, flag, context, options, undefined)
+      const entry = this.#table?.get(flag)
+      if (entry === undefined) return this.#call(fast.evaluate, EVALUATE, flag, context, options, undefined)
+      const read = this.#scan(fast.evaluate, EVALUATE, flag, context, options, undefined, entry)
+      if (read !== SCANNED) return read
+      const pairs = scanned
+      // The options are read after the context, as the addon reads them.
+      const args = [flag, context, options, undefined, this.#tableGeneration]
+      const answer = this.#fromTable(EVALUATE, flag, options, undefined, args)
+      if (answer !== MISS) return answer
+      return this.#hand(fast.evaluate, EVALUATE, flag, context, args[2], undefined, CONVERTS, pairs)
     }
 
     getBoolean(flag, context, defaultValue, now) {
-      return this.#run(fast.getBoolean, 1, flag, context, defaultValue, now)
+      return this.#typed(fast.getBoolean, 1, flag, context, defaultValue, now)
     }
 
     getString(flag, context, defaultValue, now) {
-      return this.#run(fast.getString, 2, flag, context, defaultValue, now)
+      return this.#typed(fast.getString, 2, flag, context, defaultValue, now)
     }
 
     getNumber(flag, context, defaultValue, now) {
-      return this.#run(fast.getNumber, 3, flag, context, defaultValue, now)
+      return this.#typed(fast.getNumber, 3, flag, context, defaultValue, now)
     }
 
     getObject(flag, context, defaultValue, now) {
-      return this.#run(fast.getObject, OBJECT, flag, context, defaultValue, now)
+      return this.#typed(fast.getObject, OBJECT, flag, context, defaultValue, now)
     }
   }
 }
