@@ -8,6 +8,7 @@ extern crate std;
 
 pub mod bucket;
 mod condition;
+mod constant;
 mod context;
 #[cfg(test)]
 mod cost_tests;
@@ -29,6 +30,7 @@ mod snapshot;
 pub mod time;
 mod version;
 
+pub use constant::{Constancy, Constant, Constants};
 pub use context::{
     Context, ContextProblem, MAX_ARRAY_LEN as MAX_CONTEXT_ARRAY_LEN, MAX_DEPTH as MAX_CONTEXT_DEPTH,
     depth as context_depth,

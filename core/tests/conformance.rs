@@ -4,29 +4,12 @@
 // Test harness code: a failure is a panic with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::fs;
-use std::path::{Path, PathBuf};
+mod suite;
+
+use std::path::Path;
 
 use pennon_core::{Context, FlagType, Snapshot, Value, bucket};
-
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance")
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn case_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(suite_dir().join("cases"))
-        .expect("tests/conformance/cases exists")
-        .map(|entry| entry.expect("readable directory").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
+use suite::{case_files, read_json, suite_dir};
 
 /// JSON equality where numbers compare numerically (`1` = `1.0`).
 fn same(expected: &Value, actual: &Value) -> bool {
@@ -77,14 +60,7 @@ fn run_file(path: &Path) -> (usize, Vec<String>) {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let load = file.get("load");
     let expected_error = load.and_then(|l| l.get("error")).and_then(Value::as_str);
-    let loaded = match (file.get("snapshot"), file.get("snapshotFile").and_then(Value::as_str)) {
-        (Some(inline), None) => Snapshot::from_value(inline),
-        (None, Some(relative)) => {
-            let path = suite_dir().join(relative);
-            Snapshot::from_json(&fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        }
-        _ => panic!("{name}: exactly one of snapshot / snapshotFile"),
-    };
+    let loaded = suite::load(&file, &name);
     let snapshot = match (loaded, expected_error) {
         (Err(error), Some(code)) if error.code.as_str() == code => return (1, Vec::new()),
         (Err(error), _) => return (1, vec![format!("{name}: load failed: {error}; expected {expected_error:?}")]),

@@ -12,7 +12,9 @@
 //! - `evaluateAll` replaces the method on `Engine.prototype`;
 //! - `evaluate` and the typed getters are the *flattened* calls of the internal export
 //!   `__fastPaths`, which `index.js`'s `Engine` subclass makes: the context arrives as
-//!   `key, value` arguments (see [`flat`]).
+//!   `key, value` arguments (see [`flat`]);
+//! - `__fastPaths` also carries two lists `index.js` caches: `attributesRead(flag)` and
+//!   `constants(now)`, the flags it answers from a table without calling in at all.
 //!
 //! Soundness without the bookkeeping: these callbacks only take `&Engine`, every `Engine`
 //! method takes `&self`, and the engine's state is an atomically swapped `Arc`
@@ -185,13 +187,18 @@ unsafe extern "C" fn attributes_read(env: napi_env, info: napi_callback_info) ->
     run(env, info, "attributesRead", |engine, js, args| engine.attributes_read_js(js, args.fixed()))
 }
 
-const FLAT: [(&CStr, Callback); 6] = [
+unsafe extern "C" fn constants(env: napi_env, info: napi_callback_info) -> napi_value {
+    run(env, info, "constants", |engine, js, args| engine.constants_js(js, args.fixed()))
+}
+
+const FLAT: [(&CStr, Callback); 7] = [
     (c"evaluate", flat_evaluate),
     (c"getBoolean", flat_get_boolean),
     (c"getString", flat_get_string),
     (c"getNumber", flat_get_number),
     (c"getObject", flat_get_object),
     (c"attributesRead", attributes_read),
+    (c"constants", constants),
 ];
 
 /// Replaces `evaluateAll` on `Engine.prototype` and adds the flattened calls as the

@@ -361,17 +361,96 @@ impl Engine {
                 .map_err(building)?,
             None => Vec::new(),
         };
-        let attributes = js.array(names.len()).map_err(building)?;
-        for (index, name) in names.iter().enumerate() {
-            let index = u32::try_from(index).map_err(|_| Failure::internal("too many attributes"))?;
-            js.set_element(attributes, index, js.str_value(name).map_err(building)?).map_err(building)?;
-        }
+        let attributes = array(js, names.iter().map(|name| js.str_value(name)))?;
+        Engine::with_generation(js, loaded.as_deref(), &[(Key::Text(c"attributes"), attributes)])
+    }
+
+    /// `{ generation, ...fields }`: `fields` with the generation of the snapshot they
+    /// come from (0 before the first load).
+    fn with_generation(js: Js<'_>, loaded: Option<&Loaded>, fields: &[(Key, napi_value)]) -> Outcome<napi_value> {
+        let generation = loaded.map_or(0.0, |loaded| loaded.generation as f64);
+        let building = |status| napi_failure(js, status, "listing for index.js");
         let object = js.object().map_err(building)?;
-        let generation = js.number_value(loaded.map_or(0.0, |l| l.generation as f64)).map_err(building)?;
-        js.define(object, &[(Key::Text(c"generation"), generation), (Key::Text(c"attributes"), attributes)])
-            .map_err(building)?;
+        let generation = js.number_value(generation).map_err(building)?;
+        js.define(object, &[(Key::Text(c"generation"), generation)]).map_err(building)?;
+        js.define(object, fields).map_err(building)?;
         Ok(object)
     }
+
+    /// `constants(now)` (internal, for `index.js`): `{ generation, since, until, flags }`,
+    /// where `flags` lists the flags whose result is the same for every context at `now`
+    /// (core's `Snapshot::constants`) as `[key, type, since, until, result, attributes, …]`:
+    /// `type` is `null` for a flag that failed to load; `since` and `until` bound the
+    /// instants (ms) over which the result holds; `result` is the result object `evaluate`
+    /// gives, with `null` as the default; `attributes` is what the flag reads
+    /// (`attributesRead`), which a call must still pass when some value of its context
+    /// needs checking. The outer `since` and `until` bound the instants over which the list
+    /// itself stays the same. Bounds are `±Infinity` when open, rounded inwards to numbers
+    /// JS compares exactly. `flags` is empty before the first load.
+    pub(crate) fn constants_js(&self, js: Js<'_>, [now]: [napi_value; 1]) -> Outcome<napi_value> {
+        let building = |status| napi_failure(js, status, "listing the constant flags");
+        let now = now_arg(js, now)?;
+        let mut items = Vec::new();
+        let mut table = pennon_core::Constancy::FOREVER;
+        let loaded = self.holder.current();
+        if let Some(snapshot) = loaded.as_deref().map(|loaded| &*loaded.snapshot) {
+            let builder = cache::result_builder(js).map_err(building)?;
+            let null = js.null().map_err(building)?;
+            let revision = Some(snapshot.revision());
+            let constants = snapshot.constants(now);
+            table = constants.constancy;
+            for constant in constants.flags {
+                let kind = match constant.flag_type {
+                    Some(kind) => js.str_value(kind.as_str()).map_err(building)?,
+                    None => null,
+                };
+                let (since, until) = bounds(js, constant.constancy).map_err(building)?;
+                let read = snapshot.attributes_read(constant.key);
+                let attributes = array(js, read.iter().map(|name| js.str_value(name)))?;
+                items.push(js.str_value(constant.key).map_err(building)?);
+                items.push(kind);
+                items.push(since);
+                items.push(until);
+                items.push(result_object(js, builder, &constant.evaluation, null, revision).map_err(building)?);
+                items.push(attributes);
+            }
+        }
+        let flags = array(js, items.into_iter().map(Ok))?;
+        let (since, until) = bounds(js, table).map_err(building)?;
+        Engine::with_generation(
+            js,
+            loaded.as_deref(),
+            &[(Key::Text(c"since"), since), (Key::Text(c"until"), until), (Key::Text(c"flags"), flags)],
+        )
+    }
+}
+
+/// A JS array of `items`.
+fn array(js: Js<'_>, items: impl ExactSizeIterator<Item = NapiResult<napi_value>>) -> Outcome<napi_value> {
+    let building = |status| napi_failure(js, status, "building an array");
+    let array = js.array(items.len()).map_err(building)?;
+    for (index, item) in items.enumerate() {
+        let index = u32::try_from(index).map_err(|_| Failure::internal("too many items for an array"))?;
+        js.set_element(array, index, item.map_err(building)?).map_err(building)?;
+    }
+    Ok(array)
+}
+
+/// A span's ends as JS numbers that never widen it: integers beyond ±2^53 are not all
+/// representable, so a bound out there is moved inwards (or made unreachable).
+fn bounds(js: Js<'_>, span: pennon_core::Constancy) -> NapiResult<(napi_value, napi_value)> {
+    const EXACT: Millis = 1 << 53;
+    let since = match span.since {
+        None => f64::NEG_INFINITY,
+        Some(since) if since > EXACT => f64::INFINITY,
+        Some(since) => since.max(-EXACT) as f64,
+    };
+    let until = match span.until {
+        None => f64::INFINITY,
+        Some(until) if until < -EXACT => f64::NEG_INFINITY,
+        Some(until) => until.min(EXACT) as f64,
+    };
+    Ok((js.number_value(since)?, js.number_value(until)?))
 }
 
 /// The context argument of an evaluation.

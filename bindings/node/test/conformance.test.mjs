@@ -13,6 +13,11 @@ import { fileURLToPath } from 'node:url'
 const require = createRequire(import.meta.url)
 const pennon = require('../index.js')
 const { Engine, SnapshotError, bucket, bucketHash } = pennon
+const { apply } = Reflect
+/** With the fast paths on: the addon's own (napi-rs) methods, converting whole contexts. */
+const Native =
+  pennon.__fastPathStats && Object.getPrototypeOf(Engine) !== Function.prototype ? Object.getPrototypeOf(Engine).prototype : null
+const GETTERS = { boolean: 'getBoolean', string: 'getString', number: 'getNumber', object: 'getObject' }
 
 const suite = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'tests', 'conformance')
 const COMPARED = ['value', 'variant', 'reason', 'ruleId', 'stage', 'shadowVariant', 'errorCode']
@@ -103,6 +108,20 @@ for (const name of caseFiles) {
       const now = testCase.now ?? file.now
       assert.equal(typeof now, 'number', `${name} › ${testCase.name}: no now`)
       const result = evaluateCase(engine, testCase, now)
+      if (Native !== null) {
+        // The fast paths (attribute lists, the constant table) answer as the addon does.
+        const type = testCase.type === 'any' ? undefined : testCase.type
+        const options = { default: testCase.default ?? null, now, type }
+        const whole = apply(Native.evaluate, engine, [testCase.flag, testCase.context ?? {}, options])
+        if (show(whole) !== show(result)) failures.push(`${testCase.name}: fast ${show(result)}, addon ${show(whole)}`)
+        const getter = GETTERS[testCase.type]
+        const fallback = testCase.default ?? (type === 'object' ? null : undefined)
+        if (getter && (type === 'object' ? typeof fallback === 'object' : typeof fallback === type)) {
+          const args = [testCase.flag, testCase.context ?? {}, fallback, now]
+          const [fast, slow] = [engine[getter](...args), apply(Native[getter], engine, args)]
+          if (show(fast) !== show(slow)) failures.push(`${testCase.name}: ${getter} fast ${show(fast)}, addon ${show(slow)}`)
+        }
+      }
       const problems = compare(testCase.expect, result, revision)
       if (problems.length > 0) failures.push(`${testCase.name}: ${problems.join('; ')} (result ${show(result)})`)
     }
@@ -115,6 +134,12 @@ test('conformance: the suite has at least 400 cases', () => {
   // Runs after the file tests (node:test runs tests of a file in order).
   assert.ok(total >= 400, `only ${total} cases ran`)
   console.log(`conformance: ${total} cases`)
+})
+
+test('conformance: constant flags were answered from the table', { skip: Native === null }, () => {
+  const answered = pennon.__fastPathStats.tableAnswers
+  console.log(`conformance: ${answered} calls answered from the constant table`)
+  assert.ok(answered >= 200, `only ${answered} calls answered from the constant table`)
 })
 
 test('conformance: bucketing vectors', () => {

@@ -123,7 +123,8 @@ async function main([input, output]) {
   }
   if (chunk.length > 0) out.write(`${chunk.join('\n')}\n`)
   await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())))
-  console.log(`node: ${count} results written to ${output}`)
+  const table = pennon.__fastPathStats ? `, ${pennon.__fastPathStats.tableAnswers} from the constant table` : ''
+  console.log(`node: ${count} results written to ${output}${table}`)
   return 0
 }
 

@@ -24,6 +24,7 @@ const {
   errorClassName,
 } = pennon
 
+const { apply } = Reflect
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0)
@@ -626,6 +627,159 @@ describe('converting only what a flag reads (index.js fast paths)', () => {
     assert.equal(engine.getString('checkout-copy', context, '?', NOW), 'Complete purchase')
     assert.equal(engine.getBoolean('dark-mode', context, false, NOW), true)
     assert.equal(reads, 2)
+  })
+})
+
+describe('constant flags answered from a table (index.js fast paths)', { skip: !pennon.__fastPathStats || Object.getPrototypeOf(Engine) === Function.prototype }, () => {
+  const stats = pennon.__fastPathStats
+  /** The addon's own (napi-rs) methods: whole contexts, no table. */
+  const Native = Object.getPrototypeOf(Engine).prototype
+  const DAY = 86_400_000
+  const T = Date.UTC(2026, 11, 1)
+  /** How many calls the table answered while `run` ran. */
+  const answered = (run) => {
+    const before = stats.tableAnswers
+    run()
+    return stats.tableAnswers - before
+  }
+  const windowed = () => ({
+    schemaVersion: 1,
+    revision: 4,
+    flags: {
+      ...snapshot().flags,
+      launch: {
+        type: 'string',
+        state: 'on',
+        variants: { old: 'old', new: 'new' },
+        offVariant: 'old',
+        window: { from: new Date(T).toISOString(), until: new Date(T + DAY).toISOString() },
+        targets: [{ variant: 'new', users: ['u-1'] }],
+        fallthrough: { variant: 'new' },
+        metadata: { owner: 'growth', nested: { list: [1, { deep: true }] } },
+      },
+      broken: { type: 'boolean', state: 'on', variants: { on: true }, offVariant: 'on', fallthrough: { variant: 'nope' } },
+    },
+  })
+
+  test('constant flags do not call the addon; targeted ones do; the answers are the addon’s', () => {
+    const engine = new Engine()
+    engine.load(windowed())
+    const context = { targetingKey: 'u-1', country: 'DE', age: 31, beta: true, missing: null, gone: undefined }
+    for (const [flag, now, constant] of [
+      ['dark-mode', NOW, true],
+      ['retries', NOW, true],
+      ['limits', NOW, true],
+      ['broken', NOW, true],
+      ['checkout-copy', NOW, false],
+      ['launch', T - 1, true], // before the window: off for everyone
+      ['launch', T, false], // inside: the target matters
+      ['launch', T + DAY, true], // after
+      ['launch', T - 1, false], // before the span of the table rebuilt at T + DAY: asks the addon
+    ]) {
+      const flagType = engine.evaluate(flag, {}, { now }).value === null ? null : typeof engine.evaluate(flag, {}, { now }).value
+      for (const type of [undefined, 'boolean', 'string', 'number', 'object']) {
+        const options = { type, default: 'fallback', now }
+        // A TYPE_MISMATCH is the addon's to word.
+        const fromTable = constant && (type === undefined || type === flagType || flagType === null)
+        let fast
+        assert.equal(answered(() => (fast = engine.evaluate(flag, context, options))), fromTable ? 1 : 0, `${flag} ${type} at ${now}`)
+        assert.deepEqual(fast, apply(Native.evaluate, engine, [flag, context, options]), `${flag} ${type} at ${now}`)
+      }
+      for (const [getter, fallback] of [['getBoolean', false], ['getString', '?'], ['getNumber', -1], ['getObject', null]]) {
+        let fast
+        assert.equal(answered(() => (fast = engine[getter](flag, context, fallback, now))), constant ? 1 : 0, `${getter} ${flag}`)
+        assert.deepEqual(fast, apply(Native[getter], engine, [flag, context, fallback, now]), `${getter} ${flag} at ${now}`)
+      }
+    }
+  })
+
+  test('objects and metadata are fresh on every call', () => {
+    const engine = loaded()
+    const first = engine.getObject('limits', {}, null, NOW)
+    first.burst.push(3)
+    assert.deepEqual(engine.getObject('limits', {}, null, NOW), { rps: 10, burst: [1, 2] })
+    const result = engine.evaluate('dark-mode', {}, { now: NOW })
+    result.flagMetadata.tags.push('mutated')
+    assert.deepEqual(engine.evaluate('dark-mode', {}, { now: NOW }).flagMetadata, { owner: 'web-team', tags: ['ui'] })
+  })
+
+  test('a context that does not convert is INVALID_CONTEXT for a constant flag too', () => {
+    const engine = loaded()
+    engine.getBoolean('dark-mode', {}, false, NOW) // builds the table
+    for (const context of [{ render() {} }, { n: Number.NaN }, { when: new Date('nope') }, 'text', [1], null]) {
+      const result = engine.evaluate('dark-mode', context, { now: NOW })
+      assert.equal(result.errorCode, 'INVALID_CONTEXT', String(context))
+      assert.deepEqual(result, apply(Native.evaluate, engine, ['dark-mode', context, { now: NOW }]))
+      assert.equal(engine.getBoolean('dark-mode', context, false, NOW), false)
+    }
+    assert.equal(engine.evaluate('dark-mode', { nested: { ok: [1] } }, { now: NOW }).value, true)
+  })
+
+  test('argument errors are still thrown for constant flags', () => {
+    const engine = loaded()
+    engine.getBoolean('dark-mode', {}, false, NOW)
+    caught(() => engine.getBoolean('dark-mode', {}, 'no', NOW), ArgumentError)
+    caught(() => engine.getBoolean('dark-mode', {}, false, Number.NaN), ArgumentError)
+    caught(() => engine.getBoolean('dark-mode', {}, false, '2026'), ArgumentError)
+    caught(() => engine.evaluate('dark-mode', {}, { type: 'bool' }), ArgumentError)
+    caught(() => engine.evaluate('dark-mode', {}, { now: Infinity }), ArgumentError)
+    caught(() => engine.evaluate('dark-mode', {}, 42), ArgumentError)
+  })
+
+  test('each getter of the context and of the options runs once per call', () => {
+    const engine = loaded()
+    engine.getBoolean('dark-mode', {}, false, NOW)
+    const reads = []
+    const context = {
+      get plan() {
+        reads.push('plan')
+        return 'pro'
+      },
+    }
+    const options = {
+      get type() {
+        reads.push('type')
+        return 'string' // a TYPE_MISMATCH: the addon answers, with the options read here
+      },
+      get now() {
+        reads.push('now')
+        return NOW
+      },
+    }
+    assert.equal(engine.evaluate('dark-mode', context, options).errorCode, 'TYPE_MISMATCH')
+    assert.deepEqual(reads, ['plan', 'type', 'now'])
+  })
+
+  test('every load drops the table, whichever way it is made', () => {
+    const engine = loaded(1)
+    const off = snapshot(2)
+    off.flags['dark-mode'] = { ...off.flags['dark-mode'], state: 'off' }
+    assert.equal(engine.getBoolean('dark-mode', {}, false, NOW), true)
+    engine.load(off)
+    assert.equal(engine.getBoolean('dark-mode', {}, true, NOW), false)
+    apply(Native.load, engine, [snapshot(3)])
+    assert.equal(engine.evaluate('dark-mode', {}, { now: NOW }).revision, 3)
+    const other = new Engine()
+    other.load(off)
+    engine.loadShared(other.shareSnapshot())
+    assert.equal(engine.evaluate('dark-mode', {}, { now: NOW }).reason, 'DISABLED')
+  })
+
+  test('a context getter that reloads the engine gets the new snapshot’s answer', () => {
+    const engine = loaded(1)
+    const off = snapshot(2)
+    off.flags['dark-mode'] = { ...off.flags['dark-mode'], state: 'off' }
+    assert.equal(engine.getBoolean('dark-mode', {}, false, NOW), true)
+    let reloads = 0
+    const context = {
+      get country() {
+        if (reloads++ === 0) engine.load(off)
+        return 'DE'
+      },
+    }
+    const result = engine.evaluate('dark-mode', context, { now: NOW })
+    assert.equal(result.revision, 2)
+    assert.equal(result.reason, 'DISABLED')
   })
 })
 
