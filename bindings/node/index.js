@@ -47,6 +47,8 @@ const { now: clock } = Date
 function certainlyValid(value) {
   switch (typeof value) {
     case 'string':
+      // A lone surrogate has no UTF-8 form: the addon reports it (INVALID_CONTEXT).
+      return value.isWellFormed()
     case 'boolean':
     case 'undefined':
       return true
@@ -72,15 +74,17 @@ const UNSURE = 1
  * not a plain object or reading it throws: the addon then converts (and judges) it whole.
  */
 function flatten(context, reads, args) {
-  if (typeof context !== 'object' || context === null || isArray(context)) return WHOLE
+  if (typeof context !== 'object' || context === null) return WHOLE
   const fixed = args.length
   let status = CONVERTS
   try {
+    // Inside the try: `Array.isArray` throws for a revoked Proxy.
+    if (isArray(context)) return WHOLE
     const names = ownKeys(context)
     for (let i = 0; i < names.length; i++) {
       const name = names[i]
       const value = context[name]
-      if (!certainlyValid(value)) status = UNSURE
+      if (!certainlyValid(value) || !name.isWellFormed()) status = UNSURE
       else if (!reads.has(name)) continue
       args.push(name, value)
     }
@@ -100,13 +104,14 @@ let unsure = null
  * of those that may not left in `unsure`.
  */
 function check(context) {
-  if (typeof context !== 'object' || context === null || isArray(context)) return WHOLE
+  if (typeof context !== 'object' || context === null) return WHOLE
   let pairs = null
   try {
+    if (isArray(context)) return WHOLE
     const names = ownKeys(context)
     for (let i = 0; i < names.length; i++) {
       const value = context[names[i]]
-      if (!certainlyValid(value)) (pairs ??= []).push(names[i], value)
+      if (!certainlyValid(value) || !names[i].isWellFormed()) (pairs ??= []).push(names[i], value)
     }
   } catch {
     return WHOLE
@@ -152,7 +157,8 @@ const OBJECT = 4
 
 /** Whether `value` is a valid default for the typed getter of `kind` (else the addon throws). */
 function fitsDefault(kind, value) {
-  return kind === OBJECT ? typeof value === 'object' : typeof value === TYPES[kind]
+  // An array is no object default (pennon_host::args::check_default).
+  return kind === OBJECT ? typeof value === 'object' && !isArray(value) : typeof value === TYPES[kind]
 }
 
 /** The constant table cannot answer this call: the addon does. */

@@ -48,6 +48,7 @@ let at = 0;
 let end = 0;
 let problem = '';
 class Unconvertible extends Error {}
+const MAX_ARRAY_LEN = 1048576; // core's MAX_CONTEXT_ARRAY_LEN (checked by a wasm test)
 const FULL = {};
 export function pennonSetMemory(m) { memory = m; }
 export function pennonContextError() { return problem; }
@@ -63,6 +64,8 @@ function putString(text) {
     bytes[at++] = code;
   }
   if (i < text.length) {
+    // A lone surrogate has no UTF-8 form (encodeInto would write U+FFFD instead).
+    if (!text.isWellFormed()) throw new Unconvertible('a context string has unpaired surrogates');
     room(3 * (text.length - i));
     at += utf8.encodeInto(i === 0 ? text : text.slice(i), bytes.subarray(at, end)).written;
   }
@@ -95,6 +98,7 @@ function putValue(v, depth) {
       if (v === null) { room(1); bytes[at++] = 0; return; }
       if (depth > 64) throw new Unconvertible('too_deep'); // worded by core (ContextProblem)
       if (Array.isArray(v)) {
+        if (v.length > MAX_ARRAY_LEN) throw new Unconvertible('array_too_long'); // worded by core
         room(5); bytes[at] = 5; view.setUint32(at + 1, v.length, true); at += 5;
         for (const item of v) {
           if (item === undefined) { room(1); bytes[at++] = 0; } else putValue(item, depth + 1);
@@ -525,6 +529,7 @@ pub(crate) fn context_from_js(context: &JsValue) -> Result<Context, String> {
                     let problem = context_error();
                     return Err(match problem.as_str() {
                         "too_deep" => ContextProblem::TooDeep.message(),
+                        "array_too_long" => ContextProblem::ArrayTooLong.message(),
                         "not_object" => ContextProblem::NotAnObject.message(),
                         _ => problem,
                     });

@@ -281,3 +281,18 @@ test('the ESM and CommonJS entries of the nodejs build share one set of classes'
   const source = await import('../js/common.mjs');
   assert.deepEqual(Object.keys(generated).sort(), Object.keys(source).sort());
 });
+
+test('context arrays over core\'s limit and strings with lone surrogates are INVALID_CONTEXT, as in every binding', () => {
+  const engine = new Engine(BENCH);
+  const huge = [];
+  huge.length = 2 ** 32 - 1;
+  const result = engine.evaluate('static-flag', { targetingKey: 'u', ids: huge }, { default: 'd' });
+  assert.equal(result.errorCode, 'INVALID_CONTEXT');
+  assert.equal(result.errorMessage, 'context arrays may have at most 1048576 elements');
+  assert.equal(engine.evaluate('static-flag', { ids: new Array(1048576).fill(0) }).errorCode, null);
+  for (const context of [{ name: 'a\uD800b' }, { 'k\uDC00': 1 }, { nested: ['ok', { deep: '\uD800' }] }]) {
+    assert.equal(engine.evaluate('static-flag', context).errorCode, 'INVALID_CONTEXT', JSON.stringify(context));
+    assert.equal(engine.evaluateAll(context)['static-flag'].errorCode, 'INVALID_CONTEXT');
+  }
+  assert.equal(engine.evaluate('static-flag', { name: 'a\uD83D\uDE00b' }).errorCode, null, 'a surrogate pair is fine');
+});

@@ -197,6 +197,22 @@ impl<'env> Js<'env> {
         Ok(f(&text))
     }
 
+    /// Whether a string holds an unpaired surrogate (which its UTF-8 text shows as U+FFFD):
+    /// read as UTF-16, only when the UTF-8 text has a U+FFFD to explain.
+    fn has_lone_surrogate(self, value: napi_value) -> NapiResult<bool> {
+        let mut length = 0usize;
+        // SAFETY: see the module docs; a null buffer asks for the length only.
+        check(unsafe { sys::napi_get_value_string_utf16(self.env, value, ptr::null_mut(), 0, &mut length) })?;
+        let mut units = vec![0u16; length + 1];
+        let mut copied = 0usize;
+        // SAFETY: see the module docs; `units` is writable for `length + 1` code units.
+        check(unsafe {
+            sys::napi_get_value_string_utf16(self.env, value, units.as_mut_ptr(), units.len(), &mut copied)
+        })?;
+        units.truncate(copied);
+        Ok(char::decode_utf16(units).any(|unit| unit.is_err()))
+    }
+
     /// A string's value as an owned `String`.
     pub(crate) fn string(self, value: napi_value) -> NapiResult<String> {
         self.with_str(value, |text: &str| text.to_owned())
@@ -528,8 +544,16 @@ impl<'env> Converter<'env> {
         Converter { spare: Some(spare), ..self }
     }
 
-    /// A string's text as an owned `String`, reusing a spare one when there is one.
-    fn text(self, value: napi_value) -> NapiResult<String> {
+    /// A string's text as an owned `String`, reusing a spare one when there is one. A
+    /// string with an unpaired surrogate has no UTF-8 (nor JSON) form core could read: it
+    /// is unconvertible, as in every binding, rather than silently changed to U+FFFD.
+    fn text(self, value: napi_value) -> Result<String, Unconvertible> {
+        let text = self.raw_text(value).map_err(|status| self.failed(status))?;
+        self.well_formed(value, text)
+    }
+
+    /// [`Converter::text`] without the surrogate check ([`Converter::well_formed`]).
+    fn raw_text(self, value: napi_value) -> NapiResult<String> {
         self.js.with_str(value, |text| match self.spare.and_then(Spare::take) {
             Some(mut reused) => {
                 reused.push_str(text);
@@ -537,6 +561,14 @@ impl<'env> Converter<'env> {
             }
             None => text.to_owned(),
         })
+    }
+
+    /// `text` (read from `value`), unless `value` holds an unpaired surrogate.
+    fn well_formed(self, value: napi_value, text: String) -> Result<String, Unconvertible> {
+        if text.contains('\u{FFFD}') && self.js.has_lone_surrogate(value).map_err(|status| self.failed(status))? {
+            return Err(Unconvertible::new("a string with unpaired surrogates"));
+        }
+        Ok(text)
     }
 
     /// Converts a JS object into a map of attributes.
@@ -574,8 +606,8 @@ impl<'env> Converter<'env> {
         let fail = |status| self.failed(status);
         // Most attributes are strings: try reading one first, which saves the `typeof`
         // call for them (a non-string fails fast with `napi_string_expected`).
-        match self.text(value) {
-            Ok(text) => return Ok(Some(Value::String(text))),
+        match self.raw_text(value) {
+            Ok(text) => return self.well_formed(value, text).map(|text| Some(Value::String(text))),
             Err(NapiStatus(Status::napi_string_expected)) => {}
             Err(status) => return Err(fail(status)),
         }
@@ -584,7 +616,7 @@ impl<'env> Converter<'env> {
             Kind::Null => Value::Null,
             Kind::Boolean => Value::Bool(js.boolean(value).map_err(fail)?),
             Kind::Number => number(js.number(value).map_err(fail)?)?,
-            Kind::String => Value::String(js.string(value).map_err(fail)?),
+            Kind::String => Value::String(self.text(value)?),
             Kind::Object if js.is_array(value).map_err(fail)? => self.array(value, depth)?,
             Kind::Object if js.is_date(value).map_err(fail)? => {
                 // As `JSON.stringify` (and the wasm build) do: the `toISOString()` text.
@@ -616,7 +648,7 @@ impl<'env> Converter<'env> {
         let mut map = Map::new();
         for index in 0..count {
             let key = js.element(keys, index).map_err(fail)?;
-            let name = self.text(key).map_err(fail)?;
+            let name = self.text(key)?;
             let item = js.property(object, key).map_err(|status| fail(status).within(name.clone()))?;
             self.entry(&mut map, name, item, depth)?;
         }
@@ -630,7 +662,7 @@ impl<'env> Converter<'env> {
         let mut map = Map::new();
         for pair in pairs.chunks(2) {
             let [key, item] = *pair else { return Err(Unconvertible::new("a key without a value (internal)")) };
-            let name = self.text(key).map_err(|status| self.failed(status))?;
+            let name = self.text(key)?;
             self.entry(&mut map, name, item, 1)?;
         }
         Ok(map)

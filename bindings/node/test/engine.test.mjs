@@ -419,7 +419,7 @@ describe('evaluation', () => {
     }
   })
 
-  test('lone surrogates become U+FFFD, as in every UTF-8 conversion', () => {
+  test('lone surrogates are INVALID_CONTEXT, never silently replaced by U+FFFD', () => {
     const engine = new Engine()
     engine.load({
       schemaVersion: 1,
@@ -435,7 +435,9 @@ describe('evaluation', () => {
         },
       },
     })
-    assert.equal(engine.getBoolean('s', { name: 'a\uD800b' }, false, NOW), true)
+    assert.equal(engine.getBoolean('s', { name: 'a\uD800b' }, true, NOW), true, 'the default')
+    assert.equal(engine.evaluate('s', { name: 'a\uD800b' }, { now: NOW }).errorCode, 'INVALID_CONTEXT')
+    assert.equal(engine.getBoolean('s', { name: 'a\uFFFDb' }, false, NOW), true, 'a real U+FFFD matches')
   })
 })
 
@@ -557,6 +559,31 @@ describe('contexts', () => {
     assert.equal(engine.getBoolean('dark-mode', { ids: huge }, false, NOW), false)
     const fine = new Array(1 << 20).fill(0)
     assert.equal(engine.evaluate('dark-mode', { ids: fine }, { now: NOW }).errorCode, null)
+  })
+
+  test('a revoked Proxy context is INVALID_CONTEXT, never an exception', () => {
+    const engine = loaded(1)
+    const { proxy, revoke } = Proxy.revocable({ country: 'DE' }, {})
+    revoke()
+    for (const flag of ['dark-mode', 'checkout-copy']) {
+      const result = engine.evaluate(flag, proxy, { default: 'd', now: NOW })
+      assert.equal(result.errorCode, 'INVALID_CONTEXT', flag)
+      assert.equal(result.value, 'd')
+      assert.equal(engine.getString(flag, proxy, 'd', NOW), 'd')
+    }
+    assert.equal(engine.evaluateAll(proxy, NOW)['dark-mode'].errorCode, 'INVALID_CONTEXT')
+  })
+
+  test('lone surrogates in context keys or strings are INVALID_CONTEXT, in evaluate and evaluateAll alike', () => {
+    const engine = loaded(1)
+    for (const context of [{ country: 'D\uD800E' }, { 'unread\uDC00': 1 }, { unread: ['x', { y: '\uD800' }] }]) {
+      for (const flag of ['dark-mode', 'checkout-copy']) {
+        const one = engine.evaluate(flag, context, { now: NOW })
+        assert.equal(one.errorCode, 'INVALID_CONTEXT', `${flag} ${JSON.stringify(context)}`)
+        assert.deepEqual(engine.evaluateAll(context, NOW)[flag], one)
+      }
+    }
+    assert.equal(engine.evaluate('checkout-copy', { country: 'DE', emoji: '\uD83D\uDE00' }, { now: NOW }).ruleId, 'dach')
   })
 
   test('a getter that reloads the engine mid-evaluation is safe', () => {
@@ -706,7 +733,7 @@ describe('constant flags answered from a table (index.js fast paths)', { skip: !
   test('a context that does not convert is INVALID_CONTEXT for a constant flag too', () => {
     const engine = loaded()
     engine.getBoolean('dark-mode', {}, false, NOW) // builds the table
-    for (const context of [{ render() {} }, { n: Number.NaN }, { when: new Date('nope') }, 'text', [1], null]) {
+    for (const context of [{ render() {} }, { n: Number.NaN }, { when: new Date('nope') }, 'text', [1], { s: '\uD800' }]) {
       const result = engine.evaluate('dark-mode', context, { now: NOW })
       assert.equal(result.errorCode, 'INVALID_CONTEXT', String(context))
       assert.deepEqual(result, apply(Native.evaluate, engine, ['dark-mode', context, { now: NOW }]))
