@@ -596,7 +596,7 @@ fn compile(js: Js<'_>, snapshot: napi_value) -> Outcome<Snapshot> {
                 ),
             })?;
             let value = value.unwrap_or(pennon_core::Value::Null);
-            Ok(Snapshot::from_value(&value)?)
+            Ok(pennon_host::load_document(&value)?)
         }
         _ => Err(args::snapshot_kind_error(arg_kind(js, snapshot, "reading the snapshot")?).into()),
     }

@@ -586,6 +586,21 @@ describe('contexts', () => {
     assert.equal(engine.evaluate('checkout-copy', { country: 'DE', emoji: '\uD83D\uDE00' }, { now: NOW }).ruleId, 'dach')
   })
 
+  test('an object snapshot loads exactly as its JSON text (one document, one answer)', () => {
+    let deep = 1
+    for (let i = 0; i < 200; i++) deep = { a: deep }
+    const document = snapshot(4)
+    document.flags.deep = { ...document.flags['dark-mode'], metadata: deep }
+    const outcomes = [document, JSON.stringify(document)].map((source) => {
+      const engine = new Engine()
+      const warnings = engine.load(source).map(({ code, path }) => `${code} ${path}`)
+      assert.equal(engine.getBoolean('dark-mode', {}, false, NOW), true)
+      return warnings
+    })
+    assert.deepEqual(outcomes[0], outcomes[1])
+    assert.deepEqual(outcomes[0], ['invalid_json /flags/deep'])
+  })
+
   test('a getter that reloads the engine mid-evaluation is safe', () => {
     const engine = loaded(1)
     const context = {

@@ -15,9 +15,9 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 /// context object itself is level 1.
 pub(crate) const MAX_CONTEXT_DEPTH: usize = pennon_core::MAX_CONTEXT_DEPTH;
 
-/// The nesting limit for a snapshot given as a dict: the same as serde_json's limit for
-/// snapshot text (127 levels), so a dict and its `json.dumps` text load alike.
-pub(crate) const MAX_SNAPSHOT_DEPTH: usize = 127;
+/// The nesting limit for a snapshot given as a dict (a stack guard only: the converted
+/// dict loads as its JSON text, `pennon_host::load_document`).
+pub(crate) const MAX_SNAPSHOT_DEPTH: usize = pennon_host::limits::MAX_SNAPSHOT_DEPTH;
 
 /// What is being converted; decides how integers beyond 64 bits are treated.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -134,7 +134,7 @@ fn compile(py: Python<'_>, snapshot: &Bound<'_, PyAny>) -> PyResult<Result<Snaps
     // An already parsed document: any JSON-like object, so that a dict loads exactly as
     // its `json.dumps` text would (a list, say, is `invalid_snapshot`, as in text).
     match convert::value(snapshot, 1, Mode::Snapshot) {
-        Ok(document) => Ok(py.detach(move || Snapshot::from_value(&document))),
+        Ok(document) => Ok(py.detach(move || pennon_host::load_document(&document))),
         Err(problem) => Ok(Err(Error::new(
             ErrorCode::InvalidJson,
             problem.path(),

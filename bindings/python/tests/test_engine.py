@@ -544,3 +544,23 @@ def test_arrays_longer_than_the_limit_give_invalid_context():
     result = engine.evaluate("dark-mode", {"ids": [0] * ((1 << 20) + 1)}, default=False, now=NOW)
     assert (result["errorCode"], result["value"]) == ("INVALID_CONTEXT", False)
     assert result["errorMessage"] == "context arrays may have at most 1048576 elements"
+
+
+def test_a_dict_loads_exactly_as_its_text():
+    # One document, one answer: a flag nested too deep fails alone, whether the snapshot
+    # arrives as text or as a dict (the dict loads as its JSON text).
+    deep: object = 1
+    for _ in range(200):
+        deep = {"a": deep}
+    document = snapshot(4, ok=boolean_flag(), deep=boolean_flag(metadata=deep))
+    outcomes = []
+    for source in (document, json.dumps(document)):
+        engine = Engine()
+        warnings = engine.load(source)
+        outcomes.append([(w["code"], w["path"]) for w in warnings])
+        assert engine.get_boolean("ok", {}, False, NOW) is True
+    assert outcomes[0] == outcomes[1] == [("invalid_json", "/flags/deep")]
+    # Floats stay floats: a revision of 4.0 is refused in both forms.
+    for source in (snapshot(4.0), json.dumps(snapshot(4.0))):  # type: ignore[arg-type]
+        with pytest.raises(SnapshotError):
+            Engine().load(source)
