@@ -17,6 +17,7 @@ mod getters;
 mod graph;
 pub mod json;
 mod reads;
+pub mod regex;
 mod result;
 mod rollout;
 mod segment;
