@@ -105,10 +105,13 @@ mod builtin {
     /// Compiles a pattern of Pennon's regex dialect (module docs), or gives the reason it
     /// is not one.
     pub fn compile(pattern: &str) -> Result<Regex, String> {
-        let mut tree = ast::parse::Parser::new().parse(pattern).map_err(|e| e.to_string())?;
+        // The errors' short kind texts ("unclosed group"), not their multi-line Display
+        // with the pattern underlined: the pattern is in the message already, and the
+        // formatting code would be most of what the regex module spends on errors.
+        let mut tree = ast::parse::Parser::new().parse(pattern).map_err(|e| e.kind().to_string())?;
         narrow(&mut tree)?;
-        let hir = TranslatorBuilder::new().build().translate(pattern, &tree).map_err(|e| e.to_string())?;
-        meta::Builder::new().build_from_hir(&hir).map(Regex).map_err(|e| e.to_string())
+        let hir = TranslatorBuilder::new().build().translate(pattern, &tree).map_err(|e| e.kind().to_string())?;
+        meta::Builder::new().build_from_hir(&hir).map(Regex).map_err(|_| String::from("the compiled regex is too big"))
     }
 
     const NO_PROPERTIES: &str = "Unicode property classes (\\p{…}, \\P{…}) are not part of Pennon's regex dialect";
