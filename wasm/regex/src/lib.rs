@@ -88,7 +88,6 @@ impl State {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)] // `#[unsafe(no_mangle)]` only
 mod exports {
     use super::{address, with_state};
