@@ -9,12 +9,16 @@
 //!   exchanges JSON through its linear memory, for any wasm runtime (module `raw`,
 //!   documented in `wasm/README.md`).
 //!
+//! Both are built without core's regex engine: `matches` patterns are compiled and matched
+//! by the separate regex module (`wasm/regex`), reached through the host ([`regex_host`]).
+//!
 //! Both only convert values, map errors and own handles: every decision is made by
 //! [`pennon_core`]. The JSON request and response shapes of the raw ABI live in
 //! [`json_api`], which is plain safe Rust and is unit-tested natively.
 #![deny(unsafe_code)]
 
 pub mod json_api;
+pub mod regex_host;
 
 #[cfg(feature = "bindgen")]
 mod js;

@@ -182,6 +182,7 @@ pub extern "C" fn pennon_engine_new() -> u32 {
         let handle = state.next_handle;
         let Some(next) = handle.checked_add(1) else { return 0 };
         state.next_handle = next;
+        crate::regex_host::register();
         state.engines.insert(handle, JsonEngine::new());
         handle
     })
