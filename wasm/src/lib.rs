@@ -5,8 +5,8 @@
 //! - with the default `bindgen` feature, a [wasm-bindgen](https://wasm-bindgen.github.io/)
 //!   API for JavaScript hosts (browsers, edge workers, Node): an `Engine` class that takes
 //!   contexts as JS objects and returns results as JS objects (module `js`);
-//! - with `--no-default-features`, the *raw ABI*: a module that imports nothing and
-//!   exchanges JSON through its linear memory, for any wasm runtime (module `raw`,
+//! - with `--no-default-features`, the *raw ABI*: a module that imports only the
+//!   `pennon_regex` functions and exchanges JSON through its linear memory, for any wasm runtime (module `raw`,
 //!   documented in `wasm/README.md`).
 //!
 //! Both are built without core's regex engine: `matches` patterns are compiled and matched

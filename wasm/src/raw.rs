@@ -1,6 +1,7 @@
 //! The raw wasm ABI: C-like exports that exchange JSON through linear memory, for wasm
 //! hosts without wasm-bindgen (wasmtime, wasmer, WAMR, Go, .NET…). Built with
-//! `--no-default-features`, the module imports nothing. `wasm/README.md` ("Raw ABI") is
+//! `--no-default-features`, the module imports only the four `pennon_regex` functions through
+//! which `matches` patterns reach the regex module ([`crate::regex_host`]). `wasm/README.md` ("Raw ABI") is
 //! the reference: exports, statuses, ownership and the JSON shapes ([`crate::json_api`]).
 //!
 //! # Why no export can panic
