@@ -146,7 +146,7 @@ _BOUNDARY = {"b": f"(?-i:(?<=[{_WORD}])(?![{_WORD}])|(?<![{_WORD}])(?=[{_WORD}])
 
 
 def rust_regex_to_python(s):
-    """Translates the dialect of §6.2 (Rust regex syntax, ASCII \\d \\s \\w \\b, no \\p{…})
+    """Translates the dialect of §6.2 (Rust regex syntax, ASCII \\d \\s \\w \\b and (?i), no \\p{…})
     into Python `regex` syntax, or raises Invalid. An approximation: a (?-u) group only
     loses its `u` (and any `.` after one is refused, as it could match inside a character)."""
     if _re.search(r"\(\?<?[=!]|\\[1-9]", s):
@@ -201,7 +201,8 @@ def parse_regex(s):
     if not isinstance(s, str):
         raise Invalid("invalid_type")
     try:
-        return _re.compile(rust_regex_to_python(s))
+        # ASCII: (?i) folds ASCII letters only (the Perl classes are spelled out already).
+        return _re.compile(rust_regex_to_python(s), _re.ASCII)
     except (_re.error, ValueError):
         raise Invalid("invalid_regex") from None
 
