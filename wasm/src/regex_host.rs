@@ -128,6 +128,8 @@ mod backend {
         fn pennon_regex_free(handle: u32);
     }
 
+    const MAX_REASON: usize = 1 << 16;
+
     /// Address and length of `bytes` as wasm `i32`s.
     fn span(bytes: &[u8]) -> (u32, u32) {
         (bytes.as_ptr() as usize as u32, bytes.len() as u32)
@@ -140,7 +142,9 @@ mod backend {
         if answer > 0 {
             return Ok(answer.unsigned_abs());
         }
-        let mut reason = vec![0u8; answer.unsigned_abs() as usize];
+        // A reason is short (the pattern at most); the cap keeps a confused host from
+        // making this module allocate gigabytes.
+        let mut reason = vec![0u8; (answer.unsigned_abs() as usize).min(MAX_REASON)];
         let (ptr, len) = span(&reason);
         // SAFETY: the host writes at most `len` bytes at `ptr`, a live buffer of this module.
         unsafe { pennon_regex_error(ptr, len) };
