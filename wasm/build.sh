@@ -2,7 +2,8 @@
 # Builds every wasm artefact of Pennon into wasm/dist/:
 #   dist/web, dist/bundler, dist/nodejs  wasm-bindgen outputs (+ the package's JS entries),
 #                                        optimised with wasm-opt -Oz (npm binaryen@132)
-#   dist/raw/pennon_raw.wasm            the raw ABI module (no imports), optimised too
+#   dist/raw/pennon_raw.wasm            the raw ABI module (imports only `pennon_regex`), optimised too
+#   dist/*/pennon_regex.wasm            the regex module (wasm/regex), next to each main module
 # and prints the size report (scripts/sizes.sh; test.sh checks the budget). Needs what
 # ./setup.sh installs. Idempotent; cargo reuses its cache.
 set -euo pipefail
@@ -51,19 +52,31 @@ step "Build the raw ABI module (--no-default-features)"
 (cd "$ROOT" && cargo build -p pennon-wasm --no-default-features "${CARGO_WASM[@]}")
 cp "$BUILT" "$DIST/.cargo/pennon_raw.wasm"
 
+# Built on its own: a build together with pennon-wasm would unify core's features.
+step "Build the regex module (wasm/regex)"
+(cd "$ROOT" && cargo build -p pennon-wasm-regex "${CARGO_WASM[@]}")
+cp "$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/pennon_wasm_regex.wasm" "$DIST/.cargo/pennon_regex.wasm"
+
 # wasm-opt reads the features the module uses from its target_features section and
 # drops the section (and the names and producers sections) from its output.
 optimise() { "$WASM_OPT" -Oz --strip-debug --strip-producers --strip-target-features "$1" -o "$1.opt" && mv "$1.opt" "$1"; }
 
-step "Optimise the raw module (wasm-opt -Oz, binaryen $("$WASM_OPT" --version | awk '{print $3}'))"
+step "Optimise the raw and regex modules (wasm-opt -Oz, binaryen $("$WASM_OPT" --version | awk '{print $3}'))"
 cp "$DIST/.cargo/pennon_raw.wasm" "$DIST/raw/pennon_raw.wasm"
 optimise "$DIST/raw/pennon_raw.wasm"
+cp "$DIST/.cargo/pennon_regex.wasm" "$DIST/raw/pennon_regex.wasm"
+optimise "$DIST/raw/pennon_regex.wasm"
 node -e '
-  const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));
-  const imports = WebAssembly.Module.imports(m);
-  if (imports.length) { console.error("the raw module must import nothing, it imports", imports); process.exit(1); }
-  console.log("raw module: no imports, exports", WebAssembly.Module.exports(m).map((e) => e.name).join(" "));' \
-  "$DIST/raw/pennon_raw.wasm"
+  const { readFileSync } = require("fs");
+  const [raw, regex] = process.argv.slice(1).map((f) => new WebAssembly.Module(readFileSync(f)));
+  const imports = WebAssembly.Module.imports(raw).map((i) => `${i.module}.${i.name}`).sort().join(" ");
+  const want = "pennon_regex.pennon_regex_compile pennon_regex.pennon_regex_error pennon_regex.pennon_regex_free pennon_regex.pennon_regex_is_match";
+  if (imports !== want) { console.error(`the raw module must import exactly ${want}, it imports ${imports}`); process.exit(1); }
+  if (WebAssembly.Module.imports(regex).length) { console.error("the regex module must import nothing"); process.exit(1); }
+  console.log("raw module: imports", imports);
+  console.log("raw module: exports", WebAssembly.Module.exports(raw).map((e) => e.name).join(" "));
+  console.log("regex module: no imports, exports", WebAssembly.Module.exports(regex).map((e) => e.name).join(" "));' \
+  "$DIST/raw/pennon_raw.wasm" "$DIST/raw/pennon_regex.wasm"
 
 # common.js of each entry: the generated error module (js/errors.mjs, shared with every
 # Pennon JS package), then js/common.mjs without its imports of it.
@@ -77,6 +90,7 @@ for target in web bundler nodejs; do
   rm -rf "$out"
   wasm-bindgen --target "$target" --out-dir "$out" --out-name pennon_wasm "$DIST/.cargo/pennon_wasm.wasm"
   optimise "$out/pennon_wasm_bg.wasm"
+  cp "$DIST/raw/pennon_regex.wasm" "$out/pennon_regex.wasm"
   cp js/index.d.ts "$out/index.d.ts"
   cp js/contract.d.ts "$out/contract.d.ts"
   case "$target" in

@@ -8,7 +8,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::net::IpAddr;
-use regex_automata::meta::Regex;
 use serde_json::Value;
 
 use crate::context::Context;
@@ -16,6 +15,7 @@ use crate::decode::{self, Decoded, Obj, Path};
 use crate::error::ErrorCode;
 use crate::memo::Memo;
 use crate::reads::Reads;
+use crate::regex::{self, Pattern};
 use crate::segment::SegmentTable;
 use crate::set::StringSet;
 use crate::time::{self, Millis};
@@ -145,7 +145,7 @@ pub(crate) enum Test {
         ordering: Compare,
         operand: Version,
     },
-    Matches(Box<Regex>),
+    Matches(Box<dyn Pattern>),
     InCidr(Box<[Network]>),
 }
 
@@ -480,13 +480,13 @@ impl Test {
             }
             "matches" => {
                 let pattern = decode::string(operand, path)?;
-                let regex = Regex::new(pattern).map_err(|error| {
+                let regex = regex::compile_pattern(pattern).map_err(|error| {
                     path.error(
                         ErrorCode::InvalidRegex,
                         format!("`{pattern}` is not a valid regular expression: {error}"),
                     )
                 })?;
-                Test::Matches(Box::new(regex))
+                Test::Matches(regex)
             }
             _ => {
                 // semverEq / semverLt / … (the only operators left).

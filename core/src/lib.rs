@@ -22,6 +22,7 @@ mod graph;
 pub mod json;
 mod memo;
 mod reads;
+pub mod regex;
 mod result;
 mod rollout;
 mod segment;

@@ -6,13 +6,20 @@ import type { Context, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning
 
 /** A Pennon engine holding at most one compiled snapshot. */
 export class Engine {
-  /** A new engine; loads `snapshot` (JSON text or an object) when given. */
+  /** A new engine; loads `snapshot` (JSON text or an object) with `load` when given. */
   constructor(snapshot?: string | object | null);
+  /** A new engine with `snapshot` loaded by `loadAsync` (loads the regex module if needed). */
+  static create(snapshot: string | object): Promise<Engine>;
   /**
    * Loads a snapshot and returns its warnings. Throws a SnapshotError when the snapshot
-   * cannot be loaded at all; the engine then keeps the snapshot it had.
+   * cannot be loaded at all; the engine then keeps the snapshot it had. In the web and
+   * bundler entries a snapshot with `matches` conditions needs the regex module loaded
+   * first (`initRegex()` / `initRegexSync()`), else this throws a SnapshotError with code
+   * `invalid_regex` and `regexNeeded: true`; in Node the module is loaded synchronously.
    */
   load(snapshot: string | object): LoadWarning[];
+  /** `load`, loading the regex module first (`initRegex()`) when the snapshot needs it. */
+  loadAsync(snapshot: string | object): Promise<LoadWarning[]>;
   /** The loaded snapshot's revision, or null before the first load. */
   readonly revision: number | null;
   /** The warnings of the loaded snapshot. */
@@ -56,3 +63,12 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 export default function init(input?: { module_or_path: InitInput | Promise<InitInput> }): Promise<unknown>;
 /** Instantiates the module synchronously from bytes or a compiled module. */
 export function initSync(input?: { module: BufferSource | WebAssembly.Module }): unknown;
+
+/**
+ * Loads the regex module that `matches` conditions need (once; later calls do nothing).
+ * Without an argument the web and bundler entries fetch `pennon_regex.wasm` next to their
+ * JS file, and the nodejs entry reads it from disk.
+ */
+export function initRegex(input?: { module_or_path?: InitInput | Promise<InitInput> }): Promise<void>;
+/** Loads the regex module synchronously from bytes or a compiled module. */
+export function initRegexSync(input?: { module?: BufferSource | WebAssembly.Module }): void;

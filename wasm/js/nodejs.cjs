@@ -5,6 +5,12 @@
 const wasm = require('./pennon_wasm.js');
 const common = require('./common.cjs');
 
+// The regex module is read from disk and instantiated synchronously the first time a
+// snapshot with a `matches` condition is loaded: nothing to call in Node.
+const regex = common.createRegex({
+  loadSync: () => require('node:fs').readFileSync(require('node:path').join(__dirname, 'pennon_regex.wasm')),
+});
+
 /** Nothing to do: the module was instantiated on require. */
 async function init() {}
 
@@ -12,7 +18,7 @@ async function init() {}
 function initSync() {}
 
 module.exports = {
-  Engine: common.wrapEngine(wasm.Engine),
+  Engine: common.wrapEngine(wasm.Engine, regex, wasm.setRegexHost),
   PennonError: common.PennonError,
   SnapshotError: common.SnapshotError,
   ContextError: common.ContextError,
@@ -28,5 +34,7 @@ module.exports = {
   bucketHash: wasm.bucketHash,
   init,
   initSync,
+  initRegex: regex.initRegex,
+  initRegexSync: regex.initRegexSync,
   default: init,
 };

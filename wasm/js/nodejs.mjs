@@ -18,5 +18,7 @@ export const {
   bucket,
   bucketHash,
   initSync,
+  initRegex,
+  initRegexSync,
 } = pennon;
 export default pennon.init;

@@ -192,6 +192,21 @@ fn reason_js(reason: Reason) -> JsValue {
         .unwrap_or_else(|| JsValue::from_str(reason.as_str()))
 }
 
+/// The error `load` throws for a snapshot with `matches` conditions while the regex module
+/// is not loaded; `regexNeeded: true` tells the glue to load it and retry (the engine keeps
+/// its snapshot).
+fn regex_needed() -> JsValue {
+    let error = js_error(&Error::new(
+        ErrorCode::InvalidRegex,
+        "",
+        "this snapshot has `matches` conditions and the regex module is not loaded: call \
+         `await initRegex()` (or `initRegexSync({ module })`) first, or load the snapshot with \
+         `await engine.loadAsync(snapshot)`",
+    ));
+    let _ = Reflect::set(&error, &JsValue::from_str("regexNeeded"), &JsValue::TRUE);
+    error
+}
+
 /// A JS `Error` named after the code's class, with `code` and `path` (`null` when the
 /// error concerns no particular value); its message is core's display of the error.
 fn js_error(error: &Error) -> JsValue {
@@ -272,7 +287,11 @@ impl Engine {
         } else {
             return Err(js_error(&args::snapshot_kind_error(kind(&snapshot))));
         };
+        crate::regex_host::take_unavailable();
         let compiled = Snapshot::from_json(&text).map_err(|e| js_error(&e))?;
+        if crate::regex_host::take_unavailable() {
+            return Err(regex_needed());
+        }
         self.revision = JsValue::from_f64(compiled.revision() as f64);
         self.holder.install(Arc::new(compiled));
         if let Ok(mut strings) = self.strings.try_borrow_mut() {

@@ -1,6 +1,7 @@
 //! The raw wasm ABI: C-like exports that exchange JSON through linear memory, for wasm
 //! hosts without wasm-bindgen (wasmtime, wasmer, WAMR, Go, .NET…). Built with
-//! `--no-default-features`, the module imports nothing. `wasm/README.md` ("Raw ABI") is
+//! `--no-default-features`, the module imports only the four `pennon_regex` functions through
+//! which `matches` patterns reach the regex module ([`crate::regex_host`]). `wasm/README.md` ("Raw ABI") is
 //! the reference: exports, statuses, ownership and the JSON shapes ([`crate::json_api`]).
 //!
 //! # Why no export can panic
@@ -182,6 +183,7 @@ pub extern "C" fn pennon_engine_new() -> u32 {
         let handle = state.next_handle;
         let Some(next) = handle.checked_add(1) else { return 0 };
         state.next_handle = next;
+        crate::regex_host::register();
         state.engines.insert(handle, JsonEngine::new());
         handle
     })

@@ -13,6 +13,11 @@ test('bundler: the build runs with the .wasm imported as an ES module', () => {
     import * as pennon from ${JSON.stringify(entry)};
     import { caseFiles, runCaseFile } from ${JSON.stringify(suite)};
     await pennon.default();
+    // The regex module is fetched next to the glue (new URL(…, import.meta.url)); Node's
+    // fetch has no file: URLs, so serve them from disk here.
+    const { readFile } = await import('node:fs/promises');
+    globalThis.fetch = async (url) => new Response(await readFile(new URL(url)));
+    await pennon.initRegex();
     let total = 0, failures = [];
     for (const file of caseFiles()) {
       const outcome = runCaseFile(file, pennon);

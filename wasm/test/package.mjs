@@ -26,6 +26,7 @@ test('npm pack holds the three builds and nothing else', () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const target of ['web', 'bundler', 'nodejs']) {
     assert.ok(files.includes(`dist/${target}/pennon_wasm_bg.wasm`), `${target} .wasm packed`);
+    assert.ok(files.includes(`dist/${target}/pennon_regex.wasm`), `${target} regex module packed`);
     assert.ok(files.includes(`dist/${target}/index.d.ts`), `${target} types packed`);
     assert.ok(files.some((f) => f.startsWith(`dist/${target}/snippets/`)), `${target} snippets packed`);
   }
@@ -57,16 +58,17 @@ test('require (nodejs build): examples/node.cjs', () => {
 });
 
 test('import in Node (nodejs build): examples/node.mjs', () => {
-  assert.equal(node(['node.mjs']), 'banner: "Hello!" (SPLIT)\nnew-checkout: false (DEFAULT)\n');
+  assert.equal(node(['node.mjs']), 'banner: "Hello!" (SPLIT)\nnew-checkout: false (DEFAULT)\nstaff-tools: false (DEFAULT)\n');
   const resolved = node(['--input-type=module', '-e', 'console.log(import.meta.resolve("pennon-wasm"))']);
   assert.match(resolved, /dist\/nodejs\/index\.mjs\n$/);
 });
 
 test('web build in a browser-like environment: examples/browser.mjs', () => {
   const out = JSON.parse(node(['--conditions=browser', '--import', './env/browser.mjs', 'browser.mjs']));
-  assert.deepEqual(out.dataset, { newCheckout: 'true', banner: 'Hello!' });
-  // init() fetched the .wasm from next to the web build's JS, as a file of its own.
-  assert.deepEqual(out.fetched, ['web/pennon_wasm_bg.wasm', 'app/snapshot.json']);
+  assert.deepEqual(out.dataset, { newCheckout: 'true', banner: 'Hello!', staffTools: 'true' });
+  // init() fetched the .wasm from next to the web build's JS, as a file of its own, and
+  // Engine.create the regex module, because the snapshot has a `matches` condition.
+  assert.deepEqual(out.fetched, ['web/pennon_wasm_bg.wasm', 'app/snapshot.json', 'web/pennon_regex.wasm']);
 });
 
 test('Cloudflare Workers style (web build, .wasm imported as a module): examples/worker.mjs', () => {
@@ -76,6 +78,8 @@ test('Cloudflare Workers style (web build, .wasm imported as a module): examples
   assert.equal(body['new-checkout'].value, true);
   assert.equal(body['new-checkout'].ruleId, 'beta-de');
   assert.equal(body.banner.value, 'Hello!');
+  assert.equal(body['staff-tools'].value, false);
+  assert.equal(body['staff-tools'].errorCode, null, 'the regex module was given to initRegexSync');
   const resolved = run(process.execPath, ['--conditions=workerd', '--input-type=module', '-e', 'console.log(import.meta.resolve("pennon-wasm"))'], { cwd: app });
   assert.match(resolved, /dist\/web\/index\.js\n$/);
 });

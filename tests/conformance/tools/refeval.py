@@ -6,8 +6,10 @@ cross-check the hand-written expectations of the conformance cases. It is not no
     /tmp/ccvenv/bin/pip install xxhash regex
     /tmp/ccvenv/bin/python refeval.py            # runs every cases/*.json through the model
 
-Known simplifications: regex syntax is approximated with the `regex` module plus a check
-rejecting look-around and back-references; Unicode lowercasing is Python's str.lower().
+Known simplifications: regex syntax is approximated with the `regex` module, after a
+translation of the dialect (rust_regex_to_python: ASCII Perl classes and word boundaries,
+no property classes) and a check rejecting look-around and back-references; Unicode
+lowercasing is Python's str.lower().
 """
 import datetime as _dt
 import glob
@@ -133,14 +135,75 @@ def parse_cidr(s):
         raise Invalid("invalid_cidr") from None
 
 
+# The dialect's ASCII Perl classes, spelled out for Python's `regex` module (which would
+# make them Unicode-aware): inside a class as ranges, outside as a class of their own.
+_WORD = "0-9A-Za-z_"
+_PERL_IN_CLASS = {"d": "0-9", "s": "\\t\\n\\x0b\\x0c\\r ", "w": _WORD,
+                  "D": "\\x00-/:-\\U0010ffff", "S": "\\x00-\\x08\\x0e-\\x1f!-\\U0010ffff",
+                  "W": "\\x00-/:-@\\[-\\^`{-\\U0010ffff"}
+_BOUNDARY = {"b": f"(?-i:(?<=[{_WORD}])(?![{_WORD}])|(?<![{_WORD}])(?=[{_WORD}]))",
+             "B": f"(?-i:(?<=[{_WORD}])(?=[{_WORD}])|(?<![{_WORD}])(?![{_WORD}]))"}
+
+
+def rust_regex_to_python(s):
+    """Translates the dialect of §6.2 (Rust regex syntax, ASCII \\d \\s \\w \\b and (?i), no \\p{…})
+    into Python `regex` syntax, or raises Invalid. An approximation: a (?-u) group only
+    loses its `u` (and any `.` after one is refused, as it could match inside a character)."""
+    if _re.search(r"\(\?<?[=!]|\\[1-9]", s):
+        raise Invalid("invalid_regex")
+    out, i, depth, ascii_mode = [], 0, 0, False
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            e = s[i + 1]
+            i += 2
+            if e in "pP":
+                raise Invalid("invalid_regex")
+            if e in _PERL_IN_CLASS:
+                out.append(_PERL_IN_CLASS[e] if depth else f"[{_PERL_IN_CLASS[e]}]")
+            elif e in _BOUNDARY and not depth:
+                out.append(_BOUNDARY[e])
+            elif e == "x" and s[i:i + 1] == "{":
+                end = s.index("}", i)
+                out.append("\\U%08x" % int(s[i + 1:end], 16))
+                i = end + 1
+            else:
+                out.append(c + e)
+            continue
+        if c == "[":
+            depth += 1
+            if s[i + 1:i + 2] == "^":
+                out.append("[^")
+                i += 2
+                if s[i:i + 1] == "]":
+                    out.append("\\]")
+                    i += 1
+                continue
+        elif c == "]" and depth:
+            depth -= 1
+        elif c == "(" and not depth and s[i + 1:i + 2] == "?":
+            m = _re.match(r"\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?([:)])", s[i:])
+            if m and "u" in (m.group(2) or ""):
+                ascii_mode = True
+            if m:
+                on, off = m.group(1).replace("u", ""), (m.group(2) or "").replace("u", "")
+                out.append("(?" + on + ("-" + off if off else "") + m.group(3))
+                i += m.end()
+                continue
+        elif c == "." and not depth and ascii_mode:
+            raise Invalid("invalid_regex")
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def parse_regex(s):
     if not isinstance(s, str):
         raise Invalid("invalid_type")
-    if _re.search(r"\(\?<?[=!]|\\[1-9]", s):
-        raise Invalid("invalid_regex")
     try:
-        return _re.compile(s)
-    except _re.error:
+        # ASCII: (?i) folds ASCII letters only (the Perl classes are spelled out already).
+        return _re.compile(rust_regex_to_python(s), _re.ASCII)
+    except (_re.error, ValueError):
         raise Invalid("invalid_regex") from None
 
 

@@ -3,13 +3,18 @@
 //!
 //! [`RawModule`] loads `pennon_raw.wasm` (built by `wasm/build.sh`) and wraps each export
 //! in a safe method that copies requests into the module's memory and reads the JSON
-//! response back.
+//! response back. It provides the module's `pennon_regex` imports by instantiating the
+//! regex module `pennon_regex.wasm` (next to the raw module) in the same store the first
+//! time a pattern is compiled, and copying bytes between the two memories.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use wasmtime::{Config, Engine, Instance, Memory, Module, OptLevel, Store, TypedFunc, bail, format_err};
+use wasmtime::{
+    AsContextMut, Caller, Config, Engine, Instance, Linker, Memory, Module, OptLevel, Store, TypedFunc, bail,
+    format_err,
+};
 
 /// The environment variable that overrides [`RawModule::default_path`].
 pub const MODULE_ENV: &str = "PENNON_RAW_WASM";
@@ -31,27 +36,174 @@ impl Response {
     }
 }
 
-/// Compiles each module file once per process: tests instantiate the module many times,
-/// and compiling it with a debug build of Cranelift takes seconds.
+/// Compiles each module file once per process, with one engine (so that the raw and the
+/// regex module can share a store): tests instantiate the module many times, and
+/// compiling it with a debug build of Cranelift takes seconds.
 fn compiled(path: &Path) -> wasmtime::Result<(Engine, Module)> {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, (Engine, Module)>>> = OnceLock::new();
+    static ENGINE: OnceLock<wasmtime::Result<Engine>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Module>>> = OnceLock::new();
+    let engine = ENGINE
+        .get_or_init(|| {
+            let mut config = Config::new();
+            // The modules are small and run briefly: compile them fast rather than well.
+            config.cranelift_opt_level(OptLevel::None);
+            Engine::new(&config)
+        })
+        .as_ref()
+        .map_err(|e| format_err!("cannot create the wasmtime engine: {e}"))?;
     let cache = CACHE.get_or_init(Mutex::default);
     let mut cache = cache.lock().map_err(|_| format_err!("module cache poisoned"))?;
-    if let Some(entry) = cache.get(path) {
-        return Ok(entry.clone());
+    if let Some(module) = cache.get(path) {
+        return Ok((engine.clone(), module.clone()));
     }
-    let mut config = Config::new();
-    // The module is small and runs briefly: compile it fast rather than well.
-    config.cranelift_opt_level(OptLevel::None);
-    let engine = Engine::new(&config)?;
-    let module = Module::from_file(&engine, path)?;
-    cache.insert(path.to_path_buf(), (engine.clone(), module.clone()));
-    Ok((engine, module))
+    let module = Module::from_file(engine, path)?;
+    cache.insert(path.to_path_buf(), module.clone());
+    Ok((engine.clone(), module))
+}
+
+/// The regex module's exports, once instantiated.
+struct RegexExports {
+    memory: Memory,
+    input: TypedFunc<u32, u32>,
+    compile: TypedFunc<u32, u32>,
+    is_match: TypedFunc<(u32, u32), u32>,
+    drop: TypedFunc<u32, ()>,
+    output_ptr: TypedFunc<(), u32>,
+    output_len: TypedFunc<(), u32>,
+}
+
+/// What the `pennon_regex` imports need: where the regex module is, its instance once
+/// loaded, and the reason of the last failed compile.
+struct RegexHost {
+    path: PathBuf,
+    exports: Option<RegexExports>,
+    reason: Vec<u8>,
+}
+
+/// The bytes `[ptr, ptr + len)` of the calling module's memory.
+fn caller_bytes(caller: &mut Caller<'_, RegexHost>, ptr: u32, len: u32) -> wasmtime::Result<Vec<u8>> {
+    let memory = caller_memory(caller)?;
+    let (start, len) = (ptr as usize, len as usize);
+    let end = start.checked_add(len).ok_or_else(|| format_err!("span overflows"))?;
+    let bytes =
+        memory.data(&caller).get(start..end).ok_or_else(|| format_err!("[{start}, {end}) is outside memory"))?;
+    Ok(bytes.to_vec())
+}
+
+fn caller_memory(caller: &mut Caller<'_, RegexHost>) -> wasmtime::Result<Memory> {
+    caller
+        .get_export("memory")
+        .and_then(|export| export.into_memory())
+        .ok_or_else(|| format_err!("the raw module exports no memory"))
+}
+
+/// The regex module's exports, instantiating it in the caller's store on first use.
+fn regex_exports<'a>(caller: &'a mut Caller<'_, RegexHost>) -> wasmtime::Result<&'a RegexExports> {
+    if caller.data().exports.is_none() {
+        let path = caller.data().path.clone();
+        if !path.is_file() {
+            bail!("the regex module {} is missing: build it with wasm/build.sh", path.display());
+        }
+        let (_, module) = compiled(&path)?;
+        let instance = Instance::new(caller.as_context_mut(), &module, &[])?;
+        let mut store = caller.as_context_mut();
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| format_err!("the regex module exports no memory"))?;
+        let exports = RegexExports {
+            memory,
+            input: instance.get_typed_func(&mut store, "pennon_regex_input")?,
+            compile: instance.get_typed_func(&mut store, "pennon_regex_compile")?,
+            is_match: instance.get_typed_func(&mut store, "pennon_regex_is_match")?,
+            drop: instance.get_typed_func(&mut store, "pennon_regex_drop")?,
+            output_ptr: instance.get_typed_func(&mut store, "pennon_regex_output_ptr")?,
+            output_len: instance.get_typed_func(&mut store, "pennon_regex_output_len")?,
+        };
+        let version: TypedFunc<(), u32> = instance.get_typed_func(&mut store, "pennon_regex_abi_version")?;
+        if version.call(&mut store, ())? != 1 {
+            bail!("the regex module has an unknown ABI version");
+        }
+        caller.data_mut().exports = Some(exports);
+    }
+    caller.data().exports.as_ref().ok_or_else(|| format_err!("the regex module is not loaded"))
+}
+
+/// Copies `[ptr, ptr + len)` of the raw module into the regex module's input buffer.
+fn put_regex_input(caller: &mut Caller<'_, RegexHost>, ptr: u32, len: u32) -> wasmtime::Result<()> {
+    let bytes = caller_bytes(caller, ptr, len)?;
+    let (input, memory) = {
+        let exports = regex_exports(caller)?;
+        (exports.input.clone(), exports.memory)
+    };
+    let at = input.call(&mut *caller, len)?;
+    if at == 0 && len > 0 {
+        bail!("the regex module is out of memory");
+    }
+    memory.write(&mut *caller, at as usize, &bytes).map_err(|e| format_err!("regex input: {e}"))
+}
+
+/// The `pennon_regex` imports of the raw module (`wasm/README.md`, "Raw ABI").
+fn regex_linker(engine: &Engine) -> wasmtime::Result<Linker<RegexHost>> {
+    let mut linker = Linker::new(engine);
+    linker.func_wrap(
+        "pennon_regex",
+        "pennon_regex_compile",
+        |mut caller: Caller<'_, RegexHost>, ptr: u32, len: u32| -> wasmtime::Result<i32> {
+            put_regex_input(&mut caller, ptr, len)?;
+            let exports = regex_exports(&mut caller)?;
+            let (compile, output_ptr, output_len, memory) =
+                (exports.compile.clone(), exports.output_ptr.clone(), exports.output_len.clone(), exports.memory);
+            let handle = compile.call(&mut caller, len)?;
+            if handle != 0 {
+                return i32::try_from(handle).map_err(|_| format_err!("regex handle {handle} out of range"));
+            }
+            let (at, n) = (output_ptr.call(&mut caller, ())? as usize, output_len.call(&mut caller, ())? as usize);
+            let reason = memory
+                .data(&caller)
+                .get(at..at.saturating_add(n))
+                .ok_or_else(|| format_err!("regex output is outside memory"))?
+                .to_vec();
+            let len = i32::try_from(reason.len())?;
+            caller.data_mut().reason = reason;
+            Ok(-len)
+        },
+    )?;
+    linker.func_wrap(
+        "pennon_regex",
+        "pennon_regex_error",
+        |mut caller: Caller<'_, RegexHost>, ptr: u32, len: u32| -> wasmtime::Result<()> {
+            let memory = caller_memory(&mut caller)?;
+            let reason = std::mem::take(&mut caller.data_mut().reason);
+            let n = reason.len().min(len as usize);
+            let bytes = reason.get(..n).unwrap_or_default();
+            memory.write(&mut caller, ptr as usize, bytes).map_err(|e| format_err!("regex error: {e}"))
+        },
+    )?;
+    linker.func_wrap(
+        "pennon_regex",
+        "pennon_regex_is_match",
+        |mut caller: Caller<'_, RegexHost>, handle: u32, ptr: u32, len: u32| -> wasmtime::Result<u32> {
+            put_regex_input(&mut caller, ptr, len)?;
+            let is_match = regex_exports(&mut caller)?.is_match.clone();
+            is_match.call(&mut caller, (handle, len))
+        },
+    )?;
+    linker.func_wrap(
+        "pennon_regex",
+        "pennon_regex_free",
+        |mut caller: Caller<'_, RegexHost>, handle: u32| -> wasmtime::Result<()> {
+            match caller.data().exports.as_ref().map(|exports| exports.drop.clone()) {
+                Some(drop) => drop.call(&mut caller, handle),
+                None => Ok(()),
+            }
+        },
+    )?;
+    Ok(linker)
 }
 
 /// An instance of the raw module with typed handles on its exports.
 pub struct RawModule {
-    store: Store<()>,
+    store: Store<RegexHost>,
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), u32>,
@@ -78,7 +230,8 @@ impl RawModule {
         }
     }
 
-    /// Loads and instantiates the module at `path` (with no imports: it must need none).
+    /// Loads and instantiates the module at `path`, with its `pennon_regex` imports served by
+    /// `pennon_regex.wasm` from the same directory (instantiated on the first pattern).
     pub fn load(path: &Path) -> wasmtime::Result<RawModule> {
         if !path.is_file() {
             bail!(
@@ -89,8 +242,9 @@ impl RawModule {
         }
         let (engine, module) = compiled(path)?;
         let imports = module.imports().count();
-        let mut store = Store::new(&engine, ());
-        let instance = Instance::new(&mut store, &module, &[])?;
+        let regex = RegexHost { path: path.with_file_name("pennon_regex.wasm"), exports: None, reason: Vec::new() };
+        let mut store = Store::new(&engine, regex);
+        let instance = regex_linker(&engine)?.instantiate(&mut store, &module)?;
         let memory =
             instance.get_memory(&mut store, "memory").ok_or_else(|| format_err!("the module exports no memory"))?;
         macro_rules! func {
@@ -123,9 +277,14 @@ impl RawModule {
         RawModule::load(&RawModule::default_path())
     }
 
-    /// How many imports the module declares (the raw module must declare none).
+    /// How many imports the module declares (the four `pennon_regex` functions).
     pub fn import_count(&self) -> usize {
         self.imports
+    }
+
+    /// Whether the regex module has been instantiated (by the first `matches` pattern).
+    pub fn regex_loaded(&self) -> bool {
+        self.store.data().exports.is_some()
     }
 
     /// The size of the module's linear memory in bytes.

@@ -35,10 +35,40 @@ fn assert_healthy(module: &mut RawModule) {
 }
 
 #[test]
-fn the_module_imports_nothing_and_reports_its_abi_version() {
+fn the_module_imports_only_the_regex_functions_and_reports_its_abi_version() {
     let mut module = module();
-    assert_eq!(module.import_count(), 0);
+    assert_eq!(module.import_count(), 4);
     assert_eq!(module.abi_version().unwrap(), 1);
+}
+
+#[test]
+fn the_regex_module_is_loaded_by_the_first_pattern_and_serves_matches() {
+    let mut module = module();
+    let engine = RawEngine::new(&mut module).unwrap();
+    assert_eq!(engine.load(&mut module, SNAPSHOT.as_bytes()).unwrap().status, 0);
+    assert!(!module.regex_loaded(), "a snapshot without matches does not load the regex module");
+    let snapshot = json!({"schemaVersion": 1, "revision": 5, "flags": {
+        "digits": {"type": "boolean", "state": "on", "variants": {"on": true, "off": false}, "offVariant": "off",
+            "fallthrough": {"variant": "off"},
+            "rules": [{"id": "r", "when": {"attribute": "s", "op": "matches", "value": "^\\d+$"}, "serve": {"variant": "on"}}]},
+        "bad": {"type": "boolean", "state": "on", "variants": {"on": true, "off": false}, "offVariant": "off",
+            "fallthrough": {"variant": "off"},
+            "rules": [{"id": "r", "when": {"attribute": "s", "op": "matches", "value": "\\pL"}, "serve": {"variant": "on"}}]}}});
+    let loaded = engine.load(&mut module, snapshot.to_string().as_bytes()).unwrap();
+    assert_eq!(loaded.status, 0);
+    assert!(module.regex_loaded());
+    let warnings = loaded.json().unwrap()["warnings"].clone();
+    assert_eq!(warnings[0]["code"], "invalid_regex");
+    let message = warnings[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("not part of Pennon's regex dialect"), "{message}");
+    for (text, expected) in [("0123", true), ("١٢٣", false), ("12a", false)] {
+        let request = json!({"flag": "digits", "context": {"s": text}, "now": 0});
+        assert_eq!(engine.evaluate(&mut module, &request).unwrap().json().unwrap()["value"], expected, "{text}");
+    }
+    // Replacing the snapshot frees its patterns in the regex module; matching still works.
+    assert_eq!(engine.load(&mut module, snapshot.to_string().as_bytes()).unwrap().status, 0);
+    let request = json!({"flag": "digits", "context": {"s": "9"}, "now": 0});
+    assert_eq!(engine.evaluate(&mut module, &request).unwrap().json().unwrap()["value"], true);
 }
 
 #[test]
