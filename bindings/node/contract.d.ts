@@ -90,6 +90,8 @@ export declare class PennonError extends Error {
   code: ErrorCode
   /** JSON Pointer (RFC 6901) of the offending value (`/flags/checkout/rules/2/when`), or null. */
   path: string | null
+  /** Set by pennon-wasm's web and bundler entries on the SnapshotError of a `load` that needs the regex module first (`initRegex()`). */
+  regexNeeded?: true
 }
 /** Loading a snapshot failed; the engine kept the snapshot it had. */
 export declare class SnapshotError extends PennonError {}
@@ -162,6 +164,8 @@ export interface LoadWarning {
 export interface EngineApi {
   /** Loads JSON text or a parsed object; throws `SnapshotError` and keeps the old one on failure. */
   load(snapshot: string | object): LoadWarning[]
+  /** `load`, first loading what the snapshot needs (pennon-wasm: the regex module); a promise. */
+  loadAsync(snapshot: string | object): Promise<LoadWarning[]>
   /** The loaded snapshot's revision, or null before the first load. */
   readonly revision: number | null
   /** The loaded snapshot's load warnings. */

@@ -5,6 +5,21 @@
 export * from './contract'
 import type { Context, ErrorClassName, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning } from './contract'
 
+/** Nothing to load in Node: the addon matches regular expressions itself (pennon-wasm's web entries load a module). */
+export declare function initRegex(input?: unknown): Promise<void>
+/** Nothing to load in Node: the addon matches regular expressions itself. */
+export declare function initRegexSync(input?: unknown): void
+
+/** The asynchronous loading API every Pennon JS package has (defined in index.js). */
+export declare interface Engine {
+  /** `load`, as a promise (pennon-wasm may fetch its regex module first; the addon needs nothing). */
+  loadAsync(snapshot: string | object): Promise<Array<LoadWarning>>
+}
+export declare namespace Engine {
+  /** A new engine with `snapshot` loaded (`loadAsync`). */
+  function create(snapshot: string | object): Promise<Engine>
+}
+
 /**
  * A Pennon engine holding at most one compiled snapshot.
  *

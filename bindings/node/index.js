@@ -428,10 +428,33 @@ function withFastPaths(NativeEngine, fast) {
 
 const Engine = native.__fastPaths ? withFastPaths(native.Engine, native.__fastPaths) : native.Engine
 
+// The asynchronous loading API of the JS contract (contract.d.ts), which pennon-wasm needs
+// for its regex module. The addon links the regex engine itself: nothing to fetch first.
+defineProperty(native.Engine.prototype, 'loadAsync', {
+  value: async function loadAsync(snapshot) {
+    return this.load(snapshot)
+  },
+  writable: true,
+  configurable: true,
+})
+defineProperty(Engine, 'create', {
+  value: async function create(snapshot) {
+    return new Engine(snapshot)
+  },
+  writable: true,
+  configurable: true,
+})
+/** Nothing to load: the addon matches regular expressions itself (pennon-wasm loads a module). */
+async function initRegex() {}
+/** Nothing to load: the addon matches regular expressions itself. */
+function initRegexSync() {}
+
 module.exports = {
   ...native,
   ...errors,
   Engine,
+  initRegex,
+  initRegexSync,
 }
 
 // Internal, for the tests: how many calls the constant table answered.

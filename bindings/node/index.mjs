@@ -14,6 +14,8 @@ export const {
   ERROR_CLASSES,
   errorCodes,
   errorClass,
+  initRegex,
+  initRegexSync,
   coreErrorCodes,
   errorClassName,
   bucket,

@@ -175,7 +175,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
     for (index, (name, doc)) in CLASSES.iter().enumerate() {
         if index == 0 {
             out += &format!(
-                "/** {doc} */\nexport declare class {name} extends Error {{\n  constructor(message: string, code: ErrorCode, path?: string | null, options?: ErrorOptions)\n  /** Stable machine-readable code. */\n  code: ErrorCode\n  /** JSON Pointer (RFC 6901) of the offending value (`/flags/checkout/rules/2/when`), or null. */\n  path: string | null\n}}\n"
+                "/** {doc} */\nexport declare class {name} extends Error {{\n  constructor(message: string, code: ErrorCode, path?: string | null, options?: ErrorOptions)\n  /** Stable machine-readable code. */\n  code: ErrorCode\n  /** JSON Pointer (RFC 6901) of the offending value (`/flags/checkout/rules/2/when`), or null. */\n  path: string | null\n  /** Set by pennon-wasm's web and bundler entries on the SnapshotError of a `load` that needs the regex module first (`initRegex()`). */\n  regexNeeded?: true\n}}\n"
             );
         } else {
             out += &format!("/** {doc} */\nexport declare class {name} extends PennonError {{}}\n");
@@ -244,6 +244,8 @@ export interface LoadWarning {
 export interface EngineApi {
   /** Loads JSON text or a parsed object; throws `SnapshotError` and keeps the old one on failure. */
   load(snapshot: string | object): LoadWarning[]
+  /** `load`, first loading what the snapshot needs (pennon-wasm: the regex module); a promise. */
+  loadAsync(snapshot: string | object): Promise<LoadWarning[]>
   /** The loaded snapshot's revision, or null before the first load. */
   readonly revision: number | null
   /** The loaded snapshot's load warnings. */

@@ -20,6 +20,8 @@ import {
 
 const engine: EngineApi = new Engine()
 const loaded = new Engine('{"schemaVersion":1,"revision":1,"flags":{}}')
+const created: Promise<EngineApi> = Engine.create({ schemaVersion: 1, revision: 1, flags: {} })
+const asyncWarnings: Promise<LoadWarning[]> = loaded.loadAsync('{}')
 const warnings: LoadWarning[] = engine.load('{}')
 const fromObject: LoadWarning[] = loaded.load({ schemaVersion: 1, revision: 2, flags: {} })
 const context: Context = { targetingKey: 'u-1', groups: ['qa'], age: 3 }
@@ -54,6 +56,6 @@ engine.getBoolean('flag', context, 'yes')
 const wrong: ErrorCode = 'no_such_code'
 
 export {
-  all, allEmpty, className, cls, code, codes, enabled, fromObject, label, limit, limits, nothing, path,
+  all, allEmpty, asyncWarnings, created, className, cls, code, codes, enabled, fromObject, label, limit, limits, nothing, path,
   reason, revision, typed, untyped, viaAny, warnings, withNow, wrong,
 }

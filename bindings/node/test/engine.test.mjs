@@ -601,6 +601,19 @@ describe('contexts', () => {
     assert.deepEqual(outcomes[0], ['invalid_json /flags/deep'])
   })
 
+  test('the asynchronous loading API of the JS contract (loadAsync, Engine.create, initRegex)', async () => {
+    const pennon = require('../index.js')
+    const engine = await Engine.create(snapshot(2))
+    assert.equal(engine.revision, 2)
+    assert.ok(engine instanceof Engine)
+    assert.deepEqual(await engine.loadAsync(snapshot(3)), [])
+    await assert.rejects(engine.loadAsync('{'), SnapshotError)
+    assert.equal(engine.revision, 3, 'a failed loadAsync keeps the last good snapshot')
+    await assert.rejects(Engine.create('[]'), SnapshotError)
+    assert.equal(await pennon.initRegex(), undefined)
+    assert.equal(pennon.initRegexSync(), undefined)
+  })
+
   test('a getter that reloads the engine mid-evaluation is safe', () => {
     const engine = loaded(1)
     const context = {
