@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { describe, test } from 'node:test'
@@ -224,8 +225,15 @@ describe('errors', () => {
   test('a panic reaches JS as InternalError and the process carries on', () => {
     const error = caught(() => pennon.__panicForTests(), InternalError)
     assert.equal(error.code, 'internal')
-    assert.match(error.message, /deliberate panic/)
+    assert.equal(error.message, 'internal: a bug in Pennon: deliberate panic for the test suite')
     assert.equal(loaded().getBoolean('dark-mode', {}, false), true)
+  })
+
+  test('a caught panic prints nothing to stderr', () => {
+    const script = `const p = require(${JSON.stringify(join(here, '..', 'index.js'))}); try { p.__panicForTests() } catch (e) { if (e.code !== 'internal') process.exit(2) }`
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, RUST_BACKTRACE: '1' } })
+    assert.equal(run.status, 0, run.stderr)
+    assert.equal(run.stderr, '')
   })
 })
 

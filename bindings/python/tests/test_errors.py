@@ -61,8 +61,10 @@ def test_exceptions_can_be_raised_and_caught_by_users():
         raise SnapshotError("custom")
 
 
-def test_a_panic_arrives_as_internal_error():
+def test_a_panic_arrives_as_internal_error(capfd: pytest.CaptureFixture[str]):
     with pytest.raises(InternalError) as raised:
         _native._panic()
     assert raised.value.code == "internal"
-    assert "deliberate panic" in str(raised.value)
+    assert str(raised.value) == "internal: a bug in Pennon: deliberate panic from pennon._native._panic"
+    # The caught panic printed nothing (no panic message, no backtrace) to the host's stderr.
+    assert capfd.readouterr().err == ""
