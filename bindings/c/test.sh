@@ -67,6 +67,10 @@ step "conformance runner under valgrind (zero errors, zero leaks of any kind)"
 step "error paths"
 "$out/error_paths"
 
+step "argument contract (tests/conformance/arguments.json), plain and under valgrind"
+"$out/conformance_runner" --arguments tests/conformance/arguments.json
+"${valgrind[@]}" "$out/conformance_runner" --arguments tests/conformance/arguments.json >/dev/null
+
 step "error paths under valgrind"
 "${valgrind[@]}" "$out/error_paths"
 

@@ -94,7 +94,13 @@ impl JsonEngine {
     pub fn evaluate(&self, request: &[u8]) -> Result<String, Error> {
         let mut request = parse_request(request, &EVALUATE_FIELDS)?;
         let context = context_of(request.remove("context"));
-        let flag = required_str(&request, "flag")?;
+        // The flag key follows the argument rules every binding shares (no path: the same
+        // error object as a JS or Python call gives).
+        let flag = match request.get("flag") {
+            Some(Value::String(flag)) => flag.as_str(),
+            Some(other) => return Err(args::flag_key_error(args::kind_of(other))),
+            None => return Err(argument("flag", "`flag` is required")),
+        };
         let expected = match request.get("type") {
             None | Some(Value::Null) => None,
             Some(Value::String(name)) => args::flag_type(name)?,

@@ -395,6 +395,8 @@ unsafe fn get_object(
         let inputs = unsafe { inputs(engine, flag, flag_len, context) }?;
         // SAFETY: forwarded from the export's contract.
         let default = unsafe { default_arg(default_json, default_len) }?;
+        // An object getter's default is an object or null, as in every binding.
+        pennon_host::args::check_default(FlagType::Object, pennon_host::args::kind_of(&default))?;
         let json = engine::get_object(inputs.snapshot.as_deref(), inputs.flag, inputs.context.arg(), &default, now_ms);
         // SAFETY: `out` was checked by `buffer_out`.
         unsafe { out.write(PennonBuffer::from_string(json)) };

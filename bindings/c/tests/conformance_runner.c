@@ -737,7 +737,216 @@ static int run_differential(const char *in_path, const char *out_path, const cha
     return errors == 0 ? 0 : 1;
 }
 
+/* ---- the argument contract (tests/conformance/arguments.json) ------------------------ */
+
+/*
+ * Every case of the language-neutral argument contract that C's typed signatures can
+ * express: string flag keys and type names (or NULL), JSON text for contexts, defaults and
+ * snapshots, integral `now` (or pennon_now_ms()), typed getter defaults of the getter's
+ * own C type. The others (a flag key that is a number, a `now` that is a string or a
+ * fraction…) cannot be written in C at all; they are counted, not skipped silently.
+ */
+static int inexpressible;
+
+/* A JSON member as text for the library (caller frees), or NULL when absent. */
+static char *member_text(const cJSON *args, const char *key) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(args, key);
+    return item ? cJSON_PrintUnformatted(item) : NULL;
+}
+
+/* Whether the library's last failure is the expected error object {code, path, message}. */
+static void check_thrown(const char *label, PennonStatus status, const cJSON *want) {
+    const char *code = string_member(want, "code"), *message = string_member(want, "message");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(want, "path");
+    const char *actual_path = pennon_last_error_path();
+    bool same_path = cJSON_IsString(path) ? strcmp(actual_path, path->valuestring) == 0 : actual_path[0] == '\0';
+    if (status != PENNON_OK && code && message && strcmp(pennon_status_code(status), code) == 0 &&
+        strcmp(pennon_last_error_message(), message) == 0 && same_path) {
+        passed++;
+    } else {
+        failed++;
+        report_failure(label, "expected %s (%s), got %s: %s", code ? code : "?", message ? message : "?",
+                       pennon_status_code(status), status == PENNON_OK ? "no error" : pennon_last_error_message());
+    }
+}
+
+/* Checks the fields `want` names in the JSON text `got`. */
+static bool fields_match(const char *label, const char *got, size_t len, const cJSON *want) {
+    cJSON *actual = cJSON_ParseWithLength(got, len);
+    bool ok = actual != NULL;
+    for (const cJSON *field = want ? want->child : NULL; ok && field; field = field->next) {
+        if (!same_json(field, cJSON_GetObjectItemCaseSensitive(actual, field->string))) {
+            report_failure(label, "`%s` differs in %.*s", field->string, (int)len, got);
+            ok = false;
+        }
+    }
+    cJSON_Delete(actual);
+    return ok;
+}
+
+/* Runs one case; returns false when C cannot express it. */
+static bool run_argument_case(const cJSON *c, const char *snapshot) {
+    const char *label = string_member(c, "name"), *call = string_member(c, "call");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(c, "args");
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c, "expect");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(expect, "error");
+    const cJSON *flag = cJSON_GetObjectItemCaseSensitive(args, "flag");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(args, "type");
+    const cJSON *now = cJSON_GetObjectItemCaseSensitive(args, "now");
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(args, "default");
+    if (flag && !cJSON_IsString(flag)) return false;
+    if (type && !cJSON_IsString(type) && !cJSON_IsNull(type)) return false;
+    if (now && !cJSON_IsNull(now) && !(cJSON_IsNumber(now) && now->valuedouble == (double)(int64_t)now->valuedouble))
+        return false;
+    int64_t at = cJSON_IsNumber(now) ? (int64_t)now->valuedouble : pennon_now_ms();
+
+    PennonEngine *engine = pennon_engine_new();
+    const cJSON *engine_kind = cJSON_GetObjectItemCaseSensitive(c, "engine");
+    bool empty = cJSON_IsString(engine_kind) && strcmp(engine_kind->valuestring, "empty") == 0;
+    if (!empty && pennon_engine_load(engine, snapshot, strlen(snapshot)) != PENNON_OK) {
+        report_failure(label, "the contract's snapshot does not load: %s", pennon_last_error_message());
+        failed++;
+        pennon_engine_free(engine);
+        return true;
+    }
+    char *context = member_text(args, "context"), *default_json = member_text(args, "default");
+    size_t context_len = context ? strlen(context) : 0, default_len = default_json ? strlen(default_json) : 0;
+    const char *key = flag ? flag->valuestring : "";
+    const char *type_name = cJSON_IsString(type) ? type->valuestring : NULL;
+    PennonBuffer out = {NULL, 0};
+    PennonStatus status = PENNON_OK;
+    bool expressible = true, ok = true, checked = false;
+
+    if (strcmp(call, "evaluate") == 0 || strcmp(call, "evaluateAll") == 0) {
+        status = strcmp(call, "evaluate") == 0
+                     ? pennon_engine_evaluate(engine, key, strlen(key), context, context_len, type_name, default_json,
+                                              default_len, at, &out)
+                     : pennon_engine_evaluate_all_json(engine, context, context_len, at, &out);
+        if (!error && status == PENNON_OK) {
+            const cJSON *results = cJSON_GetObjectItemCaseSensitive(expect, "results");
+            if (results) {
+                cJSON *all = cJSON_ParseWithLength(out.data, out.len);
+                ok = all && cJSON_GetArraySize(all) == cJSON_GetArraySize(results);
+                for (const cJSON *r = results->child; ok && r; r = r->next) {
+                    char *one = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(all, r->string));
+                    ok = one && fields_match(label, one, strlen(one), r);
+                    cJSON_free(one);
+                }
+                cJSON_Delete(all);
+            } else {
+                ok = fields_match(label, out.data, out.len, cJSON_GetObjectItemCaseSensitive(expect, "result"));
+            }
+        }
+    } else if (strncmp(call, "get", 3) == 0) {
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(expect, "value");
+        if (strcmp(call, "getBoolean") == 0 && cJSON_IsBool(def)) {
+            bool got = false;
+            status = pennon_engine_get_boolean(engine, key, strlen(key), context, context_len, cJSON_IsTrue(def), at, &got);
+            ok = error || (status == PENNON_OK && cJSON_IsBool(value) && got == cJSON_IsTrue(value));
+        } else if (strcmp(call, "getNumber") == 0 && cJSON_IsNumber(def)) {
+            double got = 0;
+            status = pennon_engine_get_number(engine, key, strlen(key), context, context_len, def->valuedouble, at, &got);
+            ok = error || (status == PENNON_OK && cJSON_IsNumber(value) && got == value->valuedouble);
+        } else if (strcmp(call, "getString") == 0 && cJSON_IsString(def)) {
+            status = pennon_engine_get_string(engine, key, strlen(key), context, context_len, def->valuestring,
+                                              strlen(def->valuestring), at, &out);
+            ok = error || (status == PENNON_OK && cJSON_IsString(value) && out.len == strlen(value->valuestring) &&
+                           memcmp(out.data, value->valuestring, out.len) == 0);
+        } else if (strcmp(call, "getObject") == 0) {
+            status = pennon_engine_get_object(engine, key, strlen(key), context, context_len, default_json, default_len,
+                                              at, &out);
+            cJSON *got = status == PENNON_OK ? cJSON_ParseWithLength(out.data, out.len) : NULL;
+            ok = error || (got && same_json(got, value));
+            cJSON_Delete(got);
+        } else {
+            expressible = false; /* a default of another C type */
+        }
+        if (!ok) report_failure(label, "unexpected value (status %s)", pennon_status_code(status));
+    } else if (strcmp(call, "load") == 0 || strcmp(call, "new") == 0) {
+        const cJSON *document = cJSON_GetObjectItemCaseSensitive(args, "snapshot");
+        PennonEngine *target = engine;
+        if (strcmp(call, "new") == 0) target = pennon_engine_new();
+        if (cJSON_IsString(document) || cJSON_IsObject(document)) {
+            char *text = cJSON_IsString(document) ? xstrdup(document->valuestring) : cJSON_PrintUnformatted(document);
+            status = pennon_engine_load(target, text, strlen(text));
+            free(text);
+            if (error) { /* before another call clears the thread's last error */
+                check_thrown(label, status, error);
+                checked = true;
+            }
+            const cJSON *warnings = cJSON_GetObjectItemCaseSensitive(expect, "warnings");
+            if (warnings && status == PENNON_OK) {
+                PennonBuffer listed = {NULL, 0};
+                ok = pennon_engine_warnings_json(target, &listed) == PENNON_OK;
+                cJSON *got = ok ? cJSON_ParseWithLength(listed.data, listed.len) : NULL;
+                ok = got && cJSON_GetArraySize(got) == cJSON_GetArraySize(warnings);
+                const cJSON *w = warnings->child;
+                for (const cJSON *g = got ? got->child : NULL; ok && g && w; g = g->next, w = w->next)
+                    ok = same_json(cJSON_GetObjectItemCaseSensitive(g, "code"), cJSON_GetObjectItemCaseSensitive(w, "code")) &&
+                         same_json(cJSON_GetObjectItemCaseSensitive(g, "path"), cJSON_GetObjectItemCaseSensitive(w, "path"));
+                cJSON_Delete(got);
+                pennon_buffer_free(&listed);
+                if (!ok) report_failure(label, "warnings differ");
+            }
+        } else if (document) {
+            expressible = false; /* a snapshot that is neither text nor an object */
+        }
+        const cJSON *revision = cJSON_GetObjectItemCaseSensitive(expect, "revision");
+        if (expressible && revision) {
+            uint64_t got = 0;
+            PennonStatus had = pennon_engine_revision(target, &got);
+            bool same = cJSON_IsNull(revision) ? had == PENNON_NOT_LOADED
+                                               : had == PENNON_OK && (double)got == revision->valuedouble;
+            if (!same) {
+                report_failure(label, "revision differs");
+                ok = false;
+                if (checked) failed++;
+            }
+        }
+        if (target != engine) pennon_engine_free(target);
+    } else {
+        expressible = false;
+    }
+
+    if (expressible && !checked) {
+        if (error) {
+            check_thrown(label, status, error);
+        } else if (ok && status == PENNON_OK) {
+            passed++;
+        } else {
+            failed++;
+            if (ok) report_failure(label, "status %s: %s", pennon_status_code(status), pennon_last_error_message());
+        }
+    }
+    pennon_buffer_free(&out);
+    free(context);
+    free(default_json);
+    pennon_engine_free(engine);
+    return expressible;
+}
+
+static int run_arguments(const char *path) {
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    cJSON *data = text ? cJSON_ParseWithLength(text, len) : NULL;
+    free(text);
+    if (!data) {
+        fprintf(stderr, "cannot read %s\n", path);
+        return 2;
+    }
+    char *snapshot = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(data, "snapshot"));
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(data, "cases");
+    for (const cJSON *c = cases ? cases->child : NULL; c; c = c->next)
+        if (!run_argument_case(c, snapshot)) inexpressible++;
+    cJSON_free(snapshot);
+    cJSON_Delete(data);
+    printf("C argument contract (%s): %d cases not expressible with C's typed arguments\n", path, inexpressible);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 && passed >= 20 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--arguments") == 0) return run_arguments(argv[2]);
     if (argc >= 2 && strcmp(argv[1], "--differential") == 0) {
         if (argc != 4 && !(argc == 6 && strcmp(argv[4], "--root") == 0)) {
             fprintf(stderr, "usage: %s --differential IN.jsonl OUT.jsonl [--root DIR]\n", argv[0]);
@@ -746,8 +955,10 @@ int main(int argc, char **argv) {
         return run_differential(argv[2], argv[3], argc == 6 ? argv[5] : NULL);
     }
     if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-        fprintf(stderr, "usage: %s [SUITE_DIR]\n       %s --differential IN.jsonl OUT.jsonl [--root DIR]\n",
-                argv[0], argv[0]);
+        fprintf(stderr,
+                "usage: %s [SUITE_DIR]\n       %s --differential IN.jsonl OUT.jsonl [--root DIR]\n"
+                "       %s --arguments tests/conformance/arguments.json\n",
+                argv[0], argv[0], argv[0]);
         return 2;
     }
     return run_suite(argc == 2 ? argv[1] : "tests/conformance");
