@@ -47,11 +47,6 @@ impl Kind {
             Kind::Other(description) => description,
         }
     }
-
-    /// `undefined` or `null`: an argument left out.
-    pub fn is_absent(&self) -> bool {
-        matches!(self, Kind::Undefined | Kind::Null)
-    }
 }
 
 /// The kind of a JSON value (for hosts whose arguments arrive as JSON: C, the raw wasm ABI).

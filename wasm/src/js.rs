@@ -48,9 +48,11 @@ let at = 0;
 let end = 0;
 let problem = '';
 class Unconvertible extends Error {}
-const MAX_ARRAY_LEN = 1048576; // core's MAX_CONTEXT_ARRAY_LEN (checked by a wasm test)
+// Core's context limits (MAX_CONTEXT_DEPTH, MAX_CONTEXT_ARRAY_LEN), handed over by Rust.
+let maxDepth = 0;
+let maxArrayLen = 0;
 const FULL = {};
-export function pennonSetMemory(m) { memory = m; }
+export function pennonSetMemory(m, depth, arrayLen) { memory = m; maxDepth = depth; maxArrayLen = arrayLen; }
 export function pennonContextError() { return problem; }
 function room(n) { if (at + n > end) throw FULL; }
 function putString(text) {
@@ -96,9 +98,9 @@ function putValue(v, depth) {
     case 'boolean': room(1); bytes[at++] = v ? 2 : 1; return;
     case 'object':
       if (v === null) { room(1); bytes[at++] = 0; return; }
-      if (depth > 64) throw new Unconvertible('too_deep'); // worded by core (ContextProblem)
+      if (depth > maxDepth) throw new Unconvertible('too_deep'); // worded by core (ContextProblem)
       if (Array.isArray(v)) {
-        if (v.length > MAX_ARRAY_LEN) throw new Unconvertible('array_too_long'); // worded by core
+        if (v.length > maxArrayLen) throw new Unconvertible('array_too_long'); // worded by core
         room(5); bytes[at] = 5; view.setUint32(at + 1, v.length, true); at += 5;
         for (const item of v) {
           if (item === undefined) { room(1); bytes[at++] = 0; } else putValue(item, depth + 1);
@@ -160,9 +162,9 @@ extern "C" {
     #[wasm_bindgen(js_name = pennonEncodeContext)]
     fn encode_context(context: &JsValue, ptr: u32, cap: u32) -> i32;
 
-    /// Hands the encoder the module's memory (once).
+    /// Hands the encoder the module's memory and core's context limits (once).
     #[wasm_bindgen(js_name = pennonSetMemory)]
-    fn set_memory(memory: &JsValue);
+    fn set_memory(memory: &JsValue, max_depth: u32, max_array_len: u32);
 
     /// Why the last `encode_context` returned -2.
     #[wasm_bindgen(js_name = pennonContextError)]
@@ -576,7 +578,11 @@ thread_local! {
     /// The buffer contexts are encoded into (grows on demand, starts at 4 KiB).
     static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; 4096]);
     /// Initialised (handing the encoder the memory) on first use.
-    static MEMORY_SET: () = set_memory(&wasm_bindgen::memory());
+    static MEMORY_SET: () = set_memory(
+        &wasm_bindgen::memory(),
+        MAX_CONTEXT_DEPTH as u32,
+        pennon_core::MAX_CONTEXT_ARRAY_LEN as u32,
+    );
 }
 
 /// Reads what `pennonEncodeContext` wrote; every read is bounds-checked.

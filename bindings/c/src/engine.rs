@@ -88,8 +88,9 @@ impl Engine {
     /// `[{"code","path","message"}]` of the current snapshot, canonical JSON; `[]` before
     /// the first load.
     pub fn warnings_json(&self) -> String {
-        let warnings = self.holder.warnings().iter().map(Error::to_json).collect();
-        json::canonical(&Value::Array(warnings))
+        let loaded = self.holder.current();
+        let warnings = loaded.map(|loaded| loaded.snapshot.warnings().iter().map(Error::to_json).collect());
+        json::canonical(&Value::Array(warnings.unwrap_or_default()))
     }
 }
 
