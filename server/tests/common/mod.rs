@@ -205,7 +205,7 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().expect("request");
+        let response = request.send().unwrap_or_else(|e| panic!("{path}: {e:?}"));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().unwrap_or_default();
