@@ -170,7 +170,7 @@ pub struct Author<'a> {
 
 /// Loads an environment's current document from the database.
 pub async fn load_document(conn: &mut AnyConnection, environment: &str) -> ApiResult<Option<Document>> {
-    let Some(row) = sqlx::query("SELECT protected, revision FROM environments WHERE key = $1")
+    let Some(row) = sqlx::query("SELECT protected, revision, created_at FROM environments WHERE key = $1")
         .bind(environment.to_string())
         .fetch_optional(&mut *conn)
         .await?
@@ -179,6 +179,8 @@ pub async fn load_document(conn: &mut AnyConnection, environment: &str) -> ApiRe
     };
     let revision: i64 = row.try_get("revision")?;
     let protected: i64 = row.try_get("protected")?;
+    // Revision 0 (a new environment) has no revisions row: it was made with the environment.
+    let created_at: i64 = row.try_get("created_at")?;
     let generated_at = sqlx::query("SELECT at FROM revisions WHERE environment = $1 AND revision = $2")
         .bind(environment.to_string())
         .bind(revision)
@@ -186,7 +188,7 @@ pub async fn load_document(conn: &mut AnyConnection, environment: &str) -> ApiRe
         .await?
         .map(|row| row.try_get::<i64, _>("at"))
         .transpose()?
-        .unwrap_or(0);
+        .unwrap_or(created_at);
     let mut document = Document {
         environment: environment.to_string(),
         protected: protected != 0,
