@@ -170,7 +170,7 @@ fn a_flags_life_through_the_command_line() {
         cli.run(&["set", "checkout.new", "canary", "--percentage", "10", "Testing with 10%"]).ok();
         let now = flag(&server, "development", "checkout.new").json;
         assert_eq!(now["definition"]["state"], "canary");
-        assert_eq!(now["definition"]["canary"]["percentage"], 10);
+        assert_eq!(now["definition"]["canary"]["percentage"].as_f64(), Some(10.0));
         let run = cli.run(&["list"]).ok();
         assert!(run.stdout.contains("canary 10%"), "{run:?}");
         let run = cli.run(&["canary-status"]).ok();
@@ -199,7 +199,7 @@ fn a_flags_life_through_the_command_line() {
         cli.run(&["set", "checkout.new", "on"]).ok();
         cli.run(&["rollout", "checkout.new", "--percentage", "25"]).ok();
         let now = flag(&server, "development", "checkout.new").json;
-        assert_eq!(now["definition"]["fallthrough"]["rollout"]["percentage"], 25);
+        assert_eq!(now["definition"]["fallthrough"]["rollout"]["percentage"].as_f64(), Some(25.0));
         let run = cli.run(&["list"]).ok();
         assert!(run.stdout.contains("rollout 25%"), "{run:?}");
         let start = pennon_core::time::format_timestamp(now_ms() - 90 * 60 * 1000).unwrap();
@@ -494,7 +494,11 @@ fn export_import_stale_and_audit() {
         let text = std::fs::read_to_string(&snapshot).unwrap();
         let change = admin.run_with_stdin(&["import", "-", "-e", "qa", "--json"], Some(&text));
         change.fails(5);
-        admin.run(&["import", &snapshot, "-e", "staging", "--replace", "--json"]).ok().json();
+        // --replace removes what the snapshot does not have.
+        create(&admin, dir.path(), "staging", "c", &boolean_flag("on"));
+        let change = admin.run(&["import", &snapshot, "-e", "staging", "--replace", "--json"]).ok().json();
+        assert_eq!(change["action"], "import", "{change:?}");
+        assert_eq!(flag(&server, "staging", "c").status, 404);
 
         // stale: b is killed.
         let stale = admin.run(&["stale", "--days", "0", "--json"]).ok().json();
@@ -505,7 +509,7 @@ fn export_import_stale_and_audit() {
         // audit: table, JSON, filters, export, verify.
         let run = admin.run(&["audit"]).ok();
         assert!(run.stdout.contains("SEQ") && run.stdout.contains("broken"), "{run:?}");
-        let entries = admin.run(&["audit", "--flag", "b", "--json"]).ok().json();
+        let entries = admin.run(&["audit", "--flag", "b", "-e", "development", "--json"]).ok().json();
         assert!(entries.as_array().unwrap().iter().all(|e| e["flag"] == "b"), "{entries:?}");
         assert_eq!(entries[0]["action"], "kill");
         let limited = admin.run(&["audit", "--limit", "1", "--json"]).ok().json();

@@ -90,12 +90,10 @@ pub fn now_millis() -> Millis {
         .unwrap_or(0)
 }
 
-/// A JSON number percentage as written (`25`, `12.5`), `?` when it is not a number.
+/// A percentage as people read it (`25`, `12.5`; `10.0` is `10`), `?` when it is not a
+/// number.
 fn percent_text(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::Number(number)) => number.to_string(),
-        _ => "?".to_string(),
-    }
+    units(value).map_or_else(|| "?".to_string(), units_text)
 }
 
 /// 0.001 % units (0 … 100 000) as a percentage without trailing zeros: `37500` → `37.5`.
@@ -466,6 +464,9 @@ mod tests {
         let rollout = json!({"state": "on", "offVariant": "off",
             "fallthrough": {"rollout": {"variant": "on", "otherwise": "off", "percentage": 25}}});
         assert_eq!(serving(&rollout, 0), "rollout 25%");
+        let float = json!({"state": "on", "offVariant": "off",
+            "fallthrough": {"rollout": {"variant": "on", "otherwise": "off", "percentage": 25.0}}});
+        assert_eq!(serving(&float, 0), "rollout 25%");
         let split = json!({"state": "on", "offVariant": "a", "fallthrough": {"split": {"variants": [
             {"variant": "a", "weight": 50}, {"variant": "b", "weight": 50}]}}});
         assert_eq!(serving(&split, 0), "split a/b");
