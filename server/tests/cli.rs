@@ -524,6 +524,32 @@ fn export_import_stale_and_audit() {
         assert!(run.stdout.starts_with("ok: ") && run.stdout.contains(" entries, head "), "{run:?}");
         let verified = admin.run(&["audit", "verify", "--json"]).ok().json();
         assert_eq!(verified["ok"], true);
+
+        // An entry edited behind the server's back: the first bad entry, exit 9.
+        tamper(&server, "UPDATE audit SET reason = 'edited' WHERE seq = 2");
+        let run = admin.run(&["audit", "verify"]).fails(9);
+        assert!(run.stderr.contains("entry 2") && run.stderr.contains("(chain_broken)"), "{run:?}");
+        let run = admin.run(&["audit", "verify", "--json"]);
+        assert_eq!(run.code, 9, "{run:?}");
+        assert_eq!(run.json()["firstBad"]["seq"], 2);
+    });
+}
+
+/// Runs one SQL statement on a server's database directly.
+fn tamper(server: &Server, statement: &str) {
+    use sqlx::Connection as _;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        match server.backend {
+            Backend::Sqlite => {
+                let mut connection = sqlx::SqliteConnection::connect(&server.database_url).await.unwrap();
+                sqlx::query(statement).execute(&mut connection).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut connection = sqlx::PgConnection::connect(&server.database_url).await.unwrap();
+                sqlx::query(statement).execute(&mut connection).await.unwrap();
+            }
+        }
     });
 }
 

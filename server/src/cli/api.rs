@@ -94,7 +94,11 @@ impl Failure {
         if let Some(path) = error.and_then(|e| e.get("path")).and_then(Value::as_str) {
             message.push_str(&format!(" at {path}"));
         }
-        if let Some(current) = error.and_then(|e| e.get("currentRevision")).or_else(|| json.get("currentRevision")) {
+        if let Some(current) = error
+            .and_then(|e| e.get("currentRevision"))
+            .or_else(|| json.get("currentRevision"))
+            .filter(|c| !c.is_null())
+        {
             message.push_str(&format!(" (current revision {current}; read it and try again)"));
         }
         if let Some(after) = headers.get("retry-after").and_then(|v| v.to_str().ok())

@@ -132,10 +132,7 @@ impl Client {
             if !self.settings.json {
                 let request = answer.get("changeRequest").unwrap_or(&answer);
                 let id = text(request, "id");
-                line(&format!(
-                    "change request {id}: {what} waits for approval by an admin (pennon approve {id} -e {})",
-                    self.env()
-                ));
+                line(&format!("change request {id}: {what} waits for approval by an admin (pennon approve {id})"));
             }
             return Ok(exit::PENDING);
         }
@@ -423,10 +420,15 @@ impl Client {
             ("variant", field(&answer, "variant")),
             ("reason", field(&answer, "reason")),
         ];
-        for (key, label) in [("ruleId", "rule"), ("stage", "stage"), ("shadowVariant", "shadow variant")] {
-            if answer.get(key).is_some_and(|v| !v.is_null()) {
-                rows.push((label, field(&answer, key)));
-            }
+        if answer.get("ruleId").is_some_and(|v| !v.is_null()) {
+            rows.push(("rule", field(&answer, "ruleId")));
+        }
+        // Core counts stages from 0; people (and `canary-status`) from 1.
+        if let Some(stage) = answer.get("stage").and_then(Value::as_u64) {
+            rows.push(("stage", format!("{} (index {stage})", stage + 1)));
+        }
+        if answer.get("shadowVariant").is_some_and(|v| !v.is_null()) {
+            rows.push(("shadow variant", field(&answer, "shadowVariant")));
         }
         if answer.get("errorCode").is_some_and(|v| !v.is_null()) {
             rows.push(("error", format!("{}: {}", field(&answer, "errorCode"), field(&answer, "errorMessage"))));
