@@ -4,7 +4,7 @@
 
 use crate::api::context;
 use crate::app::App;
-use crate::auth::Caller;
+use crate::auth::SdkKey;
 use crate::body::Body;
 use crate::change;
 use crate::error::{ApiError, ApiResult};
@@ -80,7 +80,7 @@ pub fn snapshot_response(published: &Published, headers: &HeaderMap, immutable: 
 
 #[utoipa::path(get, path = "/sdk/v1/snapshot", tag = "sdk", security(("sdkKey" = [])),
     responses((status = 200, description = "The newest snapshot: exact bytes, ETag, Pennon-Revision, Pennon-Signature"), (status = 304, description = "Not modified")))]
-async fn snapshot(State(app): State<App>, caller: Caller, headers: HeaderMap) -> ApiResult<Response> {
+async fn snapshot(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderMap) -> ApiResult<Response> {
     let environment = caller.require_sdk()?;
     let published = published_at(&app, environment, None).await?;
     Ok(snapshot_response(&published, &headers, false))
@@ -90,7 +90,7 @@ async fn snapshot(State(app): State<App>, caller: Caller, headers: HeaderMap) ->
     params(("revision" = i64, Path)), responses((status = 200, description = "One revision; cacheable forever")))]
 async fn snapshot_revision(
     State(app): State<App>,
-    caller: Caller,
+    SdkKey(caller): SdkKey,
     Path(revision): Path<i64>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -134,7 +134,7 @@ impl Drop for Connected {
     responses((status = 200, description = "Server-sent events: one `snapshot` event per revision, heartbeats", content_type = "text/event-stream")))]
 async fn stream(
     State(app): State<App>,
-    caller: Caller,
+    SdkKey(caller): SdkKey,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let environment = caller.require_sdk()?;
@@ -172,7 +172,11 @@ pub struct ContextBody {
 
 #[utoipa::path(post, path = "/sdk/v1/evaluate", tag = "sdk", security(("sdkKey" = [])), request_body = ContextBody,
     responses((status = 200, description = "`{revision, flags: {key: result}}`")))]
-async fn evaluate(State(app): State<App>, caller: Caller, Body(body): Body<ContextBody>) -> ApiResult<Json<Value>> {
+async fn evaluate(
+    State(app): State<App>,
+    SdkKey(caller): SdkKey,
+    Body(body): Body<ContextBody>,
+) -> ApiResult<Json<Value>> {
     let environment = caller.require_sdk()?;
     let published = published_at(&app, environment, None).await?;
     let context = context(&body.context)?;
