@@ -2,8 +2,6 @@
 //! table and `--json` form, with its exit code and its effect seen through the API.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
-// tests/common is shared and not ours to edit; clippy 1.95 asks it to collapse an `if let`.
-#[allow(clippy::collapsible_if)]
 mod common;
 
 use common::{ADMIN_TOKEN, Backend, Server, backends, binary, boolean_flag};
