@@ -284,7 +284,8 @@ pub struct StateBody {
     /// `off`, `shadow`, `canary`, `on` or `kill`.
     pub state: String,
     /// With `canary`: the canary's percentage; with `on`: the fallthrough rollout's.
-    pub percentage: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub percentage: Option<serde_json::Number>,
     /// Why.
     pub reason: Option<String>,
     /// Optional: fail with 409 when the flag changed since.
@@ -360,7 +361,8 @@ pub struct RolloutBody {
     /// `canary` or `fallthrough`.
     pub cohort: Cohort,
     /// A fixed percentage…
-    pub percentage: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub percentage: Option<serde_json::Number>,
     /// …or progressive stages.
     pub stages: Option<Vec<Stage>>,
     /// When the stages start (default: now).

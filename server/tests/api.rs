@@ -106,13 +106,13 @@ fn state_kill_rollback_rollout_and_overrides_in_the_users_words() {
         let canary = admin
             .post(&format!("{flag}/state"), json!({ "state": "canary", "percentage": 10, "reason": "start canary" }));
         assert_eq!(canary.status, 200, "{}", canary.text);
-        assert_eq!(canary.json["definition"]["canary"], json!({ "percentage": 10.0 }));
+        assert_eq!(canary.json["definition"]["canary"], json!({ "percentage": 10 }));
         let staged = admin.put(
             &format!("{flag}/rollout"),
             json!({ "cohort": "fallthrough", "stages": [{ "percentage": 10, "duration": "PT1H" }, { "percentage": 50, "duration": "PT1H" }, { "percentage": 100 }], "start": "2026-01-01T00:00:00Z" }),
         );
         assert_eq!(staged.status, 200, "{}", staged.text);
-        assert_eq!(staged.json["definition"]["fallthrough"]["rollout"]["progressive"]["stages"][1]["percentage"], 50.0);
+        assert_eq!(staged.json["definition"]["fallthrough"]["rollout"]["progressive"]["stages"][1]["percentage"], 50);
 
         let killed = admin.post(&format!("{flag}/kill"), json!({ "reason": "errors" }));
         assert_eq!(killed.status, 200, "{}", killed.text);
