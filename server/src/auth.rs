@@ -22,16 +22,16 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 /// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything.
     Admin,
-    /// Read; change unprotected environments; propose in protected ones; kill anywhere.
+    /// Change flags; in protected environments changes become change requests; kill anywhere.
     Developer,
     /// Read the admin API.
     Viewer,
-    /// Read one environment's snapshots (SDK routes and OFREP only).
+    /// An SDK key: reads one environment's snapshots (SDK routes and OFREP only).
     Sdk,
 }
 
