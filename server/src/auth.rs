@@ -281,6 +281,14 @@ fn secret(parts: &Parts) -> Result<Option<&str>, ApiError> {
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
         return Ok(Some(token.trim()));
     }
+    // The OFREP notification stream takes the key in its URL: EventSource cannot send
+    // headers. No other route reads secrets from URLs (they end up in logs).
+    if parts.uri.path() == crate::ofrep::EVENTS_PATH {
+        let key = parts.uri.query().unwrap_or("").split('&').find_map(|pair| pair.strip_prefix("key="));
+        if let Some(key) = key {
+            return Ok(Some(key));
+        }
+    }
     if let Some(value) = parts.headers.get("x-api-key") {
         return value
             .to_str()
