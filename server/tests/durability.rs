@@ -1,0 +1,427 @@
+//! Durability and concurrency of `pennon serve`, on every backend (`common::backends()`).
+//!
+//! - `acknowledged_writes_survive_kill_9`: writer threads change distinct and shared flags
+//!   as fast as they can; the server is killed with SIGKILL in the middle of the burst and
+//!   restarted on the same database. Every write that was answered 2xx must be there: in
+//!   its flag's history with its revision, in the audit trail with its `auditSeq`, and the
+//!   audit chain must verify. No acknowledged revision may be handed out twice.
+//! - `optimistic_concurrency_has_one_winner_per_base_revision`: writers race on ONE flag
+//!   with `baseRevision`; each base revision has exactly one winner, every loser gets
+//!   `409 conflict` with `currentRevision`, and the flag's history is a gapless chain in
+//!   which each change's `before` is the previous change's `after` (no lost update).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+
+mod common;
+
+use common::{ADMIN_TOKEN, Backend, Database, Server};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const ENV: &str = "development";
+const WRITERS: usize = 8;
+const SHARED_FLAGS: usize = 3;
+
+fn flag_path(key: &str) -> String {
+    format!("/api/v1/environments/{ENV}/flags/{key}")
+}
+
+/// A flag definition whose content says who wrote it and when (so every write changes it).
+fn definition(state: &str, writer: usize, n: usize) -> Value {
+    let mut definition = common::boolean_flag(state);
+    definition["metadata"] = json!({ "owner": format!("writer-{writer}"), "x-write": n });
+    definition
+}
+
+/// One write the server answered with 2xx.
+#[derive(Debug, Clone)]
+struct Ack {
+    flag: String,
+    action: &'static str,
+    revision: u64,
+    audit_seq: u64,
+    answered_at: Instant,
+}
+
+/// What one writer thread saw.
+#[derive(Debug, Default)]
+struct WriterLog {
+    acks: Vec<Ack>,
+    /// Non-2xx answers (status, body) received while the server was certainly alive.
+    failures_before_kill: Vec<(String, u16, String)>,
+    /// Requests that failed at the transport level (expected only around the kill).
+    transport_errors: usize,
+}
+
+/// A raw request that never panics: `Err` when the connection failed.
+fn request(
+    http: &reqwest::blocking::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<&Value>,
+) -> Result<(u16, String), reqwest::Error> {
+    let mut request = http.request(method, url).bearer_auth(ADMIN_TOKEN);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send()?;
+    let status = response.status().as_u16();
+    let text = response.text()?;
+    Ok((status, text))
+}
+
+fn writer(
+    base: String,
+    id: usize,
+    stop: Arc<AtomicBool>,
+    killed_at: Arc<std::sync::Mutex<Option<Instant>>>,
+    start: Arc<Barrier>,
+) -> WriterLog {
+    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let mut log = WriterLog::default();
+    let own = format!("durable-w{id}");
+    let mut own_revision: Option<u64> = None;
+    let mut n = 0usize;
+    start.wait();
+    while !stop.load(Ordering::SeqCst) {
+        n += 1;
+        // Three kinds of write in turn: replace the writer's own flag (with baseRevision),
+        // create a brand-new flag, change the state of a flag every writer shares.
+        let (flag, method, path, body, action) = match n % 3 {
+            0 => {
+                let body = match own_revision {
+                    Some(revision) => {
+                        json!({ "definition": definition("on", id, n), "baseRevision": revision, "reason": "durability" })
+                    }
+                    None => json!({ "definition": definition("on", id, n), "reason": "durability" }),
+                };
+                (own.clone(), reqwest::Method::PUT, flag_path(&own), body, "put-own")
+            }
+            1 => {
+                let key = format!("durable-w{id}-n{n}");
+                let body = json!({ "definition": definition("off", id, n), "reason": "durability" });
+                let path = flag_path(&key);
+                (key, reqwest::Method::PUT, path, body, "create")
+            }
+            _ => {
+                let key = format!("durable-shared-{}", n % SHARED_FLAGS);
+                let state = if (n / 3 + id).is_multiple_of(2) { "on" } else { "off" };
+                let body = json!({ "state": state, "reason": "durability" });
+                let path = format!("{}/state", flag_path(&key));
+                (key, reqwest::Method::POST, path, body, "state")
+            }
+        };
+        match request(&http, method, &format!("{base}{path}"), Some(&body)) {
+            Ok((status, text)) if (200..300).contains(&status) => {
+                let change: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("a {status} answer that is not JSON ({e}): {text}"));
+                let revision = change["revision"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("{action} {flag}: a {status} Change without `revision`: {text}"));
+                let audit_seq = change["auditSeq"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("{action} {flag}: a {status} Change without `auditSeq`: {text}"));
+                if action == "put-own" {
+                    own_revision = Some(revision);
+                }
+                log.acks.push(Ack { flag, action, revision, audit_seq, answered_at: Instant::now() });
+            }
+            Ok((status, text)) => {
+                // Before the kill every write must succeed; after it, anything goes.
+                if killed_at.lock().unwrap().is_none() {
+                    log.failures_before_kill.push((format!("{action} {flag}"), status, text));
+                }
+            }
+            Err(error) => {
+                if killed_at.lock().unwrap().is_none() {
+                    log.failures_before_kill.push((format!("{action} {flag}"), 0, error.to_string()));
+                } else {
+                    log.transport_errors += 1;
+                    break;
+                }
+            }
+        }
+    }
+    log
+}
+
+/// All entries of the audit trail, oldest first (from `GET /api/v1/audit/export`).
+fn audit_export(server: &Server) -> Vec<Value> {
+    let answer = server.admin().get("/api/v1/audit/export");
+    assert_eq!(answer.status, 200, "audit export: {}", answer.text);
+    answer
+        .text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("audit export line is not JSON ({e}): {line}"))
+        })
+        .collect()
+}
+
+fn acknowledged_writes_survive_kill_9_on(backend: Backend) {
+    let database = Database::new(backend);
+    let mut server = Server::start_on(&database, &[]);
+    let admin = server.admin();
+    for i in 0..SHARED_FLAGS {
+        let answer = admin.put(
+            &flag_path(&format!("durable-shared-{i}")),
+            json!({ "definition": common::boolean_flag("off"), "reason": "setup" }),
+        );
+        assert_eq!(answer.status, 201, "{backend:?}: creating a shared flag: {}", answer.text);
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let killed_at = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let start = Arc::new(Barrier::new(WRITERS + 1));
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|id| {
+            let (base, stop, killed_at, start) = (server.url.clone(), stop.clone(), killed_at.clone(), start.clone());
+            std::thread::spawn(move || writer(base, id, stop, killed_at, start))
+        })
+        .collect();
+    start.wait();
+    // Let the burst run, then SIGKILL the server while the writers are still sending.
+    std::thread::sleep(Duration::from_millis(1500));
+    *killed_at.lock().unwrap() = Some(Instant::now());
+    server.kill();
+    stop.store(true, Ordering::SeqCst);
+    let logs: Vec<WriterLog> = threads.into_iter().map(|t| t.join().expect("writer thread")).collect();
+
+    let acks: Vec<Ack> = logs.iter().flat_map(|log| log.acks.iter().cloned()).collect();
+    let failures: Vec<_> = logs.iter().flat_map(|log| log.failures_before_kill.iter().cloned()).collect();
+    let transport_errors: usize = logs.iter().map(|log| log.transport_errors).sum();
+    let kill = killed_at.lock().unwrap().unwrap();
+    let last_ack_ms = acks.iter().map(|a| a.answered_at).max().map(|t| t.saturating_duration_since(kill).as_millis());
+    eprintln!(
+        "{backend:?}: {} writes acknowledged before SIGKILL ({} transport errors after it, last ack {:?} ms after the kill)",
+        acks.len(),
+        transport_errors,
+        last_ack_ms
+    );
+    assert!(failures.is_empty(), "{backend:?}: writes refused while the server was up: {failures:#?}");
+    assert!(acks.len() >= 20, "{backend:?}: only {} writes were acknowledged in 1.5 s", acks.len());
+
+    // Every acknowledged change got its own environment revision and its own audit entry.
+    let mut by_revision: HashMap<u64, &Ack> = HashMap::new();
+    let mut by_seq: HashMap<u64, &Ack> = HashMap::new();
+    for ack in &acks {
+        if let Some(other) = by_revision.insert(ack.revision, ack) {
+            panic!("{backend:?}: revision {} was acknowledged twice: {other:?} and {ack:?}", ack.revision);
+        }
+        if let Some(other) = by_seq.insert(ack.audit_seq, ack) {
+            panic!("{backend:?}: auditSeq {} was acknowledged twice: {other:?} and {ack:?}", ack.audit_seq);
+        }
+    }
+
+    // Restart on the same database: everything acknowledged must be there.
+    let server = Server::start_on(&database, &[]);
+    let admin = server.admin();
+
+    let mut flags: BTreeMap<&str, Vec<&Ack>> = BTreeMap::new();
+    for ack in &acks {
+        flags.entry(ack.flag.as_str()).or_default().push(ack);
+    }
+    let mut lost = Vec::new();
+    for (flag, acks) in &flags {
+        let history = admin.get(&format!("{}/history", flag_path(flag)));
+        if history.status != 200 {
+            lost.push(format!("{flag}: history answered {} {}", history.status, history.text));
+            continue;
+        }
+        let entries =
+            history.json.as_array().unwrap_or_else(|| panic!("history of {flag} is not an array: {}", history.text));
+        let revisions: BTreeSet<u64> = entries.iter().filter_map(|e| e["revision"].as_u64()).collect();
+        let seqs: BTreeSet<u64> = entries.iter().filter_map(|e| e["seq"].as_u64()).collect();
+        for ack in acks {
+            if !revisions.contains(&ack.revision) || !seqs.contains(&ack.audit_seq) {
+                lost.push(format!(
+                    "{flag}: acknowledged {} revision {} auditSeq {} is not in its history",
+                    ack.action, ack.revision, ack.audit_seq
+                ));
+            }
+        }
+        // The flag itself is at least as new as its newest acknowledged change.
+        let newest = acks.iter().map(|a| a.revision).max().unwrap();
+        let current = admin.get(&flag_path(flag));
+        match current.json["revision"].as_u64() {
+            Some(revision) if revision >= newest => {}
+            _ => lost.push(format!("{flag}: acknowledged revision {newest}, now {} {}", current.status, current.text)),
+        }
+    }
+
+    let audit = audit_export(&server);
+    let audit_by_seq: HashMap<u64, &Value> = audit.iter().filter_map(|e| Some((e["seq"].as_u64()?, e))).collect();
+    for ack in &acks {
+        match audit_by_seq.get(&ack.audit_seq) {
+            Some(entry)
+                if entry["revision"].as_u64() == Some(ack.revision)
+                    && entry["flag"].as_str() == Some(ack.flag.as_str()) => {}
+            Some(entry) => {
+                lost.push(format!("audit entry {} is not the acknowledged change {ack:?}: {entry}", ack.audit_seq))
+            }
+            None => lost.push(format!("audit entry {} of the acknowledged change {ack:?} is missing", ack.audit_seq)),
+        }
+    }
+    assert!(lost.is_empty(), "{backend:?}: acknowledged writes lost across kill -9: {lost:#?}");
+
+    let verify = admin.get("/api/v1/audit/verify");
+    assert_eq!(verify.status, 200, "{backend:?}: audit verify: {}", verify.text);
+    assert_eq!(
+        verify.json["ok"],
+        json!(true),
+        "{backend:?}: the audit chain does not verify after kill -9: {}",
+        verify.text
+    );
+    assert!(verify.json["entries"].as_u64().unwrap_or(0) >= acks.len() as u64, "{backend:?}: {}", verify.text);
+
+    // The environment never hands out an acknowledged revision again.
+    let max_revision = acks.iter().map(|a| a.revision).max().unwrap();
+    let after = admin.put(
+        &flag_path("durable-after-restart"),
+        json!({ "definition": common::boolean_flag("on"), "reason": "after restart" }),
+    );
+    assert_eq!(after.status, 201, "{backend:?}: a write after the restart: {}", after.text);
+    let revision = after.json["revision"].as_u64().unwrap();
+    assert!(
+        revision > max_revision,
+        "{backend:?}: revision {revision} after restart, but {max_revision} was acknowledged"
+    );
+    let status = admin.get("/api/v1/status");
+    assert_eq!(status.status, 200, "{}", status.text);
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9() {
+    for backend in common::backends() {
+        acknowledged_writes_survive_kill_9_on(backend);
+    }
+}
+
+/// One attempt of a racing writer: the base revision it read and what the server said.
+#[derive(Debug, Clone)]
+struct Attempt {
+    base: u64,
+    outcome: Result<u64, (u16, Value)>,
+}
+
+fn optimistic_concurrency_on(backend: Backend) {
+    const RACERS: usize = 8;
+    const ATTEMPTS: usize = 25;
+    let (server, _database) = Server::start(backend);
+    let key = "contended";
+    let created =
+        server.admin().put(&flag_path(key), json!({ "definition": definition("on", 99, 0), "reason": "setup" }));
+    assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
+    let first_revision = created.json["revision"].as_u64().unwrap();
+
+    let start = Arc::new(Barrier::new(RACERS));
+    let threads: Vec<_> = (0..RACERS)
+        .map(|id| {
+            let admin = server.admin();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                let mut attempts = Vec::new();
+                for n in 1..=ATTEMPTS {
+                    let current = admin.get(&flag_path(key));
+                    assert_eq!(current.status, 200, "{}", current.text);
+                    let base = current.json["revision"].as_u64().unwrap();
+                    // Even writers replace the definition, odd ones change the state; both
+                    // name the revision they read.
+                    let answer = if id % 2 == 0 {
+                        admin.put(
+                            &flag_path(key),
+                            json!({ "definition": definition("on", id, n), "baseRevision": base, "reason": "race" }),
+                        )
+                    } else {
+                        let state = if current.json["definition"]["state"] == json!("on") { "off" } else { "on" };
+                        admin.post(
+                            &format!("{}/state", flag_path(key)),
+                            json!({ "state": state, "baseRevision": base, "reason": "race" }),
+                        )
+                    };
+                    let outcome = if answer.status == 200 {
+                        Ok(answer.json["revision"].as_u64().unwrap_or_else(|| panic!("no revision: {}", answer.text)))
+                    } else {
+                        Err((answer.status, answer.json.clone()))
+                    };
+                    attempts.push(Attempt { base, outcome });
+                }
+                attempts
+            })
+        })
+        .collect();
+    let attempts: Vec<Attempt> = threads.into_iter().flat_map(|t| t.join().expect("racer")).collect();
+
+    // Losers: 409 conflict naming a current revision other than their base.
+    for attempt in &attempts {
+        if let Err((status, body)) = &attempt.outcome {
+            assert_eq!(*status, 409, "{backend:?}: a racing write got {status}, not 409: {attempt:?}");
+            assert_eq!(body["error"]["code"], json!("conflict"), "{backend:?}: {attempt:?}");
+            let current = body["currentRevision"].as_u64().or_else(|| body["error"]["currentRevision"].as_u64());
+            match current {
+                Some(current) => {
+                    assert_ne!(current, attempt.base, "{backend:?}: a conflict at the current revision: {attempt:?}")
+                }
+                None => panic!("{backend:?}: a 409 without currentRevision: {body}"),
+            }
+        }
+    }
+    // Exactly one winner for every base revision someone tried.
+    let mut winners: BTreeMap<u64, Vec<&Attempt>> = BTreeMap::new();
+    for attempt in &attempts {
+        winners.entry(attempt.base).or_default();
+        if attempt.outcome.is_ok() {
+            winners.entry(attempt.base).or_default().push(attempt);
+        }
+    }
+    for (base, won) in &winners {
+        assert_eq!(won.len(), 1, "{backend:?}: base revision {base} has {} winners: {won:#?}", won.len());
+    }
+    // The winners form one chain from the creation: each based on the previous winner.
+    let mut chain: Vec<(u64, u64)> =
+        winners.values().map(|won| (won[0].base, *won[0].outcome.as_ref().unwrap())).collect();
+    chain.sort_by_key(|(_, revision)| *revision);
+    let mut expected_base = first_revision;
+    for (base, revision) in &chain {
+        assert_eq!(*base, expected_base, "{backend:?}: a gap in the chain of winners: {chain:?}");
+        assert!(revision > base, "{backend:?}: {chain:?}");
+        expected_base = *revision;
+    }
+    let wins = chain.len();
+    eprintln!("{backend:?}: {} attempts, {wins} winners, {} conflicts", attempts.len(), attempts.len() - wins);
+    assert!(wins >= 2, "{backend:?}: only {wins} writes won");
+
+    // The flag's history has every winner, newest first, and each change starts where the
+    // previous one ended (`before` = previous `after`): no lost update.
+    let history = server.admin().get(&format!("{}/history", flag_path(key)));
+    assert_eq!(history.status, 200, "{}", history.text);
+    let mut entries: Vec<Value> = history.json.as_array().unwrap().clone();
+    entries.sort_by_key(|e| e["revision"].as_u64().unwrap());
+    let revisions: Vec<u64> = entries.iter().map(|e| e["revision"].as_u64().unwrap()).collect();
+    let mut expected: Vec<u64> = vec![first_revision];
+    expected.extend(chain.iter().map(|(_, revision)| *revision));
+    assert_eq!(revisions, expected, "{backend:?}: the flag's history is not exactly the creation and the winners");
+    for pair in entries.windows(2) {
+        assert_eq!(
+            pair[1]["before"], pair[0]["after"],
+            "{backend:?}: revision {} does not start from revision {}'s result",
+            pair[1]["revision"], pair[0]["revision"]
+        );
+    }
+    let current = server.admin().get(&flag_path(key));
+    assert_eq!(current.json["revision"].as_u64(), Some(expected_base), "{backend:?}: {}", current.text);
+    assert_eq!(current.json["definition"], entries.last().unwrap()["after"], "{backend:?}");
+    let verify = server.admin().get("/api/v1/audit/verify");
+    assert_eq!(verify.json["ok"], json!(true), "{backend:?}: {}", verify.text);
+}
+
+#[test]
+fn optimistic_concurrency_has_one_winner_per_base_revision() {
+    for backend in common::backends() {
+        optimistic_concurrency_on(backend);
+    }
+}
