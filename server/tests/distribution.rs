@@ -2,7 +2,8 @@
 //! a change made with the CLI reaches an SSE client within a second; ETag round trips; the
 //! `Pennon-Signature` verifies with the published Ed25519 key over the exact bytes;
 //! `Last-Event-ID` resumes on the newest revision; per-revision URLs are immutable; and on
-//! PostgreSQL two servers on one database share their publishes (LISTEN/NOTIFY).
+//! PostgreSQL two servers on one database share their publishes (LISTEN/NOTIFY), also after
+//! a replica's LISTEN connection was cut.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
 mod common;
@@ -461,4 +462,58 @@ fn two_servers_on_one_postgres_database_share_publishes() {
     stream_a
         .until_revision(changed, acknowledged + Duration::from_secs(2))
         .unwrap_or_else(|| panic!("a change through B did not reach A's SSE client within 2 s"));
+}
+
+/// Runs SQL on a PostgreSQL database (from a thread with its own runtime, as common does).
+fn postgres_execute(url: &str, sql: &str) -> u64 {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(&sql).execute(&mut conn).await.unwrap().rows_affected()
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn a_replica_whose_listen_connection_was_cut_catches_up() {
+    if !common::backends().contains(&Backend::Postgres) {
+        eprintln!("PostgreSQL is not among the backends: skipped");
+        return;
+    }
+    let database = Database::new(Backend::Postgres);
+    let a = Server::start_on(&database, &[]);
+    let b = Server::start_on(&database, &[]);
+    put_flag(&a, "cut", "on");
+    let key = sdk_key(&a);
+    let stream_b = Stream::open(&b.url, &key, None);
+    stream_b.next_event(Duration::from_secs(5)).expect("B's newest snapshot");
+    // Cut every LISTEN connection of this database (A's and B's), then change through A
+    // at once: the notification may be lost, but B must not stay behind.
+    let name = database.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let cut = postgres_execute(
+        &database.url,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid() AND query ILIKE '%LISTEN%'"
+        ),
+    );
+    eprintln!("terminated {cut} LISTEN connection(s)");
+    let changed = put_flag(&a, "cut", "off");
+    let acknowledged = Instant::now();
+    let event = stream_b.until_revision(changed, acknowledged + Duration::from_secs(10)).unwrap_or_else(|| {
+        panic!("B never learned of revision {changed} after its LISTEN connection was cut (waited 10 s)")
+    });
+    eprintln!("B caught up {:?} after the change", event.at.saturating_duration_since(acknowledged));
+    // And once reconnected, changes flow as before.
+    std::thread::sleep(Duration::from_secs(2));
+    let changed = put_flag(&a, "cut", "on");
+    let acknowledged = Instant::now();
+    stream_b
+        .until_revision(changed, acknowledged + Duration::from_secs(2))
+        .unwrap_or_else(|| panic!("after reconnecting, revision {changed} did not reach B within 2 s"));
 }
