@@ -1,4 +1,20 @@
 //! The Pennon control plane: storage, the admin API, snapshot distribution to SDKs,
-//! OFREP, and observability. The `pennon` binary's `serve` subcommand runs it.
+//! OFREP, and observability. The `pennon` binary's `serve` subcommand runs it; see
+//! `docs/control-plane.md` for the HTTP contract.
 
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod body;
+pub mod change;
+pub mod edit;
+pub mod error;
+pub mod metrics;
+pub mod ofrep;
+pub mod ops;
+pub mod publish;
+pub mod sdk;
 pub mod serve;
+pub mod store;
+pub mod time;

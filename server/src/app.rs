@@ -1,0 +1,119 @@
+//! The server's shared state and its router: the admin API, the SDK routes, OFREP and
+//! the operational routes, with the layers every request passes through.
+
+use crate::auth::Authenticator;
+use crate::error::REQUEST_ID;
+use crate::metrics::{Metrics, RouteLabels};
+use crate::publish::Environments;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use ed25519_dalek::SigningKey;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// SSE heartbeat interval.
+    pub heartbeat: Duration,
+    /// Time limit of a non-streaming request.
+    pub request_timeout: Duration,
+}
+
+/// What every handler shares.
+pub struct State {
+    /// The database.
+    pub store: Store,
+    /// Every environment's document and published snapshot.
+    pub environments: Environments,
+    /// Signs snapshots.
+    pub signing_key: SigningKey,
+    /// Tokens and failed-auth limits.
+    pub authenticator: Authenticator,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Settings.
+    pub settings: Settings,
+    /// When the server started.
+    pub started: Instant,
+    /// Becomes true once every environment is loaded.
+    pub ready: std::sync::atomic::AtomicBool,
+}
+
+/// The shared state, as handlers take it.
+pub type App = Arc<State>;
+
+/// The API description; paths are added by the routers below.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pennon control plane", description = "Flags, segments, change requests, audit and tokens (`/api/v1`); snapshot distribution to SDKs (`/sdk/v1`); OFREP (`/ofrep/v1`). See docs/control-plane.md."),
+    modifiers(&SecuritySchemes),
+    tags((name = "admin", description = "The admin API"), (name = "sdk", description = "What SDKs use"), (name = "ofrep", description = "OpenFeature Remote Evaluation Protocol"), (name = "operations", description = "Health and metrics"))
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = || SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
+        // The scope names the least role a route needs: `viewer`, `developer` or `admin`.
+        components.add_security_scheme("token", bearer());
+        components.add_security_scheme("sdkKey", bearer());
+    }
+}
+
+/// The router and the OpenAPI document, built from the same route list.
+pub fn router(app: App) -> (Router, utoipa::openapi::OpenApi) {
+    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::api::routes())
+        .merge(crate::sdk::routes())
+        .merge(crate::ofrep::routes())
+        .merge(crate::ops::routes())
+        .split_for_parts();
+    let document = openapi.clone();
+    let timeout = app.settings.request_timeout;
+    let router = routes
+        .route("/openapi.json", axum::routing::get(move || async move { axum::Json(document) }))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(app);
+    (router, openapi)
+}
+
+/// Counts and times every request by route, and makes its id known to error bodies.
+async fn observe(axum::extract::State(app): axum::extract::State<App>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+    let response = REQUEST_ID.scope(id, next.run(request)).await;
+    let labels = RouteLabels { method, route, status: response.status().as_u16() };
+    app.metrics.requests.get_or_create(&labels).inc();
+    app.metrics.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,186 @@
+//! What SDKs use (`/sdk/v1`, DESIGN §7): the newest snapshot with ETag and signature,
+//! immutable per-revision snapshots, the public key, server-sent events, and evaluation
+//! on the server for browsers.
+
+use crate::api::context;
+use crate::app::App;
+use crate::auth::Caller;
+use crate::body::Body;
+use crate::change;
+use crate::error::{ApiError, ApiResult};
+use crate::publish::Published;
+use crate::store::now_ms;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use serde_json::{Value, json};
+use std::convert::Infallible;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The SDK routes.
+pub fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(snapshot))
+        .routes(routes!(snapshot_revision))
+        .routes(routes!(public_key))
+        .routes(routes!(stream))
+        .routes(routes!(evaluate))
+}
+
+/// The published snapshot of an environment at a revision (default: the newest).
+pub async fn published_at(app: &App, environment: &str, revision: Option<i64>) -> ApiResult<Arc<Published>> {
+    let newest = app
+        .environments
+        .published(environment)
+        .ok_or_else(|| ApiError::not_found(format!("no environment '{environment}'")))?;
+    match revision {
+        None => Ok(newest),
+        Some(revision) if revision == newest.revision => Ok(newest),
+        Some(revision) => {
+            let document = change::document_at(app, environment, revision).await?;
+            let bytes = document.snapshot_bytes();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let snapshot = pennon_core::Snapshot::from_json(&text)
+                .map_err(|e| ApiError::internal(format!("stored revision {revision}: {e}")))?;
+            Ok(Arc::new(Published::new(&document, bytes, snapshot, &app.signing_key)))
+        }
+    }
+}
+
+/// The snapshot's bytes with `ETag`, `Pennon-Revision` and `Pennon-Signature`, or `304`
+/// when `If-None-Match` names its ETag.
+pub fn snapshot_response(published: &Published, headers: &HeaderMap, immutable: bool) -> Response {
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == published.etag || tag.trim() == "*"));
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], published.bytes.clone()).into_response()
+    };
+    let out = response.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            out.insert(name, value);
+        }
+    };
+    set("etag", &published.etag);
+    set("pennon-revision", &published.revision.to_string());
+    set("pennon-signature", &published.signature);
+    set("pennon-environment", &published.environment);
+    set("cache-control", if immutable { "public, max-age=31536000, immutable" } else { "no-cache" });
+    response
+}
+
+#[utoipa::path(get, path = "/sdk/v1/snapshot", tag = "sdk", security(("sdkKey" = [])),
+    responses((status = 200, description = "The newest snapshot: exact bytes, ETag, Pennon-Revision, Pennon-Signature"), (status = 304, description = "Not modified")))]
+async fn snapshot(State(app): State<App>, caller: Caller, headers: HeaderMap) -> ApiResult<Response> {
+    let environment = caller.require_sdk()?;
+    let published = published_at(&app, environment, None).await?;
+    Ok(snapshot_response(&published, &headers, false))
+}
+
+#[utoipa::path(get, path = "/sdk/v1/snapshots/{revision}", tag = "sdk", security(("sdkKey" = [])),
+    params(("revision" = i64, Path)), responses((status = 200, description = "One revision; cacheable forever")))]
+async fn snapshot_revision(
+    State(app): State<App>,
+    caller: Caller,
+    Path(revision): Path<i64>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let environment = caller.require_sdk()?;
+    let published = published_at(&app, environment, Some(revision)).await?;
+    Ok(snapshot_response(&published, &headers, true))
+}
+
+#[utoipa::path(get, path = "/sdk/v1/public-key", tag = "sdk",
+    responses((status = 200, description = "The Ed25519 key that signs every snapshot")))]
+async fn public_key(State(app): State<App>) -> Json<Value> {
+    use base64::Engine;
+    use ed25519_dalek::pkcs8::EncodePublicKey;
+    let key = app.signing_key.verifying_key();
+    let pem = key.to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF).unwrap_or_default();
+    Json(json!({
+        "algorithm": "ed25519",
+        "publicKey": base64::engine::general_purpose::STANDARD.encode(key.to_bytes()),
+        "pem": pem,
+    }))
+}
+
+/// One stream event: metadata on the first data line, the exact bytes on the second.
+fn event(published: &Published) -> Event {
+    let meta = json!({ "revision": published.revision, "etag": published.etag, "signature": published.signature });
+    let bytes = String::from_utf8_lossy(&published.bytes);
+    Event::default().event("snapshot").id(published.revision.to_string()).data(format!("{meta}\n{bytes}"))
+}
+
+/// Counts a connected stream client while it lives.
+struct Connected(App);
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        self.0.metrics.sse_clients.dec();
+    }
+}
+
+#[utoipa::path(get, path = "/sdk/v1/stream", tag = "sdk", security(("sdkKey" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "The revision the client has")),
+    responses((status = 200, description = "Server-sent events: one `snapshot` event per revision, heartbeats", content_type = "text/event-stream")))]
+async fn stream(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let environment = caller.require_sdk()?;
+    let slot = app
+        .environments
+        .slot(environment)
+        .ok_or_else(|| ApiError::not_found(format!("no environment '{environment}'")))?;
+    let mut receiver = slot.published.subscribe();
+    let current = receiver.borrow_and_update().clone();
+    let last: Option<i64> =
+        headers.get("last-event-id").and_then(|value| value.to_str().ok()).and_then(|text| text.trim().parse().ok());
+    // Anything but exactly the newest revision gets the newest at once.
+    let first = (last != Some(current.revision)).then_some(current);
+    app.metrics.sse_clients.inc();
+    let connected = Connected(app.clone());
+    let events =
+        futures_util::stream::unfold((receiver, first, connected), |(mut receiver, first, connected)| async move {
+            if let Some(published) = first {
+                return Some((Ok(event(&published)), (receiver, None, connected)));
+            }
+            receiver.changed().await.ok()?;
+            let published = receiver.borrow_and_update().clone();
+            Some((Ok(event(&published)), (receiver, None, connected)))
+        });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(app.settings.heartbeat).text("heartbeat")))
+}
+
+/// Every flag for one context.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct ContextBody {
+    /// The evaluation context.
+    #[serde(default)]
+    pub context: Value,
+}
+
+#[utoipa::path(post, path = "/sdk/v1/evaluate", tag = "sdk", security(("sdkKey" = [])), request_body = ContextBody,
+    responses((status = 200, description = "`{revision, flags: {key: result}}`")))]
+async fn evaluate(State(app): State<App>, caller: Caller, Body(body): Body<ContextBody>) -> ApiResult<Json<Value>> {
+    let environment = caller.require_sdk()?;
+    let published = published_at(&app, environment, None).await?;
+    let context = context(&body.context)?;
+    let revision = u64::try_from(published.revision).unwrap_or(0);
+    let flags: serde_json::Map<String, Value> = published
+        .snapshot
+        .evaluate_all(&context, now_ms())
+        .map(|(key, evaluation)| (key.to_string(), evaluation.to_json(&Value::Null, Some(revision))))
+        .collect();
+    Ok(Json(json!({ "environment": environment, "revision": published.revision, "flags": flags })))
+}
