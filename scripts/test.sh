@@ -84,7 +84,7 @@ if wanted server; then
   trap 'scripts/postgres.sh stop || true' EXIT
   PENNON_TEST_POSTGRES_URL="$(scripts/postgres.sh start)"
   export PENNON_TEST_POSTGRES_URL
-  cargo test -p pennon-server --locked
+  cargo test -p pennon-server --locked --no-fail-fast
   step "OFREP: the OpenFeature server SDK with its OFREP provider against pennon serve"
   cargo build -p pennon-server --bin pennon --locked
   target_dir="${CARGO_TARGET_DIR:-target}"

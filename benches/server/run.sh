@@ -8,7 +8,8 @@
 # (a) snapshot GETs with If-None-Match per second on loopback (wrk, else server/examples/loadgen)
 # (b) one change → received by 1,000 and 10,000 connected SSE clients: p50/p99 latency
 # (c) write latency p50/p99, sequential PUT/state changes, on SQLite and on PostgreSQL
-# (d) the server's VmRSS with 10,000 flags imported and 10,000 SSE clients connected
+# (d) the server's VmRSS with 10,000 flags imported and 10,000 SSE clients connected, and its
+#     peak while 1,000 clients receive the 10,000-flag snapshot
 #
 # Needs what scripts/setup.sh installs; installs Debian's wrk when missing (as root or with
 # sudo) and starts a throwaway PostgreSQL cluster (scripts/postgres.sh) unless one runs.
@@ -164,9 +165,17 @@ echo "VmRSS after start: $(awk '/^VmRSS/ {print $2, $3}' "/proc/$memory_pid/stat
 sdk_key="$("$loadgen" setup --url "$url" --admin-token "$admin_token" --flags "$rss_flags" | tee -a "$results" | sed -n 's/^SDK_KEY=//p')"
 sed -i '/^SDK_KEY=/d' "$results"
 echo "VmRSS after importing $rss_flags flags: $(awk '/^VmRSS/ {print $2, $3}' "/proc/$memory_pid/status")" | tee -a "$results"
-run "$rss_clients SSE clients resuming at the newest revision (Last-Event-ID: no snapshot on connect), then 1 change sent to all" \
+run "$rss_clients SSE clients resuming at the newest revision (Last-Event-ID: no snapshot sent on connect), no change" \
   "$loadgen" sse --url "$url" --key "$sdk_key" --admin-token "$admin_token" --clients "$rss_clients" \
-  --changes 1 --resume --pid "$memory_pid" --timeout-secs 120
+  --changes 0 --resume --pid "$memory_pid"
+echo "VmHWM (peak) so far: $(awk '/^VmHWM/ {print $2, $3}' "/proc/$memory_pid/status")" | tee -a "$results"
+# Every client of a change receives the whole snapshot (about 130 bytes a flag): with
+# 10,000 flags and 10,000 clients one change is 13 GB on loopback. Sending the big snapshot
+# is measured with fewer clients (each gets it on connect, then once more for one change).
+big_clients=$((rss_clients / 10))
+run "$big_clients SSE clients that each receive the $rss_flags-flag snapshot on connect and once more for 1 change" \
+  "$loadgen" sse --url "$url" --key "$sdk_key" --admin-token "$admin_token" --clients "$big_clients" \
+  --changes 1 --pid "$memory_pid" --timeout-secs 120
 echo "VmRSS at the end: $(awk '/^VmRSS/ {print $2, $3}' "/proc/$memory_pid/status"); VmHWM (peak): $(awk '/^VmHWM/ {print $2, $3}' "/proc/$memory_pid/status")" | tee -a "$results"
 stop_server "$memory_pid"
 
