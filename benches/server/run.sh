@@ -120,6 +120,8 @@ sdk_key="$("$loadgen" setup --url "$url" --admin-token "$admin_token" --flags 20
 
 section "(a) snapshot GETs with If-None-Match (304) on loopback, SQLite server, 21 flags"
 etag="$(curl -fsS -D - -o /dev/null -H "Authorization: Bearer $sdk_key" "$url/sdk/v1/snapshot" | sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' | tr -d '\r')"
+status="$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $sdk_key" -H "If-None-Match: $etag" "$url/sdk/v1/snapshot")"
+[ "$status" = 304 ] || { echo "GET /sdk/v1/snapshot with If-None-Match: $etag answered $status, not 304" >&2; exit 1; }
 if command -v wrk >/dev/null; then
   run "wrk, 1 thread, 64 connections, ${get_seconds} s (wrk and the server share the 2 cores)" \
     wrk -t1 -c64 -d"${get_seconds}s" --latency -H "Authorization: Bearer $sdk_key" -H "If-None-Match: $etag" "$url/sdk/v1/snapshot"
@@ -165,6 +167,9 @@ echo "VmRSS after start: $(awk '/^VmRSS/ {print $2, $3}' "/proc/$memory_pid/stat
 sdk_key="$("$loadgen" setup --url "$url" --admin-token "$admin_token" --flags "$rss_flags" | tee -a "$results" | sed -n 's/^SDK_KEY=//p')"
 sed -i '/^SDK_KEY=/d' "$results"
 echo "VmRSS after importing $rss_flags flags: $(awk '/^VmRSS/ {print $2, $3}' "/proc/$memory_pid/status")" | tee -a "$results"
+echo "snapshot size: $(curl -fsS -H "Authorization: Bearer $sdk_key" "$url/sdk/v1/snapshot" | wc -c) bytes" | tee -a "$results"
+run "(c) again with $rss_flags flags in the environment: $((write_count / 10)) sequential writes on SQLite (every change validates and publishes the whole environment)" \
+  "$loadgen" writes --url "$url" --admin-token "$admin_token" --count "$((write_count / 10))" --label "sqlite_${rss_flags}_flags"
 run "$rss_clients SSE clients resuming at the newest revision (Last-Event-ID: no snapshot sent on connect), no change" \
   "$loadgen" sse --url "$url" --key "$sdk_key" --admin-token "$admin_token" --clients "$rss_clients" \
   --changes 0 --resume --pid "$memory_pid"

@@ -7,6 +7,8 @@
 //!   audit chain must verify. No acknowledged revision may be handed out twice.
 //! - `racing_creates_have_one_winner`: writers create the same new flag at once: one `201`,
 //!   the others `428`/`409`, and the flag is the winner's.
+//! - `postgres_connection_loss_mid_burst_loses_no_acknowledged_write`: PostgreSQL drops the
+//!   server's connections during a burst: no acknowledged write is lost, failures are `503`.
 //! - `optimistic_concurrency_has_one_winner_per_base_revision`: writers race on ONE flag
 //!   with `baseRevision`; each base revision has exactly one winner, every loser gets
 //!   `409 conflict` with `currentRevision`, and the flag's history is a gapless chain in
@@ -495,4 +497,95 @@ fn racing_creates_have_one_winner() {
     for backend in common::backends() {
         racing_creates_on(backend);
     }
+}
+
+/// Runs SQL on a PostgreSQL database and returns the first column of the first row as text.
+fn postgres_scalar(url: &str, sql: &str) -> String {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            use sqlx::{Connection, Row};
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            let row = sqlx::query(&sql).fetch_one(&mut conn).await.unwrap();
+            row.try_get::<String, _>(0).unwrap()
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// PostgreSQL drops the server's connections (pg_terminate_backend) three times in the
+/// middle of a write burst: a write may fail, but only as `503 unavailable`; every
+/// acknowledged write is kept, the chain verifies, and the server recovers by itself.
+#[test]
+fn postgres_connection_loss_mid_burst_loses_no_acknowledged_write() {
+    if !common::backends().contains(&Backend::Postgres) {
+        eprintln!("PostgreSQL is not among the backends: skipped");
+        return;
+    }
+    let backend = Backend::Postgres;
+    let database = Database::new(backend);
+    let server = Server::start_on(&database, &[]);
+    for i in 0..SHARED_FLAGS {
+        let answer = server.admin().put(
+            &flag_path(&format!("durable-shared-{i}")),
+            json!({ "definition": common::boolean_flag("off"), "reason": "setup" }),
+        );
+        assert_eq!(answer.status, 201, "creating a shared flag: {}", answer.text);
+    }
+    let name = database.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let never_killed = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let start = Arc::new(Barrier::new(WRITERS + 1));
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|id| {
+            let (base, stop, killed, start) = (server.url.clone(), stop.clone(), never_killed.clone(), start.clone());
+            std::thread::spawn(move || writer(base, 0, id, stop, killed, start))
+        })
+        .collect();
+    start.wait();
+    let mut terminated = Vec::new();
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(400));
+        terminated.push(postgres_scalar(
+            &database.url,
+            &format!(
+                "SELECT count(pg_terminate_backend(pid))::text FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ),
+        ));
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    stop.store(true, Ordering::SeqCst);
+    let logs: Vec<WriterLog> = threads.into_iter().map(|t| t.join().expect("writer thread")).collect();
+    let acks: Vec<Ack> = logs.iter().flat_map(|log| log.acks.iter().cloned()).collect();
+    let failures: Vec<_> = logs.iter().flat_map(|log| log.failures_before_kill.iter().cloned()).collect();
+    eprintln!(
+        "terminated {terminated:?} connections; {} writes acknowledged, {} refused: {:?}",
+        acks.len(),
+        failures.len(),
+        failures.iter().map(|(_, status, _)| *status).collect::<Vec<_>>()
+    );
+    assert!(acks.len() >= 5, "only {} writes were acknowledged", acks.len());
+    // The same server, without a restart: everything is there and it takes writes again.
+    check_acknowledged(&server, &acks, backend);
+    let after = server.admin().put(
+        &flag_path("durable-after-connection-loss"),
+        json!({ "definition": common::boolean_flag("on"), "reason": "after" }),
+    );
+    assert_eq!(after.status, 201, "a write after the connections came back: {}", after.text);
+    let ready = server.admin().get("/readyz");
+    assert_eq!(ready.status, 200, "/readyz after the connections came back: {}", ready.text);
+    // Last, as it is the least grave: a dropped connection is the database being
+    // unreachable for that request (`503 unavailable`), not a bug (`500 internal`).
+    let wrong: Vec<_> = failures
+        .iter()
+        .filter(|(_, status, body)| {
+            *status != 503
+                || serde_json::from_str::<Value>(body).ok().map(|b| b["error"]["code"].clone())
+                    != Some(json!("unavailable"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "writes failed otherwise than `503 unavailable` when connections dropped: {wrong:#?}");
 }
