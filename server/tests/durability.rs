@@ -248,13 +248,13 @@ fn check_acknowledged(server: &Server, acks: &[Ack], backend: Backend) {
             _ => lost.push(format!("{flag}: acknowledged revision {newest}, now {} {}", current.status, current.text)),
         }
         let latest = entries.iter().max_by_key(|e| e["revision"].as_u64().unwrap_or(0));
-        if let Some(latest) = latest {
-            if latest["revision"] != current.json["revision"] || latest["after"] != current.json["definition"] {
-                lost.push(format!(
-                    "{flag}: the flag (revision {}) is not its newest history entry (revision {})",
-                    current.json["revision"], latest["revision"]
-                ));
-            }
+        if let Some(latest) = latest
+            && (latest["revision"] != current.json["revision"] || latest["after"] != current.json["definition"])
+        {
+            lost.push(format!(
+                "{flag}: the flag (revision {}) is not its newest history entry (revision {})",
+                current.json["revision"], latest["revision"]
+            ));
         }
     }
 
