@@ -5,7 +5,7 @@
 
 use crate::app::App;
 use crate::audit::{self, Filter};
-use crate::auth::{self, Caller, Role};
+use crate::auth::{self, Admin, Caller, Reader, Role, Writer};
 use crate::body::{Body, MaybeBody};
 use crate::change::{self, Applied, Author, Mutation, Outcome};
 use crate::edit::{Cohort, FlagEdit, Stage};
@@ -108,7 +108,7 @@ fn answer(outcome: Outcome, created: bool) -> Response {
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "admin", security(("token" = ["viewer"])),
     responses((status = 200, description = "Who the token belongs to")))]
-async fn me(caller: Caller) -> ApiResult<Json<Value>> {
+async fn me(Reader(caller): Reader) -> ApiResult<Json<Value>> {
     Ok(Json(
         json!({ "principal": caller.principal, "role": caller.role, "environment": caller.environment, "tokenId": caller.token_id }),
     ))
@@ -116,8 +116,7 @@ async fn me(caller: Caller) -> ApiResult<Json<Value>> {
 
 #[utoipa::path(get, path = "/api/v1/status", tag = "admin", security(("token" = ["viewer"])),
     responses((status = 200, description = "Server version, database, and each environment's revision")))]
-async fn status(State(app): State<App>, caller: Caller) -> ApiResult<Json<Value>> {
-    caller.require_reader()?;
+async fn status(State(app): State<App>, _: Reader) -> ApiResult<Json<Value>> {
     let environments: Vec<Value> = app
         .environments
         .keys()
@@ -170,8 +169,7 @@ fn environment_json(document: &Document) -> Value {
 
 #[utoipa::path(get, path = "/api/v1/environments", tag = "admin", security(("token" = ["viewer"])),
     responses((status = 200, description = "Every environment")))]
-async fn list_environments(State(app): State<App>, caller: Caller) -> ApiResult<Json<Vec<Value>>> {
-    caller.require_reader()?;
+async fn list_environments(State(app): State<App>, _: Reader) -> ApiResult<Json<Vec<Value>>> {
     let keys = app.environments.keys();
     Ok(Json(
         keys.iter().filter_map(|key| app.environments.slot(key)).map(|slot| environment_json(&slot.document)).collect(),
@@ -182,7 +180,7 @@ async fn list_environments(State(app): State<App>, caller: Caller) -> ApiResult<
     responses((status = 201, description = "Created"), (status = 409, description = "It exists")))]
 async fn create_environment(
     State(app): State<App>,
-    caller: Caller,
+    Admin(caller): Admin,
     Body(body): Body<NewEnvironment>,
 ) -> ApiResult<Response> {
     let document = change::put_environment(&app, author(&caller, body.reason), &body.key, body.protected, true).await?;
@@ -193,7 +191,7 @@ async fn create_environment(
     params(("env" = String, Path, description = "Environment")), responses((status = 200, description = "Updated")))]
 async fn update_environment(
     State(app): State<App>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path(env): Path<String>,
     Body(body): Body<EnvironmentUpdate>,
 ) -> ApiResult<Json<Value>> {
@@ -201,15 +199,13 @@ async fn update_environment(
     Ok(Json(environment_json(&document)))
 }
 
-fn list(app: &App, caller: &Caller, env: &str, kind: Kind) -> ApiResult<Json<Value>> {
-    caller.require_reader()?;
+fn list(app: &App, env: &str, kind: Kind) -> ApiResult<Json<Value>> {
     let document = document(app, env)?;
     let entries: Vec<EntryView> = document.entries(kind).iter().map(|(key, entry)| view(key, entry)).collect();
     Ok(Json(json!({ "environment": env, "revision": document.revision, kind.field(): entries })))
 }
 
-fn get_entry(app: &App, caller: &Caller, env: &str, kind: Kind, key: &str) -> ApiResult<Json<EntryView>> {
-    caller.require_reader()?;
+fn get_entry(app: &App, env: &str, kind: Kind, key: &str) -> ApiResult<Json<EntryView>> {
     let document = document(app, env)?;
     let entry = document
         .entries(kind)
@@ -242,18 +238,18 @@ pub struct DeleteQuery {
 
 #[utoipa::path(get, path = "/api/v1/environments/{env}/flags", tag = "admin", security(("token" = ["viewer"])),
     params(("env" = String, Path, description = "Environment")), responses((status = 200, description = "Every flag")))]
-async fn list_flags(State(app): State<App>, caller: Caller, Path(env): Path<String>) -> ApiResult<Json<Value>> {
-    list(&app, &caller, &env, Kind::Flag)
+async fn list_flags(State(app): State<App>, _: Reader, Path(env): Path<String>) -> ApiResult<Json<Value>> {
+    list(&app, &env, Kind::Flag)
 }
 
 #[utoipa::path(get, path = "/api/v1/environments/{env}/flags/{key}", tag = "admin", security(("token" = ["viewer"])),
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = EntryView), (status = 404, description = "No such flag")))]
 async fn get_flag(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Path((env, key)): Path<(String, String)>,
 ) -> ApiResult<Json<EntryView>> {
-    get_entry(&app, &caller, &env, Kind::Flag, &key)
+    get_entry(&app, &env, Kind::Flag, &key)
 }
 
 #[utoipa::path(put, path = "/api/v1/environments/{env}/flags/{key}", tag = "admin", security(("token" = ["developer"])), request_body = PutBody,
@@ -261,7 +257,7 @@ async fn get_flag(
     responses((status = 200, body = Applied), (status = 201, body = Applied), (status = 202, description = "A change request"), (status = 409, description = "Stale baseRevision"), (status = 422, description = "Refused by core"), (status = 428, description = "baseRevision missing")))]
 async fn put_flag(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     Body(body): Body<PutBody>,
 ) -> ApiResult<Response> {
@@ -273,7 +269,7 @@ async fn put_flag(
     params(("env" = String, Path), ("key" = String, Path), DeleteQuery), responses((status = 200, body = Applied)))]
 async fn delete_flag(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     Query(query): Query<DeleteQuery>,
 ) -> ApiResult<Response> {
@@ -288,7 +284,8 @@ pub struct StateBody {
     /// `off`, `shadow`, `canary`, `on` or `kill`.
     pub state: String,
     /// With `canary`: the canary's percentage; with `on`: the fallthrough rollout's.
-    pub percentage: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub percentage: Option<serde_json::Number>,
     /// Why.
     pub reason: Option<String>,
     /// Optional: fail with 409 when the flag changed since.
@@ -299,7 +296,7 @@ pub struct StateBody {
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = Applied), (status = 202, description = "A change request")))]
 async fn set_state(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     Body(body): Body<StateBody>,
 ) -> ApiResult<Response> {
@@ -323,7 +320,7 @@ pub struct ReasonBody {
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = Applied)))]
 async fn kill(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     MaybeBody(body): MaybeBody<ReasonBody>,
 ) -> ApiResult<Response> {
@@ -349,7 +346,7 @@ pub struct RollbackBody {
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = Applied)))]
 async fn rollback(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     Body(body): Body<RollbackBody>,
 ) -> ApiResult<Response> {
@@ -364,7 +361,8 @@ pub struct RolloutBody {
     /// `canary` or `fallthrough`.
     pub cohort: Cohort,
     /// A fixed percentage…
-    pub percentage: Option<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub percentage: Option<serde_json::Number>,
     /// …or progressive stages.
     pub stages: Option<Vec<Stage>>,
     /// When the stages start (default: now).
@@ -379,7 +377,7 @@ pub struct RolloutBody {
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = Applied)))]
 async fn set_rollout(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     Body(body): Body<RolloutBody>,
 ) -> ApiResult<Response> {
@@ -410,7 +408,7 @@ pub struct OverrideBody {
     params(("env" = String, Path), ("key" = String, Path), ("tenant" = String, Path)), responses((status = 200, body = Applied)))]
 async fn set_override(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key, tenant)): Path<(String, String, String)>,
     Body(body): Body<OverrideBody>,
 ) -> ApiResult<Response> {
@@ -425,7 +423,7 @@ async fn set_override(
     params(("env" = String, Path), ("key" = String, Path), ("tenant" = String, Path), DeleteQuery), responses((status = 200, body = Applied)))]
 async fn remove_override(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key, tenant)): Path<(String, String, String)>,
     Query(query): Query<DeleteQuery>,
 ) -> ApiResult<Response> {
@@ -441,10 +439,9 @@ async fn remove_override(
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = [audit::Entry])))]
 async fn flag_history(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Path((env, key)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<audit::Entry>>> {
-    caller.require_reader()?;
     document(&app, &env)?;
     let entries = audit::history(&app.store, &env, &key).await?;
     if entries.is_empty() {
@@ -476,11 +473,10 @@ pub fn context(value: &Value) -> ApiResult<pennon_core::Context> {
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, description = "Core's evaluation result")))]
 async fn evaluate_flag(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Path((env, key)): Path<(String, String)>,
     Body(body): Body<EvaluateBody>,
 ) -> ApiResult<Json<Value>> {
-    caller.require_reader()?;
     let published =
         app.environments.published(&env).ok_or_else(|| ApiError::not_found(format!("no environment '{env}'")))?;
     if published.snapshot.flag_type(&key).is_none() {
@@ -499,25 +495,25 @@ async fn evaluate_flag(
 
 #[utoipa::path(get, path = "/api/v1/environments/{env}/segments", tag = "admin", security(("token" = ["viewer"])),
     params(("env" = String, Path)), responses((status = 200, description = "Every segment")))]
-async fn list_segments(State(app): State<App>, caller: Caller, Path(env): Path<String>) -> ApiResult<Json<Value>> {
-    list(&app, &caller, &env, Kind::Segment)
+async fn list_segments(State(app): State<App>, _: Reader, Path(env): Path<String>) -> ApiResult<Json<Value>> {
+    list(&app, &env, Kind::Segment)
 }
 
 #[utoipa::path(get, path = "/api/v1/environments/{env}/segments/{key}", tag = "admin", security(("token" = ["viewer"])),
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = EntryView)))]
 async fn get_segment(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Path((env, key)): Path<(String, String)>,
 ) -> ApiResult<Json<EntryView>> {
-    get_entry(&app, &caller, &env, Kind::Segment, &key)
+    get_entry(&app, &env, Kind::Segment, &key)
 }
 
 #[utoipa::path(put, path = "/api/v1/environments/{env}/segments/{key}", tag = "admin", security(("token" = ["developer"])), request_body = PutBody,
     params(("env" = String, Path), ("key" = String, Path)), responses((status = 200, body = Applied), (status = 201, body = Applied)))]
 async fn put_segment(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     Body(body): Body<PutBody>,
 ) -> ApiResult<Response> {
@@ -529,7 +525,7 @@ async fn put_segment(
     params(("env" = String, Path), ("key" = String, Path), DeleteQuery), responses((status = 200, body = Applied)))]
 async fn delete_segment(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path((env, key)): Path<(String, String)>,
     Query(query): Query<DeleteQuery>,
 ) -> ApiResult<Response> {
@@ -548,12 +544,11 @@ pub struct RevisionQuery {
     params(("env" = String, Path), RevisionQuery), responses((status = 200, description = "The snapshot's exact bytes, with its signature and ETag")))]
 async fn export_snapshot(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Path(env): Path<String>,
     Query(query): Query<RevisionQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    caller.require_reader()?;
     let published = crate::sdk::published_at(&app, &env, query.revision).await?;
     Ok(crate::sdk::snapshot_response(&published, &headers, false))
 }
@@ -577,7 +572,7 @@ pub struct ImportBody {
     params(("env" = String, Path)), responses((status = 200, body = Applied)))]
 async fn import_snapshot(
     State(app): State<App>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path(env): Path<String>,
     Body(body): Body<ImportBody>,
 ) -> ApiResult<Response> {
@@ -596,11 +591,10 @@ pub struct StaleQuery {
     params(("env" = String, Path), StaleQuery), responses((status = 200, description = "Flags to clean up, with why")))]
 async fn stale(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Path(env): Path<String>,
     Query(query): Query<StaleQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
-    caller.require_reader()?;
     let document = document(&app, &env)?;
     let now = now_ms();
     let days = query.days.unwrap_or(30).max(0);
@@ -654,10 +648,9 @@ pub struct RequestsQuery {
     params(RequestsQuery), responses((status = 200, body = [change::ChangeRequest])))]
 async fn list_change_requests(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Query(query): Query<RequestsQuery>,
 ) -> ApiResult<Json<Vec<change::ChangeRequest>>> {
-    caller.require_reader()?;
     Ok(Json(change::list_requests(&app, query.environment.as_deref(), query.status.as_deref()).await?))
 }
 
@@ -665,10 +658,9 @@ async fn list_change_requests(
     params(("id" = String, Path)), responses((status = 200, body = change::ChangeRequest)))]
 async fn get_change_request(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Path(id): Path<String>,
 ) -> ApiResult<Json<change::ChangeRequest>> {
-    caller.require_reader()?;
     change::list_requests(&app, None, None)
         .await?
         .into_iter()
@@ -681,7 +673,7 @@ async fn get_change_request(
     params(("id" = String, Path)), responses((status = 200, body = Applied), (status = 403, description = "The author cannot approve"), (status = 409, description = "Stale: propose again")))]
 async fn approve(
     State(app): State<App>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path(id): Path<String>,
     MaybeBody(body): MaybeBody<ReasonBody>,
 ) -> ApiResult<Json<Applied>> {
@@ -693,7 +685,7 @@ async fn approve(
     params(("id" = String, Path)), responses((status = 200, body = change::ChangeRequest)))]
 async fn reject(
     State(app): State<App>,
-    caller: Caller,
+    Reader(caller): Reader,
     Path(id): Path<String>,
     MaybeBody(body): MaybeBody<ReasonBody>,
 ) -> ApiResult<Json<change::ChangeRequest>> {
@@ -705,18 +697,16 @@ async fn reject(
     params(Filter), responses((status = 200, body = [audit::Entry])))]
 async fn audit_list(
     State(app): State<App>,
-    caller: Caller,
+    _: Reader,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Vec<audit::Entry>>> {
-    caller.require_reader()?;
     let limit = filter.limit.unwrap_or(100);
     Ok(Json(audit::query(&app.store, &filter, false, Some(limit)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/export", tag = "admin", security(("token" = ["viewer"])),
     params(Filter), responses((status = 200, description = "JSON lines, oldest first", content_type = "application/x-ndjson")))]
-async fn audit_export(State(app): State<App>, caller: Caller, Query(filter): Query<Filter>) -> ApiResult<Response> {
-    caller.require_reader()?;
+async fn audit_export(State(app): State<App>, _: Reader, Query(filter): Query<Filter>) -> ApiResult<Response> {
     let entries = audit::query(&app.store, &filter, true, filter.limit).await?;
     let mut text = String::new();
     for entry in entries {
@@ -728,8 +718,7 @@ async fn audit_export(State(app): State<App>, caller: Caller, Query(filter): Que
 
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "admin", security(("token" = ["viewer"])),
     responses((status = 200, body = audit::Verification)))]
-async fn audit_verify(State(app): State<App>, caller: Caller) -> ApiResult<Json<audit::Verification>> {
-    caller.require_reader()?;
+async fn audit_verify(State(app): State<App>, _: Reader) -> ApiResult<Json<audit::Verification>> {
     Ok(Json(audit::verify(&app.store).await?))
 }
 
@@ -746,15 +735,13 @@ pub struct NewToken {
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", security(("token" = ["admin"])),
     responses((status = 200, body = [auth::TokenInfo])))]
-async fn list_tokens(State(app): State<App>, caller: Caller) -> ApiResult<Json<Vec<auth::TokenInfo>>> {
-    caller.require_admin()?;
+async fn list_tokens(State(app): State<App>, _: Admin) -> ApiResult<Json<Vec<auth::TokenInfo>>> {
     Ok(Json(auth::list(&app.store).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", security(("token" = ["admin"])), request_body = NewToken,
     responses((status = 201, description = "The token, shown only in this answer")))]
-async fn create_token(State(app): State<App>, caller: Caller, Body(body): Body<NewToken>) -> ApiResult<Response> {
-    caller.require_admin()?;
+async fn create_token(State(app): State<App>, Admin(caller): Admin, Body(body): Body<NewToken>) -> ApiResult<Response> {
     if body.name.trim().is_empty() {
         return Err(ApiError::unprocessable("a token needs a name"));
     }
@@ -793,10 +780,9 @@ async fn create_token(State(app): State<App>, caller: Caller, Body(body): Body<N
     params(("id" = String, Path)), responses((status = 200, body = auth::TokenInfo)))]
 async fn revoke_token(
     State(app): State<App>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<auth::TokenInfo>> {
-    caller.require_admin()?;
     let token = auth::get(&app.store, &id).await?;
     if token.revoked_at.is_some() {
         return Ok(Json(token));

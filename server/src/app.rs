@@ -29,6 +29,8 @@ pub struct Settings {
     pub heartbeat: Duration,
     /// Time limit of a non-streaming request.
     pub request_timeout: Duration,
+    /// Failed authentications allowed per client address and minute.
+    pub max_auth_failures: u32,
 }
 
 /// What every handler shares.
@@ -76,14 +78,22 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-/// The router and the OpenAPI document, built from the same route list.
-pub fn router(app: App) -> (Router, utoipa::openapi::OpenApi) {
-    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::api::routes())
         .merge(crate::sdk::routes())
         .merge(crate::ofrep::routes())
         .merge(crate::ops::routes())
-        .split_for_parts();
+}
+
+/// The OpenAPI document of every route (checked in as `server/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// The router and the OpenAPI document, built from the same route list.
+pub fn router(app: App) -> (Router, utoipa::openapi::OpenApi) {
+    let (routes, openapi) = routes().split_for_parts();
     let document = openapi.clone();
     let timeout = app.settings.request_timeout;
     let router = routes

@@ -92,6 +92,10 @@ impl Caller {
             _ => Err(ApiError::forbidden(format!("this needs an admin token; this one is {}", self.role.as_str()))),
         }
     }
+    /// An SDK key.
+    fn require_sdk_key(&self) -> ApiResult<()> {
+        self.require_sdk().map(|_| ())
+    }
     /// The environment of an SDK key.
     pub fn require_sdk(&self) -> ApiResult<&str> {
         match (self.role, &self.environment) {
@@ -200,8 +204,6 @@ pub struct Authenticator {
 /// How long a looked-up token is trusted without asking the database again (other
 /// replicas learn of a revocation within this time).
 const CACHE_TTL: Duration = Duration::from_secs(2);
-/// Failed authentications allowed per address and window before `429`.
-const MAX_FAILURES: u32 = 20;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 impl Authenticator {
@@ -212,11 +214,11 @@ impl Authenticator {
         }
     }
 
-    fn blocked(&self, ip: IpAddr) -> Option<u64> {
+    fn blocked(&self, ip: IpAddr, limit: u32) -> Option<u64> {
         let failures = self.failures.lock().ok()?;
         let (since, count) = failures.get(&ip)?;
         let elapsed = since.elapsed();
-        (elapsed < FAILURE_WINDOW && *count >= MAX_FAILURES).then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
+        (elapsed < FAILURE_WINDOW && *count >= limit).then(|| (FAILURE_WINDOW - elapsed).as_secs().max(1))
     }
 
     fn failed(&self, ip: IpAddr) {
@@ -298,7 +300,7 @@ impl FromRequestParts<App> for Caller {
             .map(|info| info.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let authenticator = &app.authenticator;
-        if let Some(retry_after) = authenticator.blocked(ip) {
+        if let Some(retry_after) = authenticator.blocked(ip, app.settings.max_auth_failures) {
             let mut error = ApiError::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -322,3 +324,44 @@ impl FromRequestParts<App> for Caller {
         result
     }
 }
+
+/// Declares in a handler's signature the least role a route needs: the request is
+/// authenticated and authorised before its body is even read (so an under-privileged
+/// caller learns nothing from validation errors).
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $check:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub Caller);
+
+        impl FromRequestParts<App> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<$name, ApiError> {
+                let caller = Caller::from_request_parts(parts, app).await?;
+                caller.$check()?;
+                Ok($name(caller))
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A viewer, developer or admin.
+    Reader,
+    require_reader
+);
+role_extractor!(
+    /// A developer or admin.
+    Writer,
+    require_writer
+);
+role_extractor!(
+    /// An admin.
+    Admin,
+    require_admin
+);
+role_extractor!(
+    /// An SDK key (bound to one environment).
+    SdkKey,
+    require_sdk_key
+);

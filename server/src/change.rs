@@ -168,6 +168,19 @@ pub struct Author<'a> {
     pub reason: Option<String>,
 }
 
+/// When a revision was made (ms); revision 0 was made with the environment.
+async fn revision_time(conn: &mut AnyConnection, environment: &str, revision: i64) -> ApiResult<i64> {
+    let row = sqlx::query(
+        "SELECT COALESCE((SELECT at FROM revisions WHERE environment = $1 AND revision = $2), created_at) AS at \
+         FROM environments WHERE key = $1",
+    )
+    .bind(environment.to_string())
+    .bind(revision)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("at")?)
+}
+
 /// Loads an environment's current document from the database.
 pub async fn load_document(conn: &mut AnyConnection, environment: &str) -> ApiResult<Option<Document>> {
     let Some(row) = sqlx::query("SELECT protected, revision FROM environments WHERE key = $1")
@@ -179,14 +192,7 @@ pub async fn load_document(conn: &mut AnyConnection, environment: &str) -> ApiRe
     };
     let revision: i64 = row.try_get("revision")?;
     let protected: i64 = row.try_get("protected")?;
-    let generated_at = sqlx::query("SELECT at FROM revisions WHERE environment = $1 AND revision = $2")
-        .bind(environment.to_string())
-        .bind(revision)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| row.try_get::<i64, _>("at"))
-        .transpose()?
-        .unwrap_or(0);
+    let generated_at = revision_time(conn, environment, revision).await?;
     let mut document = Document {
         environment: environment.to_string(),
         protected: protected != 0,
@@ -843,14 +849,7 @@ pub async fn document_at(app: &App, environment: &str, revision: i64) -> ApiResu
             current.revision
         )));
     }
-    let at = sqlx::query("SELECT at FROM revisions WHERE environment = $1 AND revision = $2")
-        .bind(environment.to_string())
-        .bind(revision)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| row.try_get::<i64, _>("at"))
-        .transpose()?
-        .unwrap_or(0);
+    let at = revision_time(&mut conn, environment, revision).await?;
     let rows = sqlx::query(
         "SELECT kind, key, revision, definition, at, principal FROM entries WHERE environment = $1 AND revision <= $2 ORDER BY revision ASC",
     )

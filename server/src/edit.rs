@@ -4,14 +4,15 @@
 
 use crate::error::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Number, Value, json};
 use utoipa::ToSchema;
 
 /// One stage of a progressive rollout.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Stage {
-    /// Percentage of units in this stage.
-    pub percentage: f64,
+    /// Percentage of units in this stage, kept as written (`10` stays `10`).
+    #[schema(value_type = f64)]
+    pub percentage: Number,
     /// How long the stage lasts (ISO 8601, e.g. `PT1H`); the last needs none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<String>,
@@ -36,7 +37,7 @@ pub enum FlagEdit {
         /// `off`, `shadow`, `canary`, `on` or `kill`.
         state: String,
         /// With `canary`: the canary's percentage; with `on`: the fallthrough rollout's.
-        percentage: Option<f64>,
+        percentage: Option<Number>,
     },
     /// The kill switch.
     Kill,
@@ -45,7 +46,7 @@ pub enum FlagEdit {
         /// Which part.
         cohort: Cohort,
         /// A fixed percentage…
-        percentage: Option<f64>,
+        percentage: Option<Number>,
         /// …or stages.
         stages: Option<Vec<Stage>>,
         /// When the stages start (RFC 3339; default: now).
@@ -87,7 +88,7 @@ fn object(definition: &mut Value) -> ApiResult<&mut Map<String, Value>> {
 }
 
 fn schedule(
-    percentage: Option<f64>,
+    percentage: Option<&Number>,
     stages: Option<&[Stage]>,
     start: Option<&str>,
     now: &str,
@@ -95,7 +96,7 @@ fn schedule(
     let mut schedule = Map::new();
     match (percentage, stages) {
         (Some(percentage), None) => {
-            schedule.insert("percentage".into(), json!(percentage));
+            schedule.insert("percentage".into(), Value::Number(percentage.clone()));
         }
         (None, Some(stages)) if !stages.is_empty() => {
             let start = start.unwrap_or(now);
@@ -152,7 +153,7 @@ pub fn apply(definition: &Value, edit: &FlagEdit, now: &str) -> ApiResult<Value>
             match (state.as_str(), percentage) {
                 (_, None) => {}
                 ("canary", Some(percentage)) => {
-                    let schedule = schedule(Some(*percentage), None, None, now)?;
+                    let schedule = schedule(Some(percentage), None, None, now)?;
                     match flag.get_mut("canary").and_then(Value::as_object_mut) {
                         Some(canary) => reschedule(canary, schedule),
                         None => {
@@ -160,7 +161,7 @@ pub fn apply(definition: &Value, edit: &FlagEdit, now: &str) -> ApiResult<Value>
                         }
                     }
                 }
-                ("on", Some(percentage)) => set_fallthrough(flag, schedule(Some(*percentage), None, None, now)?)?,
+                ("on", Some(percentage)) => set_fallthrough(flag, schedule(Some(percentage), None, None, now)?)?,
                 (other, Some(_)) => {
                     return Err(ApiError::unprocessable(format!(
                         "a percentage goes with state canary or on, not {other}"
@@ -172,7 +173,7 @@ pub fn apply(definition: &Value, edit: &FlagEdit, now: &str) -> ApiResult<Value>
             flag.insert("state".into(), Value::from("kill"));
         }
         FlagEdit::Rollout { cohort, percentage, stages, start } => {
-            let schedule = schedule(*percentage, stages.as_deref(), start.as_deref(), now)?;
+            let schedule = schedule(percentage.as_ref(), stages.as_deref(), start.as_deref(), now)?;
             match cohort {
                 Cohort::Canary => match flag.get_mut("canary").and_then(Value::as_object_mut) {
                     Some(canary) => reschedule(canary, schedule),
@@ -233,23 +234,23 @@ mod tests {
 
     #[test]
     fn canary_percentage_creates_or_reschedules_the_gate_keeping_bucketing() {
-        let edit = FlagEdit::State { state: "canary".into(), percentage: Some(10.0) };
+        let edit = FlagEdit::State { state: "canary".into(), percentage: Some(10.into()) };
         let once = apply(&flag(), &edit, NOW).unwrap();
-        assert_eq!(once["canary"], json!({"percentage": 10.0}));
+        assert_eq!(once["canary"], json!({"percentage": 10}));
         let mut with_salt = once.clone();
         with_salt["canary"] = json!({"gradual": {"start": NOW, "duration": "PT1H"}, "salt": "s"});
         let again =
-            apply(&with_salt, &FlagEdit::State { state: "canary".into(), percentage: Some(30.0) }, NOW).unwrap();
-        assert_eq!(again["canary"], json!({"percentage": 30.0, "salt": "s"}));
+            apply(&with_salt, &FlagEdit::State { state: "canary".into(), percentage: Some(30.into()) }, NOW).unwrap();
+        assert_eq!(again["canary"], json!({"percentage": 30, "salt": "s"}));
     }
 
     #[test]
     fn on_with_percentage_turns_the_fallthrough_into_a_rollout_and_updates_it() {
-        let once = apply(&flag(), &FlagEdit::State { state: "on".into(), percentage: Some(25.0) }, NOW).unwrap();
-        assert_eq!(once["fallthrough"], json!({"rollout": {"variant": "on", "otherwise": "off", "percentage": 25.0}}));
+        let once = apply(&flag(), &FlagEdit::State { state: "on".into(), percentage: Some(25.into()) }, NOW).unwrap();
+        assert_eq!(once["fallthrough"], json!({"rollout": {"variant": "on", "otherwise": "off", "percentage": 25}}));
         let stages = vec![
-            Stage { percentage: 50.0, duration: Some("PT1H".into()) },
-            Stage { percentage: 100.0, duration: None },
+            Stage { percentage: 50.into(), duration: Some("PT1H".into()) },
+            Stage { percentage: 100.into(), duration: None },
         ];
         let staged = apply(
             &once,
@@ -263,10 +264,10 @@ mod tests {
 
     #[test]
     fn a_percentage_with_off_or_a_split_is_refused() {
-        assert!(apply(&flag(), &FlagEdit::State { state: "off".into(), percentage: Some(5.0) }, NOW).is_err());
+        assert!(apply(&flag(), &FlagEdit::State { state: "off".into(), percentage: Some(5.into()) }, NOW).is_err());
         let mut split = flag();
         split["fallthrough"] = json!({"split": {"variants": []}});
-        assert!(apply(&split, &FlagEdit::State { state: "on".into(), percentage: Some(5.0) }, NOW).is_err());
+        assert!(apply(&split, &FlagEdit::State { state: "on".into(), percentage: Some(5.into()) }, NOW).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::api::context;
 use crate::app::App;
-use crate::auth::Caller;
+use crate::auth::SdkKey;
 use crate::body::Body;
 use crate::error::ApiResult;
 use crate::sdk::published_at;
@@ -63,7 +63,7 @@ fn result(key: &str, evaluation: &Evaluation<'_>, revision: i64) -> (bool, Value
     params(("key" = String, Path)), responses((status = 200, description = "Evaluated"), (status = 400, description = "Evaluation error"), (status = 404, description = "Flag not found")))]
 async fn evaluate_flag(
     State(app): State<App>,
-    caller: Caller,
+    SdkKey(caller): SdkKey,
     Path(key): Path<String>,
     Body(body): Body<crate::sdk::ContextBody>,
 ) -> ApiResult<Response> {
@@ -84,7 +84,7 @@ async fn evaluate_flag(
     responses((status = 200, description = "Every flag, with an ETag"), (status = 304, description = "Not modified")))]
 async fn evaluate_flags(
     State(app): State<App>,
-    caller: Caller,
+    SdkKey(caller): SdkKey,
     headers: HeaderMap,
     Body(body): Body<crate::sdk::ContextBody>,
 ) -> ApiResult<Response> {

@@ -139,6 +139,9 @@ pub struct Published {
     pub signature: String,
     /// The compiled snapshot (for evaluation on the server).
     pub snapshot: pennon_core::Snapshot,
+    /// The server-sent event announcing it, rendered once for every stream client:
+    /// metadata on the first data line, the exact signed bytes on the second.
+    pub event: Bytes,
 }
 
 impl Published {
@@ -147,7 +150,13 @@ impl Published {
         use base64::Engine;
         let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(&bytes).to_bytes());
         let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
+        let meta = json!({ "revision": document.revision, "etag": etag, "signature": signature });
+        // A snapshot is compact JSON: it holds no newline, so it fits one data line.
+        let mut event = format!("event: snapshot\nid: {}\ndata: {meta}\ndata: ", document.revision).into_bytes();
+        event.extend_from_slice(&bytes);
+        event.extend_from_slice(b"\n\n");
         Published {
+            event: Bytes::from(event),
             environment: document.environment.clone(),
             revision: document.revision,
             generated_at: document.generated_at,

@@ -4,7 +4,7 @@
 
 use crate::api::context;
 use crate::app::App;
-use crate::auth::Caller;
+use crate::auth::SdkKey;
 use crate::body::Body;
 use crate::change;
 use crate::error::{ApiError, ApiResult};
@@ -13,9 +13,8 @@ use crate::store::now_ms;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
+use bytes::Bytes;
 use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -80,7 +79,7 @@ pub fn snapshot_response(published: &Published, headers: &HeaderMap, immutable: 
 
 #[utoipa::path(get, path = "/sdk/v1/snapshot", tag = "sdk", security(("sdkKey" = [])),
     responses((status = 200, description = "The newest snapshot: exact bytes, ETag, Pennon-Revision, Pennon-Signature"), (status = 304, description = "Not modified")))]
-async fn snapshot(State(app): State<App>, caller: Caller, headers: HeaderMap) -> ApiResult<Response> {
+async fn snapshot(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderMap) -> ApiResult<Response> {
     let environment = caller.require_sdk()?;
     let published = published_at(&app, environment, None).await?;
     Ok(snapshot_response(&published, &headers, false))
@@ -90,7 +89,7 @@ async fn snapshot(State(app): State<App>, caller: Caller, headers: HeaderMap) ->
     params(("revision" = i64, Path)), responses((status = 200, description = "One revision; cacheable forever")))]
 async fn snapshot_revision(
     State(app): State<App>,
-    caller: Caller,
+    SdkKey(caller): SdkKey,
     Path(revision): Path<i64>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -113,13 +112,6 @@ async fn public_key(State(app): State<App>) -> Json<Value> {
     }))
 }
 
-/// One stream event: metadata on the first data line, the exact bytes on the second.
-fn event(published: &Published) -> Event {
-    let meta = json!({ "revision": published.revision, "etag": published.etag, "signature": published.signature });
-    let bytes = String::from_utf8_lossy(&published.bytes);
-    Event::default().event("snapshot").id(published.revision.to_string()).data(format!("{meta}\n{bytes}"))
-}
-
 /// Counts a connected stream client while it lives.
 struct Connected(App);
 
@@ -132,11 +124,7 @@ impl Drop for Connected {
 #[utoipa::path(get, path = "/sdk/v1/stream", tag = "sdk", security(("sdkKey" = [])),
     params(("Last-Event-ID" = Option<i64>, Header, description = "The revision the client has")),
     responses((status = 200, description = "Server-sent events: one `snapshot` event per revision, heartbeats", content_type = "text/event-stream")))]
-async fn stream(
-    State(app): State<App>,
-    caller: Caller,
-    headers: HeaderMap,
-) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+async fn stream(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderMap) -> ApiResult<Response> {
     let environment = caller.require_sdk()?;
     let slot = app
         .environments
@@ -146,20 +134,31 @@ async fn stream(
     let current = receiver.borrow_and_update().clone();
     let last: Option<i64> =
         headers.get("last-event-id").and_then(|value| value.to_str().ok()).and_then(|text| text.trim().parse().ok());
-    // Anything but exactly the newest revision gets the newest at once.
-    let first = (last != Some(current.revision)).then_some(current);
+    // Anything but exactly the newest revision gets the newest at once; a client that
+    // fell behind skips to the newest (the channel only ever holds that).
+    let first = (last != Some(current.revision)).then(|| current.event.clone());
     app.metrics.sse_clients.inc();
-    let connected = Connected(app.clone());
-    let events =
-        futures_util::stream::unfold((receiver, first, connected), |(mut receiver, first, connected)| async move {
-            if let Some(published) = first {
-                return Some((Ok(event(&published)), (receiver, None, connected)));
+    let heartbeat = app.settings.heartbeat;
+    let state = (receiver, first, Connected(app));
+    let events = futures_util::stream::unfold(state, move |(mut receiver, first, connected)| async move {
+        if let Some(event) = first {
+            return Some((Ok::<Bytes, Infallible>(event), (receiver, None, connected)));
+        }
+        tokio::select! {
+            changed = receiver.changed() => {
+                changed.ok()?;
+                let event = receiver.borrow_and_update().event.clone();
+                Some((Ok(event), (receiver, None, connected)))
             }
-            receiver.changed().await.ok()?;
-            let published = receiver.borrow_and_update().clone();
-            Some((Ok(event(&published)), (receiver, None, connected)))
-        });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(app.settings.heartbeat).text("heartbeat")))
+            () = tokio::time::sleep(heartbeat) => Some((Ok(Bytes::from_static(b": heartbeat\n\n")), (receiver, None, connected))),
+        }
+    });
+    let mut response = axum::body::Body::from_stream(events).into_response();
+    let out = response.headers_mut();
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    out.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
 }
 
 /// Every flag for one context.
@@ -172,7 +171,11 @@ pub struct ContextBody {
 
 #[utoipa::path(post, path = "/sdk/v1/evaluate", tag = "sdk", security(("sdkKey" = [])), request_body = ContextBody,
     responses((status = 200, description = "`{revision, flags: {key: result}}`")))]
-async fn evaluate(State(app): State<App>, caller: Caller, Body(body): Body<ContextBody>) -> ApiResult<Json<Value>> {
+async fn evaluate(
+    State(app): State<App>,
+    SdkKey(caller): SdkKey,
+    Body(body): Body<ContextBody>,
+) -> ApiResult<Json<Value>> {
     let environment = caller.require_sdk()?;
     let published = published_at(&app, environment, None).await?;
     let context = context(&body.context)?;

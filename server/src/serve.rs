@@ -31,6 +31,9 @@ pub struct ServeArgs {
     /// Seconds a request may take (streams excepted).
     #[arg(long, default_value_t = 30)]
     pub request_timeout: u64,
+    /// Failed authentications allowed per client address and minute before `429`.
+    #[arg(long, default_value_t = 20)]
+    pub max_auth_failures: u32,
     /// Log format.
     #[arg(long, value_enum, env = "PENNON_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -94,6 +97,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let settings = Settings {
         heartbeat: Duration::from_secs(args.heartbeat.max(1)),
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        max_auth_failures: args.max_auth_failures,
     };
     let app = prepare(store, settings).await?;
     admin_token(&app.store).await.map_err(|e| e.to_string())?;

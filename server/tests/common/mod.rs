@@ -123,10 +123,10 @@ impl Server {
             let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(url) = line.strip_prefix("pennon: listening on ") {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(url.trim().to_string());
-                    }
+                if let Some(url) = line.strip_prefix("pennon: listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(url.trim().to_string());
                 }
                 keep.lock().unwrap().push(line);
             }
@@ -205,7 +205,7 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().expect("request");
+        let response = request.send().unwrap_or_else(|e| panic!("{path}: {e:?}"));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().unwrap_or_default();
