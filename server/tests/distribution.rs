@@ -517,3 +517,36 @@ fn a_replica_whose_listen_connection_was_cut_catches_up() {
         .until_revision(changed, acknowledged + Duration::from_secs(2))
         .unwrap_or_else(|| panic!("after reconnecting, revision {changed} did not reach B within 2 s"));
 }
+
+fn streams_are_per_environment_on(backend: Backend) {
+    let (server, _database) = Server::start(backend);
+    put_flag(&server, "isolated", "on");
+    let key = sdk_key(&server);
+    let stream = Stream::open(&server.url, &key, None);
+    let first = stream.next_event(Duration::from_secs(5)).expect("the newest snapshot on connect");
+    assert_eq!(first.snapshot()["environment"], json!(ENV), "{backend:?}");
+    // A change in staging is not development's: no event.
+    let staging = server.admin().put(
+        "/api/v1/environments/staging/flags/isolated",
+        json!({ "definition": common::boolean_flag("off"), "reason": "other environment" }),
+    );
+    assert_eq!(staging.status, 201, "{backend:?}: {}", staging.text);
+    if let Some(event) = stream.next_event(Duration::from_millis(1000)) {
+        panic!("{backend:?}: a change in staging reached a development SDK stream: {event:?}");
+    }
+    let (_, headers, body) = get_raw(&server.url, "/sdk/v1/snapshot", &key, &[]);
+    assert_eq!(header(&headers, "pennon-revision"), Some(first.revision().to_string().as_str()), "{backend:?}");
+    let snapshot: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(snapshot["flags"]["isolated"]["state"], json!("on"), "{backend:?}: staging's definition leaked");
+    // development's own change does arrive.
+    let changed = put_flag(&server, "isolated", "off");
+    let event = stream.next_event(Duration::from_secs(1)).expect("development's change");
+    assert_eq!(event.revision(), changed, "{backend:?}");
+}
+
+#[test]
+fn sdk_streams_see_only_their_environment() {
+    for backend in common::backends() {
+        streams_are_per_environment_on(backend);
+    }
+}

@@ -195,5 +195,15 @@ describe('OFREP provider against pennon serve', () => {
       headers: { ...request.headers, 'if-none-match': etag },
     });
     assert.equal(second.status, 304);
+    // After a change the old ETag no longer matches.
+    await admin('POST', '/api/v1/environments/development/flags/greeting/kill', { reason: 'ofrep test' });
+    const third = await fetch(`${baseUrl}/ofrep/v1/evaluate/flags`, {
+      ...request,
+      headers: { ...request.headers, 'if-none-match': etag },
+    });
+    assert.equal(third.status, 200);
+    assert.notEqual(third.headers.get('etag'), etag);
+    const killed = Object.fromEntries((await third.json()).flags.map((f) => [f.key, f]));
+    assert.equal(killed.greeting.value, 'hello');
   });
 });
