@@ -184,7 +184,34 @@ run "$big_clients SSE clients that each receive the $rss_flags-flag snapshot on 
 echo "VmRSS at the end: $(awk '/^VmRSS/ {print $2, $3}' "/proc/$memory_pid/status"); VmHWM (peak): $(awk '/^VmHWM/ {print $2, $3}' "/proc/$memory_pid/status")" | tee -a "$results"
 stop_server "$memory_pid"
 
+# The value of KEY= in the first RESULT line matching PATTERN.
+kv() { grep -E "$1" "$results" | head -n 1 | sed -n "s/.* $2=\([^ ]*\).*/\1/p"; }
+summary() {
+  local rps fan
+  echo "| | measurement | figure | goal |"
+  echo "|---|---|---|---|"
+  if grep -q '^Requests/sec' "$results"; then
+    mapfile -t rps < <(awk '/^Requests\/sec/ {printf "%.0f\n", $2}' "$results")
+    echo "| (a) | snapshot GETs with If-None-Match (304), wrk 1 thread × 64 connections / 2 threads × 128 | ${rps[0]} / ${rps[1]} per s | ≥ 20,000/s |"
+    echo "| (a) | for comparison: full snapshot GETs (200, 21 flags) | ${rps[2]} per s | |"
+  else
+    echo "| (a) | snapshot GETs with If-None-Match (304), Rust load generator, 64 connections | $(kv 'RESULT snapshot_304' per_second) per s | ≥ 20,000/s |"
+  fi
+  for clients in "${sse_sizes[@]}"; do
+    fan="RESULT sse_fanout .*clients=$clients changes=$sse_changes "
+    echo "| (b) | one change → $clients SSE clients ($sse_changes changes; missed: $(kv "$fan" missed)) | p50 $(kv "$fan" p50_ms) ms, p99 $(kv "$fan" p99_ms) ms, max $(kv "$fan" max_ms) ms | p99 ≤ 1 s |"
+  done
+  echo "| (c) | write latency, SQLite, 21 flags | p50 $(kv 'RESULT writes_sqlite_all' p50_ms) ms, p99 $(kv 'RESULT writes_sqlite_all' p99_ms) ms | |"
+  echo "| (c) | write latency, PostgreSQL, 21 flags | p50 $(kv 'RESULT writes_postgres_all' p50_ms) ms, p99 $(kv 'RESULT writes_postgres_all' p99_ms) ms | |"
+  echo "| (c) | write latency, SQLite, $rss_flags flags | p50 $(kv "RESULT writes_sqlite_${rss_flags}_flags_all" p50_ms) ms, p99 $(kv "RESULT writes_sqlite_${rss_flags}_flags_all" p99_ms) ms | |"
+  echo "| (d) | VmRSS: started / $rss_flags flags imported / + $rss_clients SSE clients | $(awk '/^VmRSS after start/ {print $4}' "$results") / $(awk '/^VmRSS after importing/ {print $6}' "$results") / $(kv "RESULT sse_connect clients=$rss_clients .*initial_snapshots=0 " server_rss_connected_kib) kB | |"
+  fan="RESULT sse_fanout .*clients=$big_clients changes=1 "
+  echo "| (d) | the $rss_flags-flag snapshot ($(awk '/^snapshot size/ {print $3}' "$results") bytes) → $big_clients clients, one change | p50 $(kv "$fan" p50_ms) ms, p99 $(kv "$fan" p99_ms) ms; peak VmHWM $(awk '/VmHWM \(peak\): / {print $(NF-1)}' "$results" | tail -n 1) kB | |"
+}
+
 if ((quick)); then
+  echo
+  summary
   echo "quick run: RESULTS.md not written" >&2
 else
   {
@@ -192,7 +219,14 @@ else
     echo
     echo "Written by \`benches/server/run.sh\` on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
     echo "Machine: $machine. Release build; server and load generator on the same machine (loopback)."
-    echo "See README.md for what each figure means and the goals."
+    echo "See README.md for what each figure means and the goals. Other work on the machine moves these"
+    echo "figures by up to 2× from run to run on 2 cores."
+    echo
+    echo "## Summary"
+    echo
+    summary
+    echo
+    echo "## Every measurement with its command"
     cat "$results"
   } >"$here/RESULTS.md"
   echo "wrote benches/server/RESULTS.md" >&2
