@@ -9,6 +9,8 @@
 //!   the others `428`/`409`, and the flag is the winner's.
 //! - `postgres_connection_loss_mid_burst_loses_no_acknowledged_write`: PostgreSQL drops the
 //!   server's connections during a burst: no acknowledged write is lost, failures are `503`.
+//! - `two_postgres_replicas_keep_one_winner_per_base_revision_and_one_audit_chain`: the
+//!   race below and a write burst through two replicas on one PostgreSQL database.
 //! - `optimistic_concurrency_has_one_winner_per_base_revision`: writers race on ONE flag
 //!   with `baseRevision`; each base revision has exactly one winner, every loser gets
 //!   `409 conflict` with `currentRevision`, and the flag's history is a gapless chain in
@@ -334,9 +336,16 @@ struct Attempt {
 }
 
 fn optimistic_concurrency_on(backend: Backend) {
+    let (server, _database) = Server::start(backend);
+    race(&[&server], backend);
+}
+
+/// Racers (spread over `servers`, which share one database) change one flag with
+/// `baseRevision` and check that every base revision has exactly one winner.
+fn race(servers: &[&Server], backend: Backend) {
     const RACERS: usize = 8;
     const ATTEMPTS: usize = 25;
-    let (server, _database) = Server::start(backend);
+    let server = servers[0];
     let key = "contended";
     let created =
         server.admin().put(&flag_path(key), json!({ "definition": definition("on", 99, 0), "reason": "setup" }));
@@ -346,7 +355,7 @@ fn optimistic_concurrency_on(backend: Backend) {
     let start = Arc::new(Barrier::new(RACERS));
     let threads: Vec<_> = (0..RACERS)
         .map(|id| {
-            let admin = server.admin();
+            let admin = servers[(id / 2) % servers.len()].admin();
             let start = start.clone();
             std::thread::spawn(move || {
                 start.wait();
@@ -438,9 +447,19 @@ fn optimistic_concurrency_on(backend: Backend) {
             pair[1]["revision"], pair[0]["revision"]
         );
     }
-    let current = server.admin().get(&flag_path(key));
-    assert_eq!(current.json["revision"].as_u64(), Some(expected_base), "{backend:?}: {}", current.text);
-    assert_eq!(current.json["definition"], entries.last().unwrap()["after"], "{backend:?}");
+    // Every server ends on the last winner (a replica may need a moment to hear of it).
+    for (n, server) in servers.iter().enumerate() {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let current = loop {
+            let current = server.admin().get(&flag_path(key));
+            if current.json["revision"].as_u64() == Some(expected_base) || Instant::now() > deadline {
+                break current;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(current.json["revision"].as_u64(), Some(expected_base), "{backend:?} server {n}: {}", current.text);
+        assert_eq!(current.json["definition"], entries.last().unwrap()["after"], "{backend:?} server {n}");
+    }
     let verify = server.admin().get("/api/v1/audit/verify");
     assert_eq!(verify.json["ok"], json!(true), "{backend:?}: {}", verify.text);
 }
@@ -588,4 +607,53 @@ fn postgres_connection_loss_mid_burst_loses_no_acknowledged_write() {
         })
         .collect();
     assert!(wrong.is_empty(), "writes failed otherwise than `503 unavailable` when connections dropped: {wrong:#?}");
+}
+
+/// Two `pennon serve` replicas on one PostgreSQL database: optimistic concurrency holds
+/// across processes (the database, not a process, decides the winner), and concurrent
+/// writes through both keep unique revisions and one verifiable audit chain.
+#[test]
+fn two_postgres_replicas_keep_one_winner_per_base_revision_and_one_audit_chain() {
+    if !common::backends().contains(&Backend::Postgres) {
+        eprintln!("PostgreSQL is not among the backends: skipped");
+        return;
+    }
+    let backend = Backend::Postgres;
+    let database = Database::new(backend);
+    let a = Server::start_on(&database, &[]);
+    let b = Server::start_on(&database, &[]);
+    race(&[&a, &b], backend);
+
+    // A write burst through both replicas at once (no kill): every acknowledged write has
+    // its own revision and audit entry, seen the same from both.
+    for i in 0..SHARED_FLAGS {
+        let answer = a.admin().put(
+            &flag_path(&format!("durable-shared-{i}")),
+            json!({ "definition": common::boolean_flag("off"), "reason": "setup" }),
+        );
+        assert_eq!(answer.status, 201, "creating a shared flag: {}", answer.text);
+    }
+    // B must know the shared flags before its writers change their state.
+    std::thread::sleep(Duration::from_millis(500));
+    let stop = Arc::new(AtomicBool::new(false));
+    let never_killed = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let start = Arc::new(Barrier::new(WRITERS + 1));
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|id| {
+            let base = if id % 2 == 0 { a.url.clone() } else { b.url.clone() };
+            let (stop, killed, start) = (stop.clone(), never_killed.clone(), start.clone());
+            std::thread::spawn(move || writer(base, 0, id, stop, killed, start))
+        })
+        .collect();
+    start.wait();
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::SeqCst);
+    let logs: Vec<WriterLog> = threads.into_iter().map(|t| t.join().expect("writer thread")).collect();
+    let acks: Vec<Ack> = logs.iter().flat_map(|log| log.acks.iter().cloned()).collect();
+    let failures: Vec<_> = logs.iter().flat_map(|log| log.failures_before_kill.iter().cloned()).collect();
+    eprintln!("two replicas: {} writes acknowledged, {} refused", acks.len(), failures.len());
+    assert!(failures.is_empty(), "writes refused through two replicas: {failures:#?}");
+    std::thread::sleep(Duration::from_millis(500));
+    check_acknowledged(&a, &acks, backend);
+    check_acknowledged(&b, &acks, backend);
 }
