@@ -5,6 +5,7 @@
 //!   restarted on the same database, twice. Every write that was answered 2xx must be there: in
 //!   its flag's history with its revision, in the audit trail with its `auditSeq`, and the
 //!   audit chain must verify. No acknowledged revision may be handed out twice.
+//! - `an_import_killed_midway_is_all_or_nothing`: SIGKILL in the middle of a 3,000-flag import.
 //! - `racing_creates_have_one_winner`: writers create the same new flag at once: one `201`,
 //!   the others `428`/`409`, and the flag is the winner's.
 //! - `postgres_connection_loss_mid_burst_loses_no_acknowledged_write`: PostgreSQL drops the
@@ -656,4 +657,82 @@ fn two_postgres_replicas_keep_one_winner_per_base_revision_and_one_audit_chain()
     std::thread::sleep(Duration::from_millis(500));
     check_acknowledged(&a, &acks, backend);
     check_acknowledged(&b, &acks, backend);
+}
+
+fn killed_import_is_all_or_nothing_on(backend: Backend) {
+    const FLAGS: usize = 3000;
+    let database = Database::new(backend);
+    let mut server = Server::start_on(&database, &[]);
+    let mut flags = serde_json::Map::new();
+    for n in 0..FLAGS {
+        flags.insert(format!("imported-{n:05}"), definition(if n % 2 == 0 { "on" } else { "off" }, 0, n));
+    }
+    let snapshot = json!({ "schemaVersion": 1, "revision": 0, "flags": flags });
+    // Time one import, then kill the server at about half that time into a second one.
+    let started = Instant::now();
+    let first = server.admin().post(
+        &format!("/api/v1/environments/{ENV}/import"),
+        json!({ "snapshot": snapshot, "replace": true, "reason": "timing" }),
+    );
+    assert!(first.status == 200 || first.status == 201, "{backend:?}: import: {} {}", first.status, first.text);
+    let took = started.elapsed();
+    let before = server.admin().get("/api/v1/status");
+    let mut renamed = serde_json::Map::new();
+    for n in 0..FLAGS {
+        renamed.insert(format!("second-{n:05}"), definition("on", 1, n));
+    }
+    let second = json!({ "snapshot": { "schemaVersion": 1, "revision": 0, "flags": renamed }, "replace": true, "reason": "killed" });
+    let base = server.url.clone();
+    let importer = std::thread::spawn(move || {
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        request(&http, reqwest::Method::POST, &format!("{base}/api/v1/environments/{ENV}/import"), Some(&second))
+    });
+    std::thread::sleep(took / 2);
+    server.kill();
+    let answered = importer.join().unwrap();
+    let acknowledged = matches!(answered, Ok((status, _)) if (200..300).contains(&status));
+
+    let server = Server::start_on(&database, &[]);
+    let list = server.admin().get(&format!("/api/v1/environments/{ENV}/flags"));
+    assert_eq!(list.status, 200, "{backend:?}: {}", list.text);
+    let keys: Vec<&str> = list.json["flags"].as_array().unwrap().iter().filter_map(|f| f["key"].as_str()).collect();
+    let firsts = keys.iter().filter(|k| k.starts_with("imported-")).count();
+    let seconds = keys.iter().filter(|k| k.starts_with("second-")).count();
+    eprintln!(
+        "{backend:?}: import took {took:?}; killed {:?} into the second (acknowledged: {acknowledged}); after restart {firsts} first, {seconds} second",
+        took / 2
+    );
+    assert!(
+        (firsts == FLAGS && seconds == 0 && !acknowledged) || (firsts == 0 && seconds == FLAGS),
+        "{backend:?}: a killed import left {firsts} flags of the first import and {seconds} of the second"
+    );
+    let status = server.admin().get("/api/v1/status");
+    let revision = |status: &common::Answer| {
+        status.json["environments"].as_array().unwrap().iter().find(|e| e["key"] == json!(ENV)).unwrap()["revision"]
+            .as_u64()
+            .unwrap()
+    };
+    let expected = revision(&before) + u64::from(seconds == FLAGS);
+    assert_eq!(revision(&status), expected, "{backend:?}: the environment's revision after the killed import");
+    let (_, _, body) = {
+        let key = server.admin().post("/api/v1/tokens", json!({ "name": "after", "role": "sdk", "environment": ENV }));
+        let key = key.json["token"].as_str().unwrap().to_string();
+        let answer = server.client(Some(&key)).get("/sdk/v1/snapshot");
+        (answer.status, answer.headers, answer.text)
+    };
+    let published: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        published["flags"].as_object().unwrap().len(),
+        keys.len(),
+        "{backend:?}: the published snapshot and the flag list differ after restart"
+    );
+    let verify = server.admin().get("/api/v1/audit/verify");
+    assert_eq!(verify.json["ok"], json!(true), "{backend:?}: {}", verify.text);
+}
+
+#[test]
+fn an_import_killed_midway_is_all_or_nothing() {
+    for backend in common::backends() {
+        killed_import_is_all_or_nothing_on(backend);
+    }
 }
