@@ -22,16 +22,16 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
 /// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything.
     Admin,
-    /// Read; change unprotected environments; propose in protected ones; kill anywhere.
+    /// Change flags; in protected environments changes become change requests; kill anywhere.
     Developer,
     /// Read the admin API.
     Viewer,
-    /// Read one environment's snapshots (SDK routes and OFREP only).
+    /// An SDK key: reads one environment's snapshots (SDK routes and OFREP only).
     Sdk,
 }
 
@@ -280,6 +280,14 @@ fn secret(parts: &Parts) -> Result<Option<&str>, ApiError> {
             .or_else(|| text.strip_prefix("bearer "))
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
         return Ok(Some(token.trim()));
+    }
+    // The OFREP notification stream takes the key in its URL: EventSource cannot send
+    // headers. No other route reads secrets from URLs (they end up in logs).
+    if parts.uri.path() == crate::ofrep::EVENTS_PATH {
+        let key = parts.uri.query().unwrap_or("").split('&').find_map(|pair| pair.strip_prefix("key="));
+        if let Some(key) = key {
+            return Ok(Some(key));
+        }
     }
     if let Some(value) = parts.headers.get("x-api-key") {
         return value

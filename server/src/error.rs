@@ -112,12 +112,24 @@ impl std::error::Error for ApiError {}
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> ApiError {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                tracing::error!(request_id = %request_id(), "database unavailable: {error}");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable")
+        // The database going away (connection lost, server shutting down, pool
+        // exhausted, SQLite busy past its timeout) is `503`: the client may retry, and
+        // nothing was acknowledged.
+        let unavailable = match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                true
             }
-            other => ApiError::internal(format!("database: {other}")),
+            sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+                code.starts_with("08") || code.starts_with("57") || code == "5" || code == "6" || code == "517"
+            }),
+            _ => false,
+        };
+        if unavailable {
+            tracing::error!(request_id = %request_id(), "database unavailable: {error}");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable")
+        } else {
+            ApiError::internal(format!("database: {error}"))
         }
     }
 }

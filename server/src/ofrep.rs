@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 /// The OFREP routes.
 pub fn routes() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(evaluate_flag)).routes(routes!(evaluate_flags))
+    OpenApiRouter::new().routes(routes!(evaluate_flag)).routes(routes!(evaluate_flags)).routes(routes!(events))
 }
 
 /// OFREP metadata values are booleans, strings and numbers: others are left out.
@@ -96,7 +96,16 @@ async fn evaluate_flags(
         .evaluate_all(&context, now_ms())
         .map(|(key, evaluation)| result(key, &evaluation, published.revision).1)
         .collect();
-    let body = json!({ "flags": flags, "metadata": { "revision": published.revision } }).to_string();
+    // Providers that speak OFREP's change notifications connect here instead of polling.
+    // The stream URL carries the key because EventSource cannot send headers.
+    let stream = match secret_of(&headers) {
+        Some(key) => {
+            json!([{ "type": "sse", "endpoint": { "requestUri": format!("{EVENTS_PATH}?key={key}") }, "inactivityDelaySec": 120 }])
+        }
+        None => json!([]),
+    };
+    let body =
+        json!({ "flags": flags, "metadata": { "revision": published.revision }, "eventStreams": stream }).to_string();
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..32]);
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -111,4 +120,29 @@ async fn evaluate_flags(
         response.headers_mut().insert(header::ETAG, value);
     }
     Ok(response)
+}
+
+/// The path of OFREP's change notification stream.
+pub const EVENTS_PATH: &str = "/ofrep/v1/events";
+
+/// The SDK key a request authenticated with (to hand it back in the stream's URL).
+fn secret_of(headers: &HeaderMap) -> Option<String> {
+    let text = headers.get(header::AUTHORIZATION).or_else(|| headers.get("x-api-key"))?.to_str().ok()?;
+    let key = text.strip_prefix("Bearer ").unwrap_or(text).trim();
+    key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-').then(|| key.to_string())
+}
+
+#[utoipa::path(get, path = "/ofrep/v1/events", tag = "ofrep", security(("sdkKey" = [])),
+    params(("key" = Option<String>, Query, description = "The SDK key, for EventSource clients that cannot send headers")),
+    responses((status = 200, description = "OFREP change notifications: `refetchEvaluation` per published revision", content_type = "text/event-stream")))]
+async fn events(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderMap) -> ApiResult<Response> {
+    // A provider re-fetches right after connecting; only a resumed one that missed
+    // revisions gets one notification at once.
+    crate::sdk::event_stream(
+        &app,
+        caller.require_sdk()?,
+        &headers,
+        |published| &published.ofrep_event,
+        |last, current| last.is_some_and(|last| last != current),
+    )
 }

@@ -142,6 +142,8 @@ pub struct Published {
     /// The server-sent event announcing it, rendered once for every stream client:
     /// metadata on the first data line, the exact signed bytes on the second.
     pub event: Bytes,
+    /// The OFREP change notification (`refetchEvaluation`) announcing it.
+    pub ofrep_event: Bytes,
 }
 
 impl Published {
@@ -155,8 +157,12 @@ impl Published {
         let mut event = format!("event: snapshot\nid: {}\ndata: {meta}\ndata: ", document.revision).into_bytes();
         event.extend_from_slice(&bytes);
         event.extend_from_slice(b"\n\n");
+        let notification =
+            json!({ "type": "refetchEvaluation", "etag": etag, "lastModified": document.generated_at / 1000 });
+        let ofrep_event = format!("id: {}\nevent: message\ndata: {notification}\n\n", document.revision);
         Published {
             event: Bytes::from(event),
+            ofrep_event: Bytes::from(ofrep_event),
             environment: document.environment.clone(),
             revision: document.revision,
             generated_at: document.generated_at,

@@ -125,7 +125,30 @@ impl Drop for Connected {
     params(("Last-Event-ID" = Option<i64>, Header, description = "The revision the client has")),
     responses((status = 200, description = "Server-sent events: one `snapshot` event per revision, heartbeats", content_type = "text/event-stream")))]
 async fn stream(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderMap) -> ApiResult<Response> {
-    let environment = caller.require_sdk()?;
+    // Anything but exactly the newest revision gets the newest at once.
+    event_stream(
+        &app,
+        caller.require_sdk()?,
+        &headers,
+        |published| &published.event,
+        |last, current| last != Some(current),
+    )
+}
+
+/// Which event of a publish a stream sends.
+pub type Pick = fn(&Published) -> &Bytes;
+
+/// A server-sent event stream of an environment's publishes: `pick` chooses the
+/// pre-rendered event, `first` decides from the client's `Last-Event-ID` and the newest
+/// revision whether to send the newest at once. A client that falls behind skips to the
+/// newest (the watch channel only ever holds that); heartbeats keep proxies open.
+pub fn event_stream(
+    app: &App,
+    environment: &str,
+    headers: &HeaderMap,
+    pick: Pick,
+    first: fn(Option<i64>, i64) -> bool,
+) -> ApiResult<Response> {
     let slot = app
         .environments
         .slot(environment)
@@ -134,12 +157,10 @@ async fn stream(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderM
     let current = receiver.borrow_and_update().clone();
     let last: Option<i64> =
         headers.get("last-event-id").and_then(|value| value.to_str().ok()).and_then(|text| text.trim().parse().ok());
-    // Anything but exactly the newest revision gets the newest at once; a client that
-    // fell behind skips to the newest (the channel only ever holds that).
-    let first = (last != Some(current.revision)).then(|| current.event.clone());
+    let first = first(last, current.revision).then(|| pick(&current).clone());
     app.metrics.sse_clients.inc();
     let heartbeat = app.settings.heartbeat;
-    let state = (receiver, first, Connected(app));
+    let state = (receiver, first, Connected(app.clone()));
     let events = futures_util::stream::unfold(state, move |(mut receiver, first, connected)| async move {
         if let Some(event) = first {
             return Some((Ok::<Bytes, Infallible>(event), (receiver, None, connected)));
@@ -147,7 +168,7 @@ async fn stream(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderM
         tokio::select! {
             changed = receiver.changed() => {
                 changed.ok()?;
-                let event = receiver.borrow_and_update().event.clone();
+                let event = pick(&receiver.borrow_and_update()).clone();
                 Some((Ok(event), (receiver, None, connected)))
             }
             () = tokio::time::sleep(heartbeat) => Some((Ok(Bytes::from_static(b": heartbeat\n\n")), (receiver, None, connected))),

@@ -407,7 +407,7 @@ fn auth_matrix_over_every_route() {
                     let client = server.client(secret);
                     let body = (method != "get" && method != "delete").then(|| json!({}));
                     // The stream never ends: look at the status only.
-                    let answer = if url == "/sdk/v1/stream" {
+                    let answer = if url == "/sdk/v1/stream" || url == "/ofrep/v1/events" {
                         let mut request = client.http.get(format!("{}{url}", client.base));
                         if let Some(secret) = secret {
                             request = request.bearer_auth(secret);
@@ -443,4 +443,62 @@ fn auth_matrix_over_every_route() {
         }
         assert!(checked > 300, "only {checked} checks");
     });
+}
+
+#[test]
+fn ofrep_bulk_evaluation_announces_its_change_notification_stream() {
+    use std::io::BufRead;
+    let (server, _db) = Server::start(Backend::Sqlite);
+    let admin = server.admin();
+    assert_eq!(admin.put(&format!("{DEV}/flags/banner"), json!({ "definition": boolean_flag("on") })).status, 201);
+    let key = token(&server, "web", "sdk", Some("development"));
+    let sdk = server.client(Some(&key));
+    let bulk = sdk.post("/ofrep/v1/evaluate/flags", json!({ "context": { "targetingKey": "u1" } }));
+    assert_eq!(bulk.status, 200, "{}", bulk.text);
+    assert_eq!(
+        bulk.json["flags"][0],
+        json!({ "key": "banner", "value": true, "variant": "on", "reason": "STATIC", "metadata": { "revision": 1 } })
+    );
+    let etag = bulk.header("etag").unwrap().to_string();
+    assert_eq!(
+        sdk.send(
+            "POST",
+            "/ofrep/v1/evaluate/flags",
+            Some(&json!({ "context": { "targetingKey": "u1" } })),
+            &[("if-none-match", &etag)]
+        )
+        .status,
+        304
+    );
+    let stream = &bulk.json["eventStreams"][0];
+    assert_eq!(stream["type"], "sse");
+    let uri = stream["endpoint"]["requestUri"].as_str().unwrap();
+    assert!(uri.starts_with("/ofrep/v1/events?key="), "{uri}");
+
+    // Connect as EventSource would (no headers), then change the flag.
+    let response = reqwest::blocking::Client::new().get(format!("{}{uri}", server.url)).send().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(response).lines() {
+            let Ok(line) = line else { break };
+            if let Some(data) = line.strip_prefix("data: ") {
+                let _ = tx.send(data.to_string());
+            }
+        }
+    });
+    assert_eq!(admin.post(&format!("{DEV}/flags/banner/kill"), json!({})).status, 200);
+    let data: Value = serde_json::from_str(&rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap()).unwrap();
+    assert_eq!(data["type"], "refetchEvaluation");
+    let after = sdk.send(
+        "POST",
+        "/ofrep/v1/evaluate/flags",
+        Some(&json!({ "context": { "targetingKey": "u1" } })),
+        &[("if-none-match", &etag)],
+    );
+    assert_eq!(after.status, 200, "the re-fetch after the notification gets the new evaluation");
+    assert_eq!(after.json["flags"][0]["reason"], "KILLED");
+    assert_eq!(after.json["flags"][0]["value"], false);
+    // The key in a URL is accepted on this route only.
+    assert_eq!(server.client(None).get(&format!("/sdk/v1/snapshot?key={key}")).status, 401);
 }

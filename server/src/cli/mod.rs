@@ -471,30 +471,7 @@ pub enum EnvCommand {
     },
 }
 
-/// A token's role.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Everything.
-    Admin,
-    /// Change flags; in protected environments changes become change requests.
-    Developer,
-    /// Read the admin API.
-    Viewer,
-    /// An SDK key, bound to the environment of `-e`.
-    Sdk,
-}
-
-impl Role {
-    /// The role's name in the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Developer => "developer",
-            Role::Viewer => "viewer",
-            Role::Sdk => "sdk",
-        }
-    }
-}
+pub use pennon_server::auth::Role;
 
 /// `pennon token …`.
 #[derive(clap::Subcommand, Debug, Clone)]
