@@ -6,6 +6,7 @@
 //!   its flag's history with its revision, in the audit trail with its `auditSeq`, and the
 //!   audit chain must verify. No acknowledged revision may be handed out twice.
 //! - `an_import_killed_midway_is_all_or_nothing`: SIGKILL in the middle of a 3,000-flag import.
+//! - `audit_verify_detects_an_edit_a_gap_and_a_cut_tail`: rows changed behind the server's back.
 //! - `racing_creates_have_one_winner`: writers create the same new flag at once: one `201`,
 //!   the others `428`/`409`, and the flag is the winner's.
 //! - `postgres_connection_loss_mid_burst_loses_no_acknowledged_write`: PostgreSQL drops the
@@ -734,5 +735,93 @@ fn killed_import_is_all_or_nothing_on(backend: Backend) {
 fn an_import_killed_midway_is_all_or_nothing() {
     for backend in common::backends() {
         killed_import_is_all_or_nothing_on(backend);
+    }
+}
+
+/// Runs one statement on a test database of either backend; returns the rows affected.
+fn execute(database: &Database, sql: &str) -> u64 {
+    let (url, sql, backend) = (database.url.clone(), sql.to_string(), database.backend);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            use sqlx::Connection;
+            match backend {
+                Backend::Sqlite => {
+                    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                    sqlx::query(&sql).execute(&mut conn).await.unwrap().rows_affected()
+                }
+                Backend::Postgres => {
+                    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+                    sqlx::query(&sql).execute(&mut conn).await.unwrap().rows_affected()
+                }
+            }
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// Five flag changes, then the server is stopped; returns the database and the audit
+/// entries of the five changes (oldest first).
+fn audited_database(backend: Backend) -> (Database, Vec<Value>) {
+    let database = Database::new(backend);
+    let mut server = Server::start_on(&database, &[]);
+    let mut seqs = Vec::new();
+    for n in 0..5 {
+        let answer = server.admin().put(
+            &flag_path(&format!("audited-{n}")),
+            json!({ "definition": definition("on", 0, n), "reason": format!("change {n}") }),
+        );
+        assert_eq!(answer.status, 201, "{backend:?}: {}", answer.text);
+        seqs.push(answer.json["auditSeq"].as_u64().unwrap());
+    }
+    let verify = server.admin().get("/api/v1/audit/verify");
+    assert_eq!(verify.json["ok"], json!(true), "{backend:?}: {}", verify.text);
+    let audit = audit_export(&server);
+    server.kill();
+    let entries =
+        seqs.iter().map(|seq| audit.iter().find(|e| e["seq"].as_u64() == Some(*seq)).unwrap().clone()).collect();
+    (database, entries)
+}
+
+fn audit_verify_detects_tampering_on(backend: Backend) {
+    // An edited entry: the reason of the third change rewritten in the database.
+    let (database, entries) = audited_database(backend);
+    let edited = entries[2]["seq"].as_u64().unwrap();
+    assert_eq!(execute(&database, &format!("UPDATE audit SET reason = 'nothing to see' WHERE seq = {edited}")), 1);
+    let server = Server::start_on(&database, &[]);
+    let verify = server.admin().get("/api/v1/audit/verify");
+    assert_eq!(verify.status, 200, "{backend:?}: {}", verify.text);
+    assert_eq!(verify.json["ok"], json!(false), "{backend:?}: an edited audit entry verifies: {}", verify.text);
+    assert_eq!(verify.json["firstBad"]["seq"].as_u64(), Some(edited), "{backend:?}: {}", verify.text);
+    drop(server);
+
+    // A removed entry: the fourth change's entry deleted.
+    let (database, entries) = audited_database(backend);
+    let removed = entries[3]["seq"].as_u64().unwrap();
+    assert_eq!(execute(&database, &format!("DELETE FROM audit WHERE seq = {removed}")), 1);
+    let server = Server::start_on(&database, &[]);
+    let verify = server.admin().get("/api/v1/audit/verify");
+    assert_eq!(verify.json["ok"], json!(false), "{backend:?}: a gap in the audit trail verifies: {}", verify.text);
+    let first_bad = verify.json["firstBad"]["seq"].as_u64();
+    assert!(
+        first_bad == Some(removed) || first_bad == Some(removed + 1),
+        "{backend:?}: the gap at {removed} is reported at {first_bad:?}: {}",
+        verify.text
+    );
+
+    // The newest entry removed (the tail cut off): the chain head no longer matches.
+    let (database, entries) = audited_database(backend);
+    let last = entries[4]["seq"].as_u64().unwrap();
+    assert_eq!(execute(&database, &format!("DELETE FROM audit WHERE seq = {last}")), 1);
+    let server = Server::start_on(&database, &[]);
+    let verify = server.admin().get("/api/v1/audit/verify");
+    assert_eq!(verify.json["ok"], json!(false), "{backend:?}: a cut-off tail verifies: {}", verify.text);
+}
+
+#[test]
+fn audit_verify_detects_an_edit_a_gap_and_a_cut_tail() {
+    for backend in common::backends() {
+        audit_verify_detects_tampering_on(backend);
     }
 }
