@@ -28,9 +28,10 @@ usage() { echo "usage: scripts/postgres.sh start|stop|url" >&2; exit 2; }
 as_root=0
 [ "$(id -u)" -eq 0 ] && as_root=1
 
-# Runs a command as the cluster's owner: `postgres` when we are root, else ourselves.
+# Runs a command as the cluster's owner: `postgres` when we are root (from /, as our working
+# directory may be closed to that user), else ourselves.
 as_owner() {
-  if ((as_root)); then runuser -u postgres -- "$@"; else "$@"; fi
+  if ((as_root)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 state_dir() {
