@@ -3,7 +3,7 @@
 //! `Pennon-Signature` verifies with the published Ed25519 key over the exact bytes;
 //! `Last-Event-ID` resumes on the newest revision; per-revision URLs are immutable; and on
 //! PostgreSQL two servers on one database share their publishes (LISTEN/NOTIFY), also after
-//! a replica's LISTEN connection was cut.
+//! a replica's LISTEN connection was cut; SIGTERM ends open streams and the process exits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
 mod common;
@@ -548,5 +548,45 @@ fn streams_are_per_environment_on(backend: Backend) {
 fn sdk_streams_see_only_their_environment() {
     for backend in common::backends() {
         streams_are_per_environment_on(backend);
+    }
+}
+
+fn sigterm_with_open_streams_on(backend: Backend) {
+    let (mut server, _database) = Server::start(backend);
+    let key = sdk_key(&server);
+    let stream = Stream::open(&server.url, &key, None);
+    stream.next_event(Duration::from_secs(5)).expect("the newest snapshot on connect");
+    let pid = server.child.id().to_string();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exited = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        exited.is_some(),
+        "{backend:?}: `pennon serve` still runs 10 s after SIGTERM while an SSE client is connected \
+         (graceful shutdown waits for streams that never end)"
+    );
+    // The client sees its stream end (and would reconnect elsewhere).
+    loop {
+        match stream.events.recv_timeout(Duration::from_secs(2)) {
+            Ok(_) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("{backend:?}: the SSE stream stayed open after shutdown"),
+        }
+    }
+}
+
+#[test]
+fn sigterm_ends_open_streams_and_exits() {
+    for backend in common::backends() {
+        sigterm_with_open_streams_on(backend);
     }
 }
