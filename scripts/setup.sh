@@ -2,7 +2,8 @@
 # Installs everything Pennon's build and tests need on a fresh machine of this kind
 # (Debian with rustup, gcc, Python 3 and Node preinstalled): Rust components and targets,
 # the exact wasm-bindgen CLI, npm packages, the Python venv (.venv) with maturin, and the
-# Debian packages of the C tests. Idempotent: re-running reuses what is already there.
+# Debian packages of the C tests and of the server's tests (PostgreSQL 15). Idempotent:
+# re-running reuses what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +23,14 @@ cargo fetch --locked
 for binding in wasm bindings/node bindings/python bindings/c; do
   "./$binding/setup.sh"
 done
+
+# The server's tests run every store test on SQLite and on PostgreSQL; scripts/postgres.sh
+# starts a throwaway cluster with these binaries.
+pg_bin=/usr/lib/postgresql/15/bin
+if ! { [ -x "$pg_bin/pg_ctl" ] && [ -x "$pg_bin/initdb" ] && "$pg_bin/postgres" --version 2>/dev/null | grep -q ' 15\.'; }; then
+  step "PostgreSQL 15 (Debian's postgresql package)"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+fi

@@ -2,14 +2,14 @@
 # Every test Pennon has. CI runs exactly this (.ci/run).
 #   scripts/test.sh                 every part, in order
 #   scripts/test.sh PART...         only those parts: rust c python node wasm typescript
-#                                   differential peers smoke
+#                                   differential peers server smoke
 #   PENNON_SKIP_SETUP=1             skip scripts/setup.sh (everything is installed already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
 
-ALL=(rust c python node wasm typescript differential peers smoke)
+ALL=(rust c python node wasm typescript differential peers server smoke)
 parts=("$@")
 [ "${#parts[@]}" -gt 0 ] || parts=("${ALL[@]}")
 for part in "${parts[@]}"; do
@@ -38,8 +38,9 @@ if wanted rust; then
   cargo build -p pennon-core --no-default-features --target wasm32v1-none --locked
 
   step "Rust: unit, conformance, property, schema, generated-file, benchmark-sanity and doc tests"
-  # pennon-wasm-host needs the built wasm modules: wasm/test.sh runs it.
-  cargo test --workspace --exclude pennon-wasm-host --locked
+  # pennon-wasm-host needs the built wasm modules: wasm/test.sh runs it; pennon-server's
+  # tests need PostgreSQL: the server part runs them.
+  cargo test --workspace --exclude pennon-wasm-host --exclude pennon-server --locked
 fi
 
 if wanted c; then
@@ -75,6 +76,22 @@ fi
 if wanted peers; then
   step "Peer benchmarks: every engine's answers to W1-W4 checked (no timing)"
   benches/peers/run.sh --check
+fi
+
+if wanted server; then
+  step "Server: pennon serve on SQLite and PostgreSQL (store, durability, distribution, CLI), OFREP from Node"
+  # A throwaway PostgreSQL cluster for this part only, stopped however the part ends.
+  trap 'scripts/postgres.sh stop || true' EXIT
+  PENNON_TEST_POSTGRES_URL="$(scripts/postgres.sh start)"
+  export PENNON_TEST_POSTGRES_URL
+  cargo test -p pennon-server --locked --no-fail-fast
+  step "OFREP: the OpenFeature server SDK with its OFREP provider against pennon serve"
+  cargo build -p pennon-server --bin pennon --locked
+  target_dir="${CARGO_TARGET_DIR:-target}"
+  [[ "$target_dir" == /* ]] || target_dir="$PWD/$target_dir"
+  PENNON_BIN="$target_dir/debug/pennon" tests/ofrep/run.sh
+  scripts/postgres.sh stop
+  trap - EXIT
 fi
 
 if wanted smoke; then
