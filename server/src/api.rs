@@ -802,6 +802,6 @@ async fn revoke_token(
     };
     audit::append(&mut write, record).await?;
     write.commit().await?;
-    app.authenticator.forget();
+    app.authenticator.revoke([id.clone()]);
     Ok(Json(auth::get(&app.store, &id).await?))
 }

@@ -51,6 +51,8 @@ pub struct State {
     pub started: Instant,
     /// Becomes true once every environment is loaded.
     pub ready: std::sync::atomic::AtomicBool,
+    /// Becomes true when the server shuts down: open streams end.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 /// The shared state, as handlers take it.

@@ -14,11 +14,12 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
+use tokio::sync::watch;
 use utoipa::ToSchema;
 
 /// What a token may do.
@@ -194,11 +195,24 @@ pub async fn insert(
 }
 
 /// Recent lookups, so that SDK traffic does not query the database per request. Entries
-/// live a few seconds; revocation on this process removes them at once.
-#[derive(Default)]
+/// live a few seconds; revocation on this process removes them at once. Also the ids of
+/// revoked tokens, so that open streams of a revoked key end.
 pub struct Authenticator {
     cache: Mutex<HashMap<String, (Caller, Instant)>>,
     failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    revoked: RwLock<HashSet<String>>,
+    revocations: watch::Sender<u64>,
+}
+
+impl Default for Authenticator {
+    fn default() -> Self {
+        Authenticator {
+            cache: Mutex::default(),
+            failures: Mutex::default(),
+            revoked: RwLock::default(),
+            revocations: watch::channel(0).0,
+        }
+    }
 }
 
 /// How long a looked-up token is trusted without asking the database again (other
@@ -207,11 +221,31 @@ const CACHE_TTL: Duration = Duration::from_secs(2);
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 impl Authenticator {
-    /// Forgets every cached lookup (after a revocation).
-    pub fn forget(&self) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.clear();
+    /// Records revoked tokens (here or, seen in the database, on another replica):
+    /// cached lookups are forgotten and open streams of those tokens end.
+    pub fn revoke(&self, ids: impl IntoIterator<Item = String>) {
+        let mut added = false;
+        if let Ok(mut revoked) = self.revoked.write() {
+            for id in ids {
+                added |= revoked.insert(id);
+            }
         }
+        if added {
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.clear();
+            }
+            self.revocations.send_modify(|count| *count += 1);
+        }
+    }
+
+    /// Whether a token has been revoked.
+    pub fn is_revoked(&self, token_id: &str) -> bool {
+        self.revoked.read().map(|revoked| revoked.contains(token_id)).unwrap_or(false)
+    }
+
+    /// Wakes on every revocation.
+    pub fn revocations(&self) -> watch::Receiver<u64> {
+        self.revocations.subscribe()
     }
 
     fn blocked(&self, ip: IpAddr, limit: u32) -> Option<u64> {

@@ -107,11 +107,7 @@ async fn evaluate_flags(
     let body =
         json!({ "flags": flags, "metadata": { "revision": published.revision }, "eventStreams": stream }).to_string();
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..32]);
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let mut response = if matches {
+    let mut response = if crate::sdk::none_match(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, "application/json")], body).into_response()
@@ -140,7 +136,7 @@ async fn events(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderM
     // revisions gets one notification at once.
     crate::sdk::event_stream(
         &app,
-        caller.require_sdk()?,
+        &caller,
         &headers,
         |published| &published.ofrep_event,
         |last, current| last.is_some_and(|last| last != current),

@@ -51,14 +51,18 @@ pub async fn published_at(app: &App, environment: &str, revision: Option<i64>) -
     }
 }
 
+/// Whether `If-None-Match` names this ETag. The comparison is weak (RFC 9110 §13.1.2):
+/// `W/"x"` matches `"x"`, as proxies that compress mark ETags weak.
+pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let Some(value) = headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()) else { return false };
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_string();
+    value.split(',').any(|tag| tag.trim() == "*" || opaque(tag) == opaque(etag))
+}
+
 /// The snapshot's bytes with `ETag`, `Pennon-Revision` and `Pennon-Signature`, or `304`
 /// when `If-None-Match` names its ETag.
 pub fn snapshot_response(published: &Published, headers: &HeaderMap, immutable: bool) -> Response {
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|tag| tag.trim() == published.etag || tag.trim() == "*"));
-    let mut response = if matches {
+    let mut response = if none_match(headers, &published.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, "application/json")], published.bytes.clone()).into_response()
@@ -112,6 +116,44 @@ async fn public_key(State(app): State<App>) -> Json<Value> {
     }))
 }
 
+/// One client's stream: it ends when the server shuts down or the key is revoked.
+struct Stream {
+    receiver: tokio::sync::watch::Receiver<Arc<Published>>,
+    first: Option<Bytes>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    revocations: tokio::sync::watch::Receiver<u64>,
+    token_id: String,
+    heartbeat: std::time::Duration,
+    pick: Pick,
+    connected: Connected,
+}
+
+impl Stream {
+    /// The next bytes to send, or `None` to end the stream.
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(event) = self.first.take() {
+            return Some(event);
+        }
+        loop {
+            if *self.shutdown.borrow() || self.connected.0.authenticator.is_revoked(&self.token_id) {
+                return None;
+            }
+            tokio::select! {
+                changed = self.receiver.changed() => {
+                    changed.ok()?;
+                    if self.connected.0.authenticator.is_revoked(&self.token_id) {
+                        return None;
+                    }
+                    return Some((self.pick)(&self.receiver.borrow_and_update()).clone());
+                }
+                _ = self.shutdown.changed() => return None,
+                _ = self.revocations.changed() => continue,
+                () = tokio::time::sleep(self.heartbeat) => return Some(Bytes::from_static(b": heartbeat\n\n")),
+            }
+        }
+    }
+}
+
 /// Counts a connected stream client while it lives.
 struct Connected(App);
 
@@ -126,13 +168,7 @@ impl Drop for Connected {
     responses((status = 200, description = "Server-sent events: one `snapshot` event per revision, heartbeats", content_type = "text/event-stream")))]
 async fn stream(State(app): State<App>, SdkKey(caller): SdkKey, headers: HeaderMap) -> ApiResult<Response> {
     // Anything but exactly the newest revision gets the newest at once.
-    event_stream(
-        &app,
-        caller.require_sdk()?,
-        &headers,
-        |published| &published.event,
-        |last, current| last != Some(current),
-    )
+    event_stream(&app, &caller, &headers, |published| &published.event, |last, current| last != Some(current))
 }
 
 /// Which event of a publish a stream sends.
@@ -144,11 +180,12 @@ pub type Pick = fn(&Published) -> &Bytes;
 /// newest (the watch channel only ever holds that); heartbeats keep proxies open.
 pub fn event_stream(
     app: &App,
-    environment: &str,
+    caller: &crate::auth::Caller,
     headers: &HeaderMap,
     pick: Pick,
     first: fn(Option<i64>, i64) -> bool,
 ) -> ApiResult<Response> {
+    let environment = caller.require_sdk()?;
     let slot = app
         .environments
         .slot(environment)
@@ -159,20 +196,19 @@ pub fn event_stream(
         headers.get("last-event-id").and_then(|value| value.to_str().ok()).and_then(|text| text.trim().parse().ok());
     let first = first(last, current.revision).then(|| pick(&current).clone());
     app.metrics.sse_clients.inc();
-    let heartbeat = app.settings.heartbeat;
-    let state = (receiver, first, Connected(app.clone()));
-    let events = futures_util::stream::unfold(state, move |(mut receiver, first, connected)| async move {
-        if let Some(event) = first {
-            return Some((Ok::<Bytes, Infallible>(event), (receiver, None, connected)));
-        }
-        tokio::select! {
-            changed = receiver.changed() => {
-                changed.ok()?;
-                let event = pick(&receiver.borrow_and_update()).clone();
-                Some((Ok(event), (receiver, None, connected)))
-            }
-            () = tokio::time::sleep(heartbeat) => Some((Ok(Bytes::from_static(b": heartbeat\n\n")), (receiver, None, connected))),
-        }
+    let stream = Stream {
+        receiver,
+        first,
+        shutdown: app.shutdown.subscribe(),
+        revocations: app.authenticator.revocations(),
+        token_id: caller.token_id.clone(),
+        heartbeat: app.settings.heartbeat,
+        pick,
+        connected: Connected(app.clone()),
+    };
+    let events = futures_util::stream::unfold(stream, |mut stream| async move {
+        let event = stream.next().await?;
+        Some((Ok::<Bytes, Infallible>(event), stream))
     });
     let mut response = axum::body::Body::from_stream(events).into_response();
     let out = response.headers_mut();

@@ -86,7 +86,9 @@ pub async fn prepare(store: Store, settings: Settings) -> Result<app::App, Strin
         settings,
         started: Instant::now(),
         ready: Default::default(),
+        shutdown: tokio::sync::watch::channel(false).0,
     });
+    load_revocations(&state).await.map_err(|e| format!("loading tokens: {e}"))?;
     reload_all(&state).await.map_err(|e| format!("loading environments: {e}"))?;
     state.ready.store(true, Ordering::Release);
     Ok(state)
@@ -111,7 +113,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     tracing::info!(%address, database = app.store.backend.name(), "serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(async move {
+            shutdown().await;
+            tracing::info!("shutting down: closing streams, finishing requests");
+            app.shutdown.send_replace(true);
+        })
         .await
         .map_err(|e| format!("server: {e}"))
 }
@@ -223,6 +229,14 @@ async fn admin_token(store: &Store) -> Result<(), crate::error::ApiError> {
     Ok(())
 }
 
+/// Learns of tokens revoked (also by other replicas), so their open streams end.
+async fn load_revocations(app: &app::App) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query("SELECT id FROM tokens WHERE revoked_at IS NOT NULL").fetch_all(&app.store.pool).await?;
+    let ids: Vec<String> = rows.iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?;
+    app.authenticator.revoke(ids);
+    Ok(())
+}
+
 async fn reload_all(app: &app::App) -> Result<(), crate::error::ApiError> {
     let rows = sqlx::query("SELECT key FROM environments ORDER BY key").fetch_all(&app.store.pool).await?;
     for row in rows {
@@ -250,6 +264,9 @@ async fn follow(app: app::App) {
     let mut interval = tokio::time::interval(Duration::from_secs(5));
     loop {
         interval.tick().await;
+        if let Err(error) = load_revocations(&app).await {
+            tracing::warn!("checking revoked tokens: {error}");
+        }
         let rows =
             match sqlx::query("SELECT key, revision, protected FROM environments").fetch_all(&app.store.pool).await {
                 Ok(rows) => rows,

@@ -276,6 +276,9 @@ fn etag_round_trip_on(backend: Backend) {
     assert_eq!(status, 304, "{backend:?}: If-None-Match with the current ETag");
     assert!(body304.is_empty(), "{backend:?}: a 304 has no body");
     assert_eq!(header(&headers304, "etag"), Some(etag.as_str()), "{backend:?}: a 304 repeats the ETag");
+    let weak = format!("W/{etag}");
+    let (status, _, _) = get_raw(&server.url, "/sdk/v1/snapshot", &key, &[("If-None-Match", &weak)]);
+    assert_eq!(status, 304, "{backend:?}: If-None-Match compares weakly (a proxy that compresses marks ETags weak)");
 
     let (status, gz, _) =
         get_raw(&server.url, "/sdk/v1/snapshot", &key, &[("Accept-Encoding", "gzip"), ("If-None-Match", "\"other\"")]);
@@ -589,4 +592,31 @@ fn sigterm_ends_open_streams_and_exits() {
     for backend in common::backends() {
         sigterm_with_open_streams_on(backend);
     }
+}
+
+#[test]
+fn a_revoked_keys_open_stream_ends() {
+    let (server, _database) = Server::start(Backend::Sqlite);
+    put_flag(&server, "banner", "off");
+    let key = sdk_key(&server);
+    let stream = Stream::open(&server.url, &key, None);
+    assert!(stream.next_event(Duration::from_secs(5)).is_some(), "the newest snapshot at once");
+    let tokens = server.admin().get("/api/v1/tokens");
+    let id = tokens.json.as_array().unwrap().iter().rev().find(|t| t["role"] == "sdk").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(server.admin().delete(&format!("/api/v1/tokens/{id}")).status, 200);
+    put_flag(&server, "after-revocation", "on");
+    // The stream ends: no event carries the flag created after the revocation.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match stream.events.recv_timeout(left) {
+            Ok(event) if event.event == ":" => continue,
+            Ok(event) => panic!("a revoked key's stream received {event:?}"),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) => break,
+        }
+    }
+    panic!("a revoked key's stream stayed open");
 }
