@@ -2,7 +2,7 @@
 # Every benchmark of Pennon in one command: the core (criterion: static, targeting, split,
 # all 1,000 flags, loading 10,000 flags; memory of a loaded snapshot), then the per-call
 # cost of each binding on the shared fixtures (benches/fixtures): the Node addon, wasm in
-# Node, Python and C. Release builds of the bindings are made first. Needs what
+# Node, Python and C, and the control plane (pennon serve). Release builds are made first. Needs what
 # ./scripts/setup.sh installs.
 #
 #   scripts/bench.sh           full runs (about 10 minutes on a 2-core machine)
@@ -43,3 +43,6 @@ step "Python (benches/python/bench.py)"
 
 step "C ABI (benches/c/run.sh)"
 bash benches/c/run.sh "${quick[@]}"
+
+step "pennon serve: conditional GETs, SSE fan-out, write latency, memory (benches/server/run.sh)"
+if [[ ${#quick[@]} -gt 0 ]]; then bash benches/server/run.sh --quick; else bash benches/server/run.sh; fi
