@@ -533,19 +533,31 @@ pub enum AuditCommand {
     },
 }
 
-/// The whole `pennon` command, for completion scripts. main.rs owns the parser; this
-/// rebuilds the same tree from the same pieces (globals, `serve`, client subcommands).
+/// Pennon: feature flags and progressive rollouts.
+#[derive(clap::Parser)]
+#[command(name = "pennon", version, propagate_version = true, subcommand_required = true)]
+pub struct Cli {
+    #[command(flatten)]
+    /// Options every client subcommand takes.
+    pub global: Global,
+    #[command(subcommand)]
+    /// What to do.
+    pub command: Top,
+}
+
+/// `serve`, or one of the client subcommands.
+#[derive(clap::Subcommand)]
+pub enum Top {
+    /// Run the server: admin API, SDK distribution, OFREP and metrics.
+    Serve(pennon_server::serve::ServeArgs),
+    #[command(flatten)]
+    /// A client subcommand.
+    Client(Command),
+}
+
+/// The whole command tree (for completions and tests).
 pub fn top_command() -> clap::Command {
-    use clap::{Args, Subcommand};
-    let command = clap::Command::new("pennon")
-        .version(env!("CARGO_PKG_VERSION"))
-        .propagate_version(true)
-        .about("Pennon: feature flags and progressive rollouts.");
-    let command = Global::augment_args(command);
-    let serve = pennon_server::serve::ServeArgs::augment_args(
-        clap::Command::new("serve").about("Run the server: admin API, SDK distribution, OFREP and metrics."),
-    );
-    Command::augment_subcommands(command.subcommand(serve)).subcommand_required(true)
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// Runs one client subcommand.
@@ -556,13 +568,13 @@ pub async fn run(global: Global, command: Command) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::FromArgMatches;
 
     fn parse(args: &[&str]) -> Result<(Global, Command), clap::Error> {
-        let matches = top_command().try_get_matches_from(args)?;
-        let global = Global::from_arg_matches(&matches)?;
-        let command = Command::from_arg_matches(&matches)?;
-        Ok((global, command))
+        let cli = <Cli as clap::Parser>::try_parse_from(args)?;
+        match cli.command {
+            Top::Client(command) => Ok((cli.global, command)),
+            Top::Serve(_) => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
+        }
     }
 
     #[test]
