@@ -171,7 +171,9 @@ fn run_url(inner: &Inner, url: &str, sdk_key: &str) {
         }
         // 4. Reconnect after a jittered backoff, polling meanwhile.
         let delay = state.backoff.next_delay().max(delay_at_least);
-        if !state.wait_polling(delay) {
+        // A refused key is asked again once per poll interval, by the stream alone.
+        let waited = if delay_at_least.is_zero() { state.wait_polling(delay) } else { inner.sleep(delay) };
+        if !waited {
             return;
         }
     }
@@ -251,6 +253,8 @@ impl Loop<'_> {
         let mut response = match self.http.open_stream(inner.holder.revision()) {
             Ok(response) => response,
             Err(failure) => {
+                // A failed connection was a check too: the next poll counts from it.
+                self.last_poll = Instant::now();
                 self.failed(&failure);
                 return StreamEnd::Failed(failure);
             }

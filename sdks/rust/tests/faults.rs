@@ -266,3 +266,26 @@ fn a_silent_stream_trips_the_watchdog() {
     let full = snapshots.iter().find(|r| r.at > streams[0].at && r.at <= streams[1].at).expect("a fetch in between");
     assert!(!full.headers.contains_key("if-none-match"), "{full:?}");
 }
+
+#[test]
+fn a_refused_key_is_reported_and_not_retried_faster_than_the_poll_interval() {
+    let server = Faulty::start(|_, s| respond(s, "401 Unauthorized", &[], r#"{"error":{"code":"unauthorized"}}"#));
+    let poll = Duration::from_millis(300);
+    let client = Client::builder()
+        .url(&server.url)
+        .sdk_key("revoked")
+        .poll_interval(poll)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let events = client.events();
+    let error = wait_for(&events, Duration::from_secs(2), is_error("unauthorized"));
+    assert!(matches!(&error, Some(Event::Error { message, .. }) if message.contains("SDK key")), "{error:?}");
+    std::thread::sleep(Duration::from_millis(1000));
+    let mut times: Vec<Instant> = server.log.lock().unwrap().iter().map(|r| r.at).collect();
+    times.sort();
+    assert!(times.len() >= 2, "{times:?}");
+    for pair in times.windows(2) {
+        assert!(pair[1] - pair[0] >= poll - Duration::from_millis(30), "retried after {:?}", pair[1] - pair[0]);
+    }
+}
