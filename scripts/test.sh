@@ -2,14 +2,14 @@
 # Every test Pennon has. CI runs exactly this (.ci/run).
 #   scripts/test.sh                 every part, in order
 #   scripts/test.sh PART...         only those parts: rust c python node wasm typescript
-#                                   differential peers server smoke
+#                                   differential peers server sdk smoke
 #   PENNON_SKIP_SETUP=1             skip scripts/setup.sh (everything is installed already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
 
-ALL=(rust c python node wasm typescript differential peers server smoke)
+ALL=(rust c python node wasm typescript differential peers server sdk smoke)
 parts=("$@")
 [ "${#parts[@]}" -gt 0 ] || parts=("${ALL[@]}")
 for part in "${parts[@]}"; do
@@ -39,8 +39,9 @@ if wanted rust; then
 
   step "Rust: unit, conformance, property, schema, generated-file, benchmark-sanity and doc tests"
   # pennon-wasm-host needs the built wasm modules: wasm/test.sh runs it; pennon-server's
-  # tests need PostgreSQL: the server part runs them.
-  cargo test --workspace --exclude pennon-wasm-host --exclude pennon-server --locked
+  # tests need PostgreSQL: the server part runs them; the Rust SDK's need a pennon
+  # binary: the sdk part runs them.
+  cargo test --workspace --exclude pennon-wasm-host --exclude pennon-server --exclude pennon --locked
 fi
 
 if wanted c; then
@@ -92,6 +93,12 @@ if wanted server; then
   PENNON_BIN="$target_dir/debug/pennon" tests/ofrep/run.sh
   scripts/postgres.sh stop
   trap - EXIT
+fi
+
+if wanted sdk; then
+  step "SDKs: the Rust client (unit, fault injection, against a real pennon serve, README examples)"
+  cargo build -p pennon-server --bin pennon --locked
+  PENNON_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/pennon" cargo test -p pennon --locked
 fi
 
 if wanted smoke; then
