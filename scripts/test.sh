@@ -17,6 +17,10 @@ for part in "${parts[@]}"; do
 done
 wanted() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 
+# Where cargo puts binaries (tests of the server and SDKs run the built `pennon`).
+target_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$target_dir" == /* ]] || target_dir="$PWD/$target_dir"
+
 step() { printf '\n==> [%4ds] %s\n' "$((SECONDS - started))" "$*"; }
 
 if [ "${PENNON_SKIP_SETUP:-0}" != 1 ]; then
@@ -88,8 +92,6 @@ if wanted server; then
   cargo test -p pennon-server --locked --no-fail-fast
   step "OFREP: the OpenFeature server SDK with its OFREP provider against pennon serve"
   cargo build -p pennon-server --bin pennon --locked
-  target_dir="${CARGO_TARGET_DIR:-target}"
-  [[ "$target_dir" == /* ]] || target_dir="$PWD/$target_dir"
   PENNON_BIN="$target_dir/debug/pennon" tests/ofrep/run.sh
   scripts/postgres.sh stop
   trap - EXIT
@@ -98,7 +100,7 @@ fi
 if wanted sdk; then
   step "SDKs: the Rust client (unit, fault injection, against a real pennon serve, README examples)"
   cargo build -p pennon-server --bin pennon --locked
-  PENNON_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/pennon" cargo test -p pennon --locked
+  PENNON_BIN="$target_dir/debug/pennon" cargo test -p pennon --locked
 fi
 
 if wanted smoke; then
