@@ -2,8 +2,8 @@
 //! ([`Snapshot::changed_flags`]): the keys of an SDK's `change` event, computed here so
 //! that every language reports the same ones.
 //!
-//! Each flag and segment carries a *fingerprint* computed at load: XXH3-64 of the
-//! canonical JSON ([`crate::json::canonical`]) of its definition, so formatting, key order
+//! Each flag and segment carries a *fingerprint* computed at load: XXH3-64 of an
+//! encoding of its definition's JSON value ([`Fingerprinter`]), so formatting, key order
 //! and `1.0` versus `1` do not count as changes and a document loaded as text or as a
 //! tree fingerprints the same. A flag or segment *differs* when it was added or removed,
 //! its fingerprint differs, or its load error differs (valid ↔ invalid, or another
@@ -16,7 +16,6 @@
 //! An invalid flag has no references: its evaluation is its load error, so it is
 //! reported exactly when its definition or its error changed.
 
-use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -27,24 +26,89 @@ use crate::error::Error;
 use crate::flag::Flag;
 use crate::snapshot::Snapshot;
 
-/// Fingerprints definitions, reusing one buffer for their canonical JSON.
+/// Fingerprints definitions, reusing one buffer for their encoding.
 #[derive(Default)]
 pub(crate) struct Fingerprinter {
-    buffer: String,
+    buffer: Vec<u8>,
 }
 
 impl Fingerprinter {
-    /// XXH3-64 (seed 0) of the canonical JSON of `value`.
+    /// XXH3-64 (seed 0) of a compact, unambiguous encoding of `value` that sees what its
+    /// canonical JSON ([`crate::json::canonical`]) sees: object keys in byte order, numbers
+    /// by value (`50` = `50.0`), no formatting. Strings are length-prefixed rather than
+    /// escaped, so the encoding is a run of copies (escaping every character would make
+    /// fingerprints a third of a load).
     pub(crate) fn fingerprint(&mut self, value: &Value) -> u64 {
         self.buffer.clear();
-        crate::json::write_value(value, &mut self.buffer);
-        XxHash3_64::oneshot(self.buffer.as_bytes())
+        encode(value, &mut self.buffer);
+        XxHash3_64::oneshot(&self.buffer)
     }
 
     /// XXH3-64 (seed 0) of text that is not JSON.
     pub(crate) fn fingerprint_text(&mut self, text: &str) -> u64 {
         XxHash3_64::oneshot(text.as_bytes())
     }
+}
+
+fn encode(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.push(b'n'),
+        Value::Bool(false) => out.push(b'f'),
+        Value::Bool(true) => out.push(b't'),
+        Value::Number(number) => {
+            // Integers as i64 when they fit, then u64; floats that are integers within
+            // ±2^53 as those integers (the canonical JSON's rule), other floats by bits.
+            let as_integer = number.as_i64().or_else(|| {
+                let f = number.as_f64()?;
+                let i = f as i64;
+                (i as f64 == f && i.unsigned_abs() <= 1 << 53).then_some(i)
+            });
+            match (as_integer, number.as_u64()) {
+                (Some(i), _) => {
+                    out.push(b'i');
+                    out.extend_from_slice(&i.to_le_bytes());
+                }
+                (None, Some(u)) => {
+                    out.push(b'u');
+                    out.extend_from_slice(&u.to_le_bytes());
+                }
+                (None, None) => {
+                    out.push(b'd');
+                    out.extend_from_slice(&number.as_f64().unwrap_or(0.0).to_bits().to_le_bytes());
+                }
+            }
+        }
+        Value::String(text) => encode_string(b's', text, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+            items.iter().for_each(|item| encode(item, out));
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            out.extend_from_slice(&(map.len() as u64).to_le_bytes());
+            // `Map` is a `BTreeMap` (keys in byte order) unless serde_json's
+            // `preserve_order` is on somewhere in the build: sort only then.
+            if map.keys().zip(map.keys().skip(1)).all(|(a, b)| a.as_bytes() < b.as_bytes()) {
+                map.iter().for_each(|(key, item)| encode_entry(key, item, out));
+            } else {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                entries.into_iter().for_each(|(key, item)| encode_entry(key, item, out));
+            }
+        }
+    }
+}
+
+fn encode_entry(key: &str, item: &Value, out: &mut Vec<u8>) {
+    encode_string(b'k', key, out);
+    encode(item, out);
+}
+
+fn encode_string(tag: u8, text: &str, out: &mut Vec<u8>) {
+    out.push(tag);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
 }
 
 /// Walks two key-sorted lists together: `(Some(i), Some(j))` for a key in both,
@@ -250,7 +314,7 @@ impl<'s> Marks<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
+    use alloc::string::{String, ToString};
     use serde_json::json;
 
     fn flag(fallthrough: &str) -> Value {
