@@ -1,9 +1,11 @@
 //! Flag and segment definitions awaiting decoding.
 
 use alloc::format;
+use alloc::vec::Vec;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::changes::Fingerprinter;
 use crate::decode::Path;
 use crate::error::{Error, ErrorCode};
 
@@ -24,5 +26,28 @@ impl Definition<'_> {
                 .map_err(|e| path.error(ErrorCode::InvalidJson, format!("not JSON: {e}"))),
             Definition::Tree(value) => Ok(value.clone()),
         }
+    }
+}
+
+impl Definition<'_> {
+    /// [`Definition::into_value`], first pushing the definition's fingerprint onto
+    /// `fingerprints` (of its raw text when it is not JSON, which the load error then
+    /// reports anyway).
+    pub(crate) fn into_fingerprinted_value(
+        self,
+        path: &Path<'_>,
+        fingerprinter: &mut Fingerprinter,
+        fingerprints: &mut Vec<u64>,
+    ) -> Result<Value, Error> {
+        let raw = match self {
+            Definition::Raw(raw) => raw.get(),
+            Definition::Tree(_) => "",
+        };
+        let value = self.into_value(path);
+        fingerprints.push(match &value {
+            Ok(value) => fingerprinter.fingerprint(value),
+            Err(_) => fingerprinter.fingerprint_text(raw),
+        });
+        value
     }
 }

@@ -405,6 +405,13 @@ impl Flag {
         self.variants.binary_search_by(|(n, _)| (**n).cmp(name)).ok().map(|i| i as u32)
     }
 
+    /// Every segment this flag's rules name directly (for `Snapshot::changed_flags`).
+    pub(crate) fn segments(&self, out: &mut Vec<u32>) {
+        for rule in self.rules.iter() {
+            rule.when.segments(out);
+        }
+    }
+
     /// Flags this flag requires (for the prerequisite graph).
     pub(crate) fn prerequisite_ids(&self) -> Vec<u32> {
         self.prerequisites.iter().filter_map(|p| p.flag).collect()

@@ -55,10 +55,21 @@ pub(crate) fn write_value(value: &Value, out: &mut String) {
 }
 
 pub(crate) fn write_map(map: &Map<String, Value>, out: &mut String) {
-    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    // serde_json's `Map` is usually a `BTreeMap`, whose keys are in byte order already;
+    // sort only when it keeps insertion order (its `preserve_order` feature).
+    let sorted = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a.as_bytes() < b.as_bytes());
+    if sorted {
+        write_entries(map.iter(), out);
+    } else {
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        write_entries(entries.into_iter(), out);
+    }
+}
+
+fn write_entries<'v>(entries: impl Iterator<Item = (&'v String, &'v Value)>, out: &mut String) {
     out.push('{');
-    for (i, (key, item)) in entries.into_iter().enumerate() {
+    for (i, (key, item)) in entries.enumerate() {
         if i > 0 {
             out.push(',');
         }

@@ -7,6 +7,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod bucket;
+mod changes;
 mod condition;
 mod constant;
 mod context;

@@ -7,6 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde_json::Value;
 
+use crate::changes::Fingerprinter;
 use crate::condition::Condition;
 use crate::context::Context;
 use crate::decode::{self, Decoded, Obj, Path};
@@ -30,23 +31,27 @@ pub(crate) struct SegmentTable {
     ids: BTreeMap<Box<str>, u32>,
     /// Indexed by id; sorted by key. Invalid segments keep their load error.
     entries: Vec<(Box<str>, Result<Segment, Error>)>,
+    /// Indexed by id: a fingerprint of each definition (`Snapshot::changed_flags`).
+    fingerprints: Vec<u64>,
 }
 
 impl SegmentTable {
     /// Decodes the `segments` entries (sorted by key); invalid segments are kept as errors.
-    pub(crate) fn decode(entries: Vec<(String, Definition<'_>)>) -> SegmentTable {
+    pub(crate) fn decode(entries: Vec<(String, Definition<'_>)>, fingerprinter: &mut Fingerprinter) -> SegmentTable {
         let mut table = SegmentTable::default();
         for (id, (key, _)) in entries.iter().enumerate() {
             table.ids.insert(key.as_str().into(), id as u32);
         }
         let root = Path::Root;
         let segments_path = root.key("segments");
+        let mut fingerprints = Vec::with_capacity(entries.len());
         let decoded: Vec<_> = entries
             .into_iter()
             .map(|(key, definition)| {
                 let path = segments_path.key(&key);
+                let value = definition.into_fingerprinted_value(&path, fingerprinter, &mut fingerprints);
                 let segment = if decode::is_valid_key(&key) {
-                    definition.into_value(&path).and_then(|value| Segment::decode(&value, &path, &table))
+                    value.and_then(|value| Segment::decode(&value, &path, &table))
                 } else {
                     Err(decode::invalid_key(&path, &key))
                 };
@@ -54,6 +59,7 @@ impl SegmentTable {
             })
             .collect();
         table.entries = decoded;
+        table.fingerprints = fingerprints;
         table.reject_cycles();
         table
     }
@@ -102,6 +108,28 @@ impl SegmentTable {
             if let Some(when) = &segment.when {
                 when.reads(self, reads);
             }
+        }
+    }
+
+    /// The number of segments (valid or not).
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Every segment key, sorted; positions are segment ids.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(key, _)| &**key)
+    }
+
+    /// A segment's fingerprint and load outcome (`Snapshot::changed_flags`).
+    pub(crate) fn entry(&self, id: usize) -> Option<(u64, &Result<Segment, Error>)> {
+        Some((*self.fingerprints.get(id)?, &self.entries.get(id)?.1))
+    }
+
+    /// The segments a valid segment's condition names directly.
+    pub(crate) fn references(&self, id: usize, out: &mut Vec<u32>) {
+        if let Some((_, Ok(Segment { when: Some(when), .. }))) = self.entries.get(id) {
+            when.segments(out);
         }
     }
 

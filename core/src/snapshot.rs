@@ -12,6 +12,7 @@ use rustc_hash::FxHasher;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::changes::Fingerprinter;
 use crate::decode::{self, Obj, Path};
 use crate::definition::Definition;
 use crate::error::{Error, ErrorCode};
@@ -39,6 +40,9 @@ pub struct Snapshot {
     pub(crate) keys: Box<[Box<str>]>,
     /// Indexed by flag id; invalid flags keep their load error.
     pub(crate) flags: Box<FlagTable>,
+    /// Indexed by flag id: a fingerprint of each definition, for
+    /// [`Snapshot::changed_flags`].
+    pub(crate) fingerprints: Box<[u64]>,
     index: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
     /// Indexed by flag id: the attributes each flag reads, computed on first use
     /// ([`Snapshot::attributes_read`]).
@@ -174,13 +178,15 @@ impl Snapshot {
         let head = Value::Object(head);
         let (generated_at, environment) = top_level_metadata(&Obj::new(&head, Path::Root)?, &mut warnings);
 
-        let segments = SegmentTable::decode(segment_entries.unwrap_or_default());
+        let mut fingerprinter = Fingerprinter::default();
+        let segments = SegmentTable::decode(segment_entries.unwrap_or_default(), &mut fingerprinter);
 
         let (keys, definitions): (Vec<String>, Vec<Definition<'_>>) = flag_entries.into_iter().unzip();
         let flag_ids: FlagIds<'_> = keys.iter().enumerate().map(|(id, key)| (key.as_str(), id as u32)).collect();
         let root = Path::Root;
         let flags_path = root.key("flags");
         let mut prerequisite_warnings: Vec<Vec<Error>> = Vec::with_capacity(keys.len());
+        let mut fingerprints: Vec<u64> = Vec::with_capacity(keys.len());
         let mut flags: Vec<Result<Flag, Error>> = keys
             .iter()
             .zip(definitions)
@@ -188,7 +194,7 @@ impl Snapshot {
                 let path = flags_path.key(key);
                 let mut flag_warnings = Vec::new();
                 let flag = definition
-                    .into_value(&path)
+                    .into_fingerprinted_value(&path, &mut fingerprinter, &mut fingerprints)
                     .and_then(|value| Flag::decode(key, value, &path, &segments, &flag_ids, &mut flag_warnings));
                 prerequisite_warnings.push(flag_warnings);
                 flag
@@ -213,6 +219,7 @@ impl Snapshot {
             keys: keys.into_iter().map(String::into_boxed_str).collect(),
             reads: flags.iter().map(|_| OnceBox::new()).collect(),
             flags: flags.into(),
+            fingerprints: fingerprints.into(),
             index,
             segments,
             warnings,

@@ -18,6 +18,26 @@ pub struct Loaded {
     pub generation: u64,
 }
 
+/// What [`Holder::replace`] did: the snapshot it installed and the one it replaced.
+#[derive(Debug)]
+pub struct Replaced {
+    /// The snapshot now installed.
+    pub loaded: Arc<Loaded>,
+    /// The snapshot it replaced; `None` for the engine's first load.
+    pub previous: Option<Arc<Loaded>>,
+}
+
+impl Replaced {
+    /// The keys of the flags whose evaluation may differ between the replaced snapshot
+    /// and the new one ([`Snapshot::changed_flags`]: sorted, removed keys included), or
+    /// `None` for the first load, which replaced nothing. What an SDK's `change` event
+    /// carries.
+    pub fn changed_flags(&self) -> Option<Vec<&str>> {
+        let previous = self.previous.as_ref()?;
+        Some(self.loaded.snapshot.changed_flags(&previous.snapshot))
+    }
+}
+
 /// Holds at most one compiled snapshot.
 ///
 /// - Before the first successful load the engine is *not ready*: evaluations answer
@@ -53,10 +73,17 @@ impl Holder {
 
     /// Installs an already compiled snapshot (possibly shared with other engines).
     pub fn install(&self, snapshot: Arc<Snapshot>) -> Arc<Loaded> {
+        self.replace(snapshot).loaded
+    }
+
+    /// Installs an already compiled snapshot and returns the one it replaced, in one
+    /// atomic swap: with concurrent loads, each learns exactly the snapshot it replaced,
+    /// so the changes they report ([`Replaced::changed_flags`]) chain up without gaps.
+    pub fn replace(&self, snapshot: Arc<Snapshot>) -> Replaced {
         let generation = self.installs.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let loaded = Arc::new(Loaded { snapshot, generation });
-        self.current.store(Some(Arc::clone(&loaded)));
-        loaded
+        let previous = self.current.swap(Some(Arc::clone(&loaded)));
+        Replaced { loaded, previous }
     }
 
     /// The installed snapshot's revision, `None` before the first load.
@@ -133,6 +160,21 @@ mod tests {
         assert!(holder.load(snapshot(2)).is_ok());
         let (evaluation, revision) = Holder::evaluate(taken.as_deref(), "f", Ok(&Context::new()), 0, None);
         assert_eq!((evaluation.reason, revision), (Reason::Static, Some(1)));
+    }
+
+    #[test]
+    fn replace_returns_the_replaced_snapshot_and_its_changes() {
+        let holder = Holder::new();
+        let first = holder.replace(Arc::new(snapshot(1).unwrap()));
+        assert!(first.previous.is_none());
+        assert_eq!(first.changed_flags(), None);
+        let second = holder.replace(Arc::new(snapshot(2).unwrap()));
+        assert_eq!(second.previous.as_ref().map(|p| p.snapshot.revision()), Some(1));
+        assert_eq!(second.changed_flags(), Some(vec![]), "same flag at another revision");
+        let other = Snapshot::from_json(&GOOD.replace("REV", "3").replace(r#""f":"#, r#""g":"#)).unwrap();
+        let third = holder.replace(Arc::new(other));
+        assert_eq!(third.changed_flags(), Some(vec!["f", "g"]));
+        assert_eq!((holder.revision(), generation(&holder)), (Some(3), 3));
     }
 
     #[test]

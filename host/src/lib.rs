@@ -7,7 +7,7 @@ pub mod guard;
 mod holder;
 pub mod limits;
 
-pub use holder::{Holder, Loaded};
+pub use holder::{Holder, Loaded, Replaced};
 
 use pennon_core::{Error, ErrorCode, Snapshot, Value};
 
