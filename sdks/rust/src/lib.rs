@@ -280,7 +280,7 @@ impl Inner {
             Some(previous) => self.emit(Event::Change {
                 revision,
                 previous_revision: Some(previous.snapshot.revision()),
-                flags: changed_flags(&loaded.snapshot, &previous.snapshot),
+                flags: loaded.snapshot.changed_flags(&previous.snapshot).into_iter().map(str::to_owned).collect(),
             }),
         }
         Ok(())
@@ -352,20 +352,6 @@ impl Inner {
         let flag_type = loaded.and_then(|l| l.snapshot.flag_type(flag)).or(expected)?;
         (flag_type.accepts(value) && fits(value)).then(|| value.clone())
     }
-}
-
-/// The keys of the flags whose evaluation may differ between `old` and `new`.
-///
-/// TODO(core-changes): replace with `pennon_core::Snapshot::changed_flags(new, old)` once
-/// it lands in `main` (docs/sdk.md: the keys are computed by core so every language
-/// reports the same ones). Until then this private fallback reports every key of either
-/// snapshot: a superset of the flags that may have changed, never a miss, and no diff of
-/// definitions in the SDK.
-fn changed_flags(new: &Snapshot, old: &Snapshot) -> Vec<String> {
-    let mut keys: Vec<String> = new.flag_keys().chain(old.flag_keys()).map(str::to_owned).collect();
-    keys.sort();
-    keys.dedup();
-    keys
 }
 
 /// Owns the client's threads: dropping the last [`Client`] clone closes it.
