@@ -100,7 +100,13 @@ fi
 if wanted sdk; then
   step "SDKs: the Rust client (unit, fault injection, against a real pennon serve, README examples)"
   cargo build -p pennon-server --bin pennon --locked
+  # The language-neutral behaviour suite (tests/sdk) needs its harness; the Rust runner
+  # (sdks/rust/tests/scenarios.rs) is one of pennon's tests, so it is built first.
+  cargo build -p pennon-sdk-harness --bin pennon-sdk-harness --locked
+  export PENNON_SDK_HARNESS="$target_dir/debug/pennon-sdk-harness"
   PENNON_BIN="$target_dir/debug/pennon" cargo test -p pennon --locked
+  step "SDK behaviour suite: the harness, and every tests/sdk scenario valid against tests/sdk/scenario.schema.json"
+  cargo test -p pennon-sdk-harness --locked
 fi
 
 if wanted smoke; then
