@@ -376,12 +376,9 @@ fn event_matches(spec: &Value, event: &Event) -> bool {
         None => true,
         Some(want) => same(want, &fields[key]),
     }) && match spec.get("flags").and_then(Value::as_array) {
-        // The keys the scenario names must be reported (an SDK may report more).
+        // Exactly core's keys (Snapshot::changed_flags), sorted: every SDK reports the same.
         None => true,
-        Some(wanted) => {
-            let got = fields["flags"].as_array().cloned().unwrap_or_default();
-            wanted.iter().all(|flag| got.contains(flag))
-        }
+        Some(wanted) => fields["flags"].as_array() == Some(wanted),
     }
 }
 
