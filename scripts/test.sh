@@ -115,5 +115,17 @@ if wanted smoke; then
   grep -q "revision" <<<"$out" || { echo "the evaluator printed no results"; exit 1; }
   if grep -q " ERROR " <<<"$out"; then echo "the example flags produced errors:"; echo "$out"; exit 1; fi
   echo "example evaluation ok ($(grep -c '^  ' <<<"$out") rows)"
+  step "Main job smoke test: the demo's server half (pennon serve, the example flags, the CLI)"
+  cargo build -p pennon-server --bin pennon --locked
+  demo_dir="$(mktemp -d)"
+  demo_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  demo_ok=0
+  PENNON_DEMO_DIR="$demo_dir" PENNON_PORT="$demo_port" scripts/demo-server.sh "$target_dir/debug/pennon" > "$demo_dir/out.txt" 2>&1 && demo_ok=1
+  [ -f "$demo_dir/pid" ] && kill "$(cat "$demo_dir/pid")" 2>/dev/null || true
+  if [ "$demo_ok" != 1 ] || ! grep -q "^ok: .* entries" "$demo_dir/out.txt" || ! grep -q "kill search.new-ranker" "$demo_dir/out.txt"; then
+    cat "$demo_dir/out.txt"; echo "the demo's server half failed"; exit 1
+  fi
+  echo "demo server ok: $(grep -c '^\$ pennon' "$demo_dir/out.txt") CLI commands against pennon serve"
+  rm -rf "$demo_dir"
 fi
 echo "test parts passed (${parts[*]}) in $((SECONDS - started)) s"
