@@ -1,0 +1,173 @@
+'use strict'
+// The two requests of the SDK protocol (docs/control-plane.md, SDK routes) over
+// node:http / node:https. Not `fetch`: its sockets cannot be unref'd, and a client must
+// never keep a process alive (DESIGN §5) — an open stream would. Every socket here is
+// unref'd; `Client.ready()` holds a ref'd timer while someone awaits it.
+const http = require('node:http')
+const https = require('node:https')
+const { ClientError } = require('./errors.js')
+
+const CONNECT_TIMEOUT = 5_000
+const REQUEST_TIMEOUT = 10_000
+const USER_AGENT = `pennon-node/${require('../package.json').version}`
+
+/** A failed check. `auth` marks 401/403: not a breaker failure, never retried faster than the poll interval. */
+class Failure extends Error {
+  constructor(code, message, auth = false) {
+    super(message)
+    this.error = new ClientError(code, message)
+    this.auth = auth
+  }
+}
+
+class Http {
+  #base
+  #authorization
+  #agent
+  #module
+  #active = new Set()
+
+  constructor(base, sdkKey) {
+    this.#base = base
+    this.#authorization = `Bearer ${sdkKey}`
+    this.#module = base.startsWith('https:') ? https : http
+    this.#agent = new this.#module.Agent({ keepAlive: true })
+  }
+
+  /** Aborts every request in flight and closes the idle sockets. */
+  close() {
+    for (const req of this.#active) req.destroy()
+    this.#active.clear()
+    this.#agent.destroy()
+  }
+
+  /**
+   * Sends a GET; resolves with the response once its headers arrived. The request fails
+   * with `timeout` when it is not connected within 5 s or has no headers within
+   * `headersTimeout`. `request` receives the request (to destroy it later).
+   */
+  #get(path, headers, headersTimeout, request) {
+    return new Promise((resolve, reject) => {
+      const req = this.#module.get(
+        `${this.#base}${path}`,
+        { agent: this.#agent, headers: { authorization: this.#authorization, 'user-agent': USER_AGENT, ...headers } },
+        (res) => {
+          clearTimeout(timer)
+          resolve(res)
+        },
+      )
+      this.#active.add(req)
+      request(req)
+      let timedOut = false
+      const timeout = (ms, what) =>
+        setTimeout(() => {
+          timedOut = true
+          req.destroy(new Failure('timeout', `request failed: ${what} within ${ms} ms (${this.#base}${path})`))
+        }, ms).unref()
+      let timer = timeout(Math.min(CONNECT_TIMEOUT, headersTimeout), 'no connection')
+      req.on('socket', (socket) => {
+        socket.unref()
+        const connected = () => {
+          clearTimeout(timer)
+          timer = timeout(headersTimeout, 'no answer')
+        }
+        if (socket.connecting) socket.once('connect', connected)
+        else connected()
+      })
+      req.on('close', () => {
+        clearTimeout(timer)
+        this.#active.delete(req)
+      })
+      req.on('error', (error) => {
+        clearTimeout(timer)
+        reject(asFailure(error, timedOut))
+      })
+    })
+  }
+
+  /**
+   * `GET /sdk/v1/snapshot`: `{notModified: true}` or `{bytes, signature, etag}`. Rejects with
+   * a `Failure`. The whole exchange must finish within 10 s.
+   */
+  async snapshot(etag) {
+    let req
+    let expired = false
+    const late = () => new Failure('timeout', `request failed: no complete answer within ${REQUEST_TIMEOUT} ms`)
+    const deadline = setTimeout(() => {
+      expired = true
+      req?.destroy(late())
+    }, REQUEST_TIMEOUT).unref()
+    try {
+      const res = await this.#get('/sdk/v1/snapshot', etag ? { 'if-none-match': etag } : {}, REQUEST_TIMEOUT, (r) => {
+        req = r
+      })
+      if (res.statusCode === 304) {
+        res.resume()
+        return { notModified: true }
+      }
+      checkStatus(res, this.#base)
+      const chunks = []
+      try {
+        for await (const chunk of res) chunks.push(chunk)
+      } catch (error) {
+        throw expired ? late() : asFailure(error, false, 'reading the snapshot failed')
+      }
+      if (!res.complete) throw new Failure('network_error', 'reading the snapshot failed: the answer was cut short')
+      return {
+        bytes: Buffer.concat(chunks),
+        signature: header(res, 'pennon-signature'),
+        etag: header(res, 'etag'),
+      }
+    } finally {
+      clearTimeout(deadline)
+    }
+  }
+
+  /**
+   * `GET /sdk/v1/stream` with `Last-Event-ID`: resolves `{req, res}` once a 2xx answer's
+   * headers arrived (no overall timeout: the caller's watchdog guards the body).
+   */
+  async openStream(lastEventId, watchdog) {
+    let req
+    const headers = { accept: 'text/event-stream' }
+    if (lastEventId !== null && lastEventId !== undefined) headers['last-event-id'] = String(lastEventId)
+    const res = await this.#get('/sdk/v1/stream', headers, watchdog, (r) => {
+      req = r
+    })
+    try {
+      checkStatus(res, this.#base)
+    } catch (failure) {
+      req.destroy()
+      throw failure
+    }
+    return { req, res }
+  }
+}
+
+function header(res, name) {
+  const value = res.headers[name]
+  return typeof value === 'string' ? value : null
+}
+
+function asFailure(error, timedOut, what = 'request failed') {
+  if (error instanceof Failure) return error
+  const code = timedOut ? 'timeout' : 'network_error'
+  return new Failure(code, `${what}: ${error?.message ?? error}`)
+}
+
+function checkStatus(res, base) {
+  const status = res.statusCode ?? 0
+  if (status >= 200 && status < 300) return
+  res.resume()
+  const [code, auth, what] =
+    status === 401
+      ? ['unauthorized', true, 'the SDK key was refused (unknown, revoked or malformed): check sdkKey']
+      : status === 403
+        ? ['forbidden', true, 'the SDK key may not read this (is it an SDK key for this environment?)']
+        : status >= 500 && status <= 599
+          ? ['server_error', false, 'the server failed']
+          : ['http_error', false, 'unexpected answer']
+  throw new Failure(code, `${what} (HTTP ${status} from ${base})`, auth)
+}
+
+module.exports = { Http, Failure }
