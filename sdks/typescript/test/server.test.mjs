@@ -1,0 +1,132 @@
+// End-to-end against a real `pennon serve` (env PENNON_BIN; a missing binary fails loudly
+// with the command that builds it): SQLite database in a temporary directory, admin token
+// from PENNON_ADMIN_TOKEN, an SDK key from POST /api/v1/tokens.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import crypto from 'node:crypto'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createClient } from 'pennon'
+
+const ADMIN = 'ts-sdk-admin-token-0123456789abcdef'
+
+function binary() {
+  const path = process.env.PENNON_BIN
+  assert.ok(path, 'the end-to-end test needs the server: `cargo build -p pennon-server --bin pennon`, then PENNON_BIN=target/debug/pennon')
+  assert.ok(existsSync(path), `PENNON_BIN=${path} does not exist`)
+  return path
+}
+
+async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'pennon-ts-e2e-'))
+  const env = { ...process.env, PENNON_ADMIN_TOKEN: ADMIN }
+  delete env.PENNON_LISTEN
+  delete env.PENNON_DATABASE_URL
+  const child = spawn(
+    binary(),
+    ['serve', '--listen', '127.0.0.1:0', '--heartbeat', '1', '--database-url', `sqlite://${join(dir, 'db')}`],
+    { env, stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('pennon serve printed no `pennon: listening on URL`')), 30_000)
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const match = /^pennon: listening on (\S+)/.exec(line)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    })
+    child.on('exit', (code) => reject(new Error(`pennon serve exited (${code})`)))
+  })
+  const admin = async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await response.text()
+    assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`)
+    return JSON.parse(text)
+  }
+  return { child, url, admin }
+}
+
+const booleanFlag = (state) => ({
+  type: 'boolean',
+  state,
+  variants: { on: true, off: false },
+  offVariant: 'off',
+  fallthrough: { variant: 'on' },
+})
+
+test('against pennon serve: values, a kill seen within 1 s, signatures, polling', { timeout: 60_000 }, async () => {
+  const server = await startServer()
+  const clients = []
+  try {
+    const { token: sdkKey } = await server.admin('POST', '/api/v1/tokens', {
+      name: 'ts-sdk-test',
+      role: 'sdk',
+      environment: 'development',
+    })
+    await server.admin('PUT', '/api/v1/environments/development/flags/checkout', { definition: booleanFlag('on') })
+    const user = { targetingKey: 'user-1' }
+
+    // Streaming: ready, the value, then a kill arrives as a change within a second.
+    const client = createClient({ url: server.url, sdkKey })
+    clients.push(client)
+    await client.ready()
+    assert.equal(client.isEnabled('checkout', user), true)
+    const revision = client.revision
+    const change = new Promise((resolve) => client.once('change', resolve))
+    const killedAt = Date.now()
+    await server.admin('POST', '/api/v1/environments/development/flags/checkout/kill', { reason: 'test' })
+    const event = await Promise.race([change, sleep(1000).then(() => null)])
+    assert.ok(event, 'a change event within 1 s of the kill')
+    assert.ok(Date.now() - killedAt < 1000)
+    assert.equal(event.previousRevision, revision)
+    assert.ok(event.revision > revision)
+    assert.equal(event.flags, null, 'unknown until pennon-node exposes changed_flags')
+    assert.equal(client.isEnabled('checkout', user), false)
+    assert.equal(client.evaluate('checkout', user).reason, 'KILLED')
+
+    // The server's public key verifies its snapshots; another key never does.
+    const { publicKey } = await (await fetch(`${server.url}/sdk/v1/public-key`)).json()
+    const signed = createClient({ url: server.url, sdkKey, publicKey })
+    clients.push(signed)
+    await signed.ready()
+    assert.equal(signed.evaluate('checkout', user).reason, 'KILLED')
+    const other = crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x
+    const refused = createClient({
+      url: server.url,
+      sdkKey,
+      publicKey: Buffer.from(other, 'base64url').toString('base64'),
+      initTimeout: 500,
+    })
+    clients.push(refused)
+    await assert.rejects(refused.ready(), (e) => e.code === 'init_timeout' && /signature_invalid/.test(e.message))
+
+    // Polling only: a change is picked up at the next poll.
+    const polling = createClient({ url: server.url, sdkKey, stream: false, pollInterval: 100 })
+    clients.push(polling)
+    await polling.ready()
+    await server.admin('PUT', '/api/v1/environments/development/flags/fresh', { definition: booleanFlag('on') })
+    const deadline = Date.now() + 3000
+    while (!polling.isEnabled('fresh', user) && Date.now() < deadline) await sleep(20)
+    assert.equal(polling.isEnabled('fresh', user), true)
+
+    // A bad SDK key: `unauthorized` names the key problem.
+    const bad = createClient({ url: server.url, sdkKey: 'nope', initTimeout: 500 })
+    clients.push(bad)
+    const errors = []
+    bad.on('error', (e) => errors.push(e.code))
+    await assert.rejects(bad.ready(), (e) => e.code === 'init_timeout')
+    assert.ok(errors.includes('unauthorized'), JSON.stringify(errors))
+  } finally {
+    for (const c of clients) c.close()
+    server.child.kill()
+  }
+})
