@@ -107,6 +107,17 @@ if wanted sdk; then
   PENNON_BIN="$target_dir/debug/pennon" cargo test -p pennon --locked
   step "SDK behaviour suite: the harness, and every tests/sdk scenario valid against tests/sdk/scenario.schema.json"
   cargo test -p pennon-sdk-harness --locked
+  step "SDKs: the TypeScript client (types, unit, tests/sdk scenarios, against a real pennon serve, README examples)"
+  # The npm workspaces: bindings/node/setup.sh reuses a node_modules that has the addon's
+  # packages, which may predate this workspace (its link and @types/node): install then.
+  bindings/node/setup.sh
+  if [ ! -e node_modules/pennon ] || [ ! -e node_modules/@types/node ]; then
+    npm install --no-audit --no-fund
+  fi
+  # The addon (a no-op cargo check when it is current), PENNON_SDK_HARNESS from above.
+  node bindings/node/scripts/build.mjs
+  node_modules/.bin/tsc -p sdks/typescript
+  PENNON_BIN="$target_dir/debug/pennon" node --test --unhandled-rejections=strict sdks/typescript/test/
 fi
 
 if wanted smoke; then
