@@ -41,6 +41,13 @@ export declare class Engine {
   load(snapshot: string | object): Array<LoadWarning>
   /** The loaded snapshot's revision, or `null` before the first successful load. */
   get revision(): number | null
+  /**
+   * The keys of the flags whose evaluation may differ between `previous`'s snapshot and
+   * this engine's, as core computes them (`Snapshot::changed_flags`: added, removed,
+   * changed, and their dependents), sorted. An engine without a snapshot counts as an
+   * empty one. SDKs call it after loading a new snapshot into a fresh engine.
+   */
+  changedFlags(previous: Engine): Array<string>
   /** The load warnings of the loaded snapshot (`[]` before the first load). */
   get warnings(): Array<LoadWarning>
   /**

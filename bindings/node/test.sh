@@ -21,9 +21,10 @@ step "rustfmt and clippy (pennon-node)"
 rustfmt --edition 2024 --check "$here"/src/*.rs "$here"/build.rs
 cargo clippy --quiet -p pennon-node --all-targets -- -D warnings
 
-step "node:test: conformance, engine API, worker threads, differential runner, README example"
+step "node:test: conformance, changed flags, engine API, worker threads, differential runner, README example"
 node --test \
   "$here/test/conformance.test.mjs" \
+  "$here/test/changes.test.mjs" \
   "$here/test/arguments.test.mjs" \
   "$here/test/engine.test.mjs" \
   "$here/test/threads.test.mjs" \

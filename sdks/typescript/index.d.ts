@@ -57,10 +57,10 @@ export interface ChangeEvent {
   revision: number
   previousRevision: number
   /**
-   * The keys of the flags whose evaluation may differ, computed by core. `null` means
-   * "unknown": the pennon-node addon does not expose core's `changed_flags` yet.
+   * The keys of the flags whose evaluation may differ, computed by core
+   * (`Snapshot::changed_flags`), sorted.
    */
-  flags: string[] | null
+  flags: string[]
 }
 export interface ErrorEvent {
   code: string

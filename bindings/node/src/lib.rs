@@ -74,6 +74,18 @@ impl Engine {
         guard(env, |_| Ok(self.holder.revision().map(revision_number)))
     }
 
+    /// The keys of the flags whose evaluation may differ between `previous`'s snapshot and
+    /// this engine's, as core computes them (`Snapshot::changed_flags`: added, removed,
+    /// changed, and their dependents), sorted. An engine without a snapshot counts as an
+    /// empty one. SDKs call it after loading a new snapshot into a fresh engine.
+    #[napi(js_name = "changedFlags", ts_args_type = "previous: Engine", ts_return_type = "Array<string>")]
+    pub fn changed_flags(&self, env: &Env, previous: &Engine) -> napi::Result<Vec<String>> {
+        guard(env, |_| {
+            let (new, old) = (self.holder.current(), previous.holder.current());
+            Ok(pennon_host::changed_flags(new.as_ref().map(|l| &*l.snapshot), old.as_ref().map(|l| &*l.snapshot)))
+        })
+    }
+
     /// The load warnings of the loaded snapshot (`[]` before the first load).
     #[napi(getter, ts_return_type = "Array<LoadWarning>")]
     pub fn warnings(&self, env: &Env) -> napi::Result<napi_value> {

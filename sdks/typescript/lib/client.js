@@ -22,16 +22,13 @@ const TYPES = ['boolean', 'string', 'number', 'object']
 const monotonic = () => performance.now()
 
 /**
- * THE ONE PLACE that computes `change.flags`: the keys of the flags whose evaluation may
- * differ between two snapshots. Core computes them (`Snapshot::changed_flags`,
- * docs/snapshot-format.md §9) so that every language reports the same keys; the
- * pennon-node addon does not expose that function yet, and this SDK must not diff
- * definitions itself. Until the binding exposes it, the answer is `null`: "unknown".
- * When it does, this becomes `next.changedFlags(previous)` and the scenario runner's
- * NOT_EXPRESSIBLE entry goes away.
+ * `change.flags`: the keys of the flags whose evaluation may differ between two
+ * snapshots, as core computes them (`Snapshot::changed_flags`, docs/snapshot-format.md
+ * §9, through the addon's `Engine#changedFlags`), so that every language reports the
+ * same keys. The SDK never diffs definitions itself.
  */
-function changedFlags(_previous, _next) {
-  return null
+function changedFlags(previous, next) {
+  return next.changedFlags(previous)
 }
 
 /** `value` has the JSON type of flag type `type` (core's `FlagType::accepts`). */

@@ -19,12 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
  * Scenarios this SDK cannot express yet, by name, with the reason. They are reported as
  * NOT RUN (a test marked `todo` with the reason), never skipped silently.
  */
-const NOT_EXPRESSIBLE = {
-  'server-errors-then-recovery':
-    "its `change` event checks `flags`, the keys core's Snapshot::changed_flags computes; the pennon-node " +
-    'addon does not expose that function yet, so this SDK reports `flags: null` (unknown) rather than ' +
-    'diffing definitions in JS (lib/client.js, changedFlags)',
-}
+const NOT_EXPRESSIBLE = {}
 
 const SDK_KEY = 'harness-sdk-key'
 const DEFAULT_WITHIN = 3000

@@ -89,7 +89,7 @@ test('against pennon serve: values, a kill seen within 1 s, signatures, polling'
     assert.ok(Date.now() - killedAt < 1000)
     assert.equal(event.previousRevision, revision)
     assert.ok(event.revision > revision)
-    assert.equal(event.flags, null, 'unknown until pennon-node exposes changed_flags')
+    assert.deepEqual(event.flags, ['checkout'], 'core names exactly the killed flag')
     assert.equal(client.isEnabled('checkout', user), false)
     assert.equal(client.evaluate('checkout', user).reason, 'KILLED')
 
