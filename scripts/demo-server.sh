@@ -34,7 +34,15 @@ for attempt in $(seq 1 300); do
 done
 printf 'export PENNON_URL=%s\nexport PENNON_TOKEN=%s\n' "$PENNON_URL" "$PENNON_TOKEN" > "$state/env"
 
-run() { printf '\n$ pennon'; printf ' %q' "$@"; printf '\n'; pennon "$@"; }
+# Shows each command as one would type it (arguments with spaces or JSON in single quotes).
+run() {
+  local shown=() arg
+  for arg in "$@"; do
+    if [[ "$arg" =~ [[:space:]\"{}] ]]; then shown+=("'$arg'"); else shown+=("$arg"); fi
+  done
+  printf '\n$ pennon %s\n' "${shown[*]}"
+  pennon "$@"
+}
 for env in development production; do
   if [ "$(pennon list -e "$env" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["flags"]))')" = 0 ]; then
     run import examples/flags.json -e "$env" --reason "demo: the example flags"
