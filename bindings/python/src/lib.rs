@@ -246,6 +246,15 @@ impl Engine {
         self.holder.revision()
     }
 
+    /// The keys of the flags whose evaluation may differ between `previous`'s snapshot and
+    /// this engine's, as core computes them (`Snapshot::changed_flags`: added, removed,
+    /// changed, and their dependents), sorted. An engine without a snapshot counts as an
+    /// empty one. SDKs call it after loading a new snapshot into a fresh engine.
+    fn changed_flags(&self, previous: PyRef<'_, Engine>) -> Vec<String> {
+        let (new, old) = (self.snapshot(), previous.snapshot());
+        pennon_host::changed_flags(new.as_deref(), old.as_deref())
+    }
+
     /// The loaded snapshot's warnings `[{code, path, message}]` (empty before a load).
     #[getter]
     fn warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {

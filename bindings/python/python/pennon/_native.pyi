@@ -59,6 +59,8 @@ class Engine:
     @property
     def warnings(self) -> list[LoadWarning]:
         """The loaded snapshot's load warnings."""
+    def changed_flags(self, previous: Engine) -> list[str]:
+        """The keys of the flags whose evaluation may differ from `previous`'s snapshot (core's rule; sorted)."""
     def evaluate(
         self,
         flag: str,
