@@ -92,14 +92,11 @@ fn author(caller: &Caller, reason: Option<String>) -> Author<'_> {
     Author { caller, request_id: request_id(), reason }
 }
 
-fn answer(outcome: Outcome, created: bool) -> Response {
+fn answer(outcome: Outcome) -> Response {
     match outcome {
         Outcome::Applied(applied) => {
-            let status = if created && applied.action == "create" || applied.action == "segment_create" {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
+            let created = matches!(applied.action.as_str(), "create" | "segment_create");
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
             (status, Json(applied)).into_response()
         }
         Outcome::Pending(request) => (StatusCode::ACCEPTED, Json(json!({ "changeRequest": request }))).into_response(),
@@ -262,7 +259,7 @@ async fn put_flag(
     Body(body): Body<PutBody>,
 ) -> ApiResult<Response> {
     let mutation = Mutation::Put { kind: Kind::Flag, key, definition: body.definition };
-    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?, true))
+    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/environments/{env}/flags/{key}", tag = "admin", security(("token" = ["developer"])),
@@ -274,7 +271,7 @@ async fn delete_flag(
     Query(query): Query<DeleteQuery>,
 ) -> ApiResult<Response> {
     let mutation = Mutation::Delete { kind: Kind::Flag, key };
-    Ok(answer(change::apply(&app, author(&caller, query.reason), &env, mutation, query.base_revision).await?, false))
+    Ok(answer(change::apply(&app, author(&caller, query.reason), &env, mutation, query.base_revision).await?))
 }
 
 /// Set a flag's state.
@@ -306,7 +303,7 @@ async fn set_state(
         FlagEdit::State { state: body.state, percentage: body.percentage }
     };
     let mutation = Mutation::Edit { key, edit };
-    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?, false))
+    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?))
 }
 
 /// A reason.
@@ -326,7 +323,7 @@ async fn kill(
 ) -> ApiResult<Response> {
     let reason = body.reason;
     let mutation = Mutation::Edit { key, edit: FlagEdit::Kill };
-    Ok(answer(change::apply(&app, author(&caller, reason), &env, mutation, None).await?, false))
+    Ok(answer(change::apply(&app, author(&caller, reason), &env, mutation, None).await?))
 }
 
 /// Roll a flag back.
@@ -351,7 +348,7 @@ async fn rollback(
     Body(body): Body<RollbackBody>,
 ) -> ApiResult<Response> {
     let mutation = Mutation::Rollback { key, to_revision: body.to_revision };
-    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?, false))
+    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?))
 }
 
 /// Set a rollout's percentage or stages.
@@ -386,7 +383,6 @@ async fn set_rollout(
     Ok(answer(
         change::apply(&app, author(&caller, body.reason), &env, Mutation::Edit { key, edit }, body.base_revision)
             .await?,
-        false,
     ))
 }
 
@@ -413,10 +409,7 @@ async fn set_override(
     Body(body): Body<OverrideBody>,
 ) -> ApiResult<Response> {
     let edit = FlagEdit::OverrideSet { tenant, variant: body.variant, expires_at: body.expires_at, note: body.note };
-    Ok(answer(
-        change::apply(&app, author(&caller, body.reason), &env, Mutation::Edit { key, edit }, None).await?,
-        false,
-    ))
+    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, Mutation::Edit { key, edit }, None).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/environments/{env}/flags/{key}/overrides/{tenant}", tag = "admin", security(("token" = ["developer"])),
@@ -431,7 +424,6 @@ async fn remove_override(
     Ok(answer(
         change::apply(&app, author(&caller, query.reason), &env, Mutation::Edit { key, edit }, query.base_revision)
             .await?,
-        false,
     ))
 }
 
@@ -518,7 +510,7 @@ async fn put_segment(
     Body(body): Body<PutBody>,
 ) -> ApiResult<Response> {
     let mutation = Mutation::Put { kind: Kind::Segment, key, definition: body.definition };
-    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?, true))
+    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/environments/{env}/segments/{key}", tag = "admin", security(("token" = ["developer"])),
@@ -530,7 +522,7 @@ async fn delete_segment(
     Query(query): Query<DeleteQuery>,
 ) -> ApiResult<Response> {
     let mutation = Mutation::Delete { kind: Kind::Segment, key };
-    Ok(answer(change::apply(&app, author(&caller, query.reason), &env, mutation, query.base_revision).await?, false))
+    Ok(answer(change::apply(&app, author(&caller, query.reason), &env, mutation, query.base_revision).await?))
 }
 
 /// `?revision=N`.
@@ -577,7 +569,7 @@ async fn import_snapshot(
     Body(body): Body<ImportBody>,
 ) -> ApiResult<Response> {
     let mutation = Mutation::Import { snapshot: body.snapshot, replace: body.replace };
-    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?, false))
+    Ok(answer(change::apply(&app, author(&caller, body.reason), &env, mutation, body.base_revision).await?))
 }
 
 /// `?days=N`.
@@ -596,6 +588,7 @@ async fn stale(
     Query(query): Query<StaleQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
     let document = document(&app, &env)?;
+    let published = crate::sdk::published_at(&app, &env, None).await?;
     let now = now_ms();
     let days = query.days.unwrap_or(30).max(0);
     let settled_before = now - days * 86_400_000;
@@ -611,10 +604,8 @@ async fn stale(
             reasons.push("past_remove_by");
         }
         let state = definition.get("state").and_then(Value::as_str).unwrap_or("");
-        let single = definition.pointer("/fallthrough/variant").is_some()
-            && definition.get("rules").and_then(Value::as_array).is_none_or(Vec::is_empty)
-            && definition.get("targets").and_then(Value::as_array).is_none_or(Vec::is_empty)
-            && definition.get("overrides").and_then(Value::as_array).is_none_or(Vec::is_empty);
+        // Fully rolled out: on, and core says every context gets the same answer now.
+        let single = published.snapshot.constancy(key, now).is_some();
         if state == "on" && single && entry.at <= settled_before {
             reasons.push("fully_rolled_out");
         }
@@ -661,12 +652,7 @@ async fn get_change_request(
     _: Reader,
     Path(id): Path<String>,
 ) -> ApiResult<Json<change::ChangeRequest>> {
-    change::list_requests(&app, None, None)
-        .await?
-        .into_iter()
-        .find(|request| request.id == id)
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no change request '{id}'")))
+    Ok(Json(change::get_request(&app, &id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/change-requests/{id}/approve", tag = "admin", security(("token" = ["admin"])), request_body = ReasonBody,

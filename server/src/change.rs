@@ -670,6 +670,16 @@ pub async fn list_requests(
     rows.iter().map(change_request_from_row).collect()
 }
 
+/// Reads one change request.
+pub async fn get_request(app: &App, id: &str) -> ApiResult<ChangeRequest> {
+    let row = sqlx::query("SELECT * FROM change_requests WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&app.store.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no change request '{id}'")))?;
+    change_request_from_row(&row)
+}
+
 async fn pending_request(write: &mut Write, id: &str) -> ApiResult<ChangeRequest> {
     let row = sqlx::query("SELECT * FROM change_requests WHERE id = $1")
         .bind(id.to_string())

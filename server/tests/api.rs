@@ -502,3 +502,41 @@ fn ofrep_bulk_evaluation_announces_its_change_notification_stream() {
     // The key in a URL is accepted on this route only.
     assert_eq!(server.client(None).get(&format!("/sdk/v1/snapshot?key={key}")).status, 401);
 }
+
+#[test]
+fn the_stale_report_names_flags_to_clean_up_and_why() {
+    let (server, _db) = Server::start(Backend::Sqlite);
+    let admin = server.admin();
+    let put = |key: &str, definition: Value| {
+        assert_eq!(admin.put(&format!("{DEV}/flags/{key}"), json!({ "definition": definition })).status, 201);
+    };
+    put("everyone", boolean_flag("on"));
+    let mut targeted = boolean_flag("on");
+    targeted["rules"] = json!([{ "id": "beta", "when": { "attribute": "beta", "op": "equals", "value": true }, "serve": { "variant": "off" } }]);
+    put("targeted", targeted);
+    put("killed", boolean_flag("kill"));
+    let mut overdue = boolean_flag("off");
+    overdue["metadata"] = json!({ "owner": "growth", "removeBy": "2020-01-01T00:00:00Z" });
+    put("overdue", overdue);
+    let report = admin.get(&format!("{DEV}/stale?days=0"));
+    assert_eq!(report.status, 200, "{}", report.text);
+    let reasons: Vec<(String, Value)> = report
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["key"].as_str().unwrap().to_string(), f["reasons"].clone()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("everyone".to_string(), json!(["fully_rolled_out"])),
+            ("killed".to_string(), json!(["killed"])),
+            ("overdue".to_string(), json!(["past_remove_by"])),
+        ],
+        "a flag with a rule that can still serve something else is not fully rolled out"
+    );
+    let later = admin.get(&format!("{DEV}/stale"));
+    let keys: Vec<&str> = later.json.as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["overdue"], "nothing settled for 30 days; a past removeBy counts at once");
+}
