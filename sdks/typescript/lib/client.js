@@ -325,9 +325,16 @@ class Client extends EventEmitter {
     return this.#typed(flag, context, 'object', defaultValue)
   }
 
-  /** Evaluates a flag of any type with every detail; `value` is `null` on error. */
-  evaluate(flag, context) {
-    return this.#resolve(flag, context, null, null)
+  /**
+   * Evaluates a flag with every detail; `value` is `null` on error. With `{type}`, a flag
+   * of another type is core's `TYPE_MISMATCH` (as for the typed getters).
+   */
+  evaluate(flag, context, options) {
+    const type = options?.type ?? null
+    if (type !== null && !TYPES.includes(type)) {
+      throw new ClientError('invalid_argument', `type must be one of ${TYPES.join(', ')}`)
+    }
+    return this.#resolve(flag, context, type, null)
   }
 
   /**
@@ -354,6 +361,11 @@ class Client extends EventEmitter {
     if (value === undefined) throw new ClientError('invalid_argument', 'an override needs a value')
     this.#overrides.set(flag, value)
     return this
+  }
+
+  /** The local overrides in force, `{flag: value}` (a copy). */
+  overrides() {
+    return Object.fromEntries(this.#overrides)
   }
 
   /** Removes an `override` (all of them without a flag). */
