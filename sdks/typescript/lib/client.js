@@ -239,6 +239,7 @@ class Client extends EventEmitter {
 
   /** A local override of `flag` answering a call that expects `expected` (or any type). */
   #overrideFor(flag, expected) {
+    if (this.#overrides.size === 0 && this.#env.size === 0) return null
     const fits = (value) => expected === null || accepts(expected, value)
     if (this.#overrides.has(flag)) {
       const value = this.#overrides.get(flag)
@@ -299,6 +300,13 @@ class Client extends EventEmitter {
   #typed(flag, context, type, defaultValue) {
     if (!accepts(type, defaultValue) && !(type === 'object' && defaultValue === null)) {
       throw new ClientError('invalid_argument', `the default of a ${type} getter must be a ${type}`)
+    }
+    // The hot path: no override and no hook, so no details to build (no `age`); core's
+    // result is only counted. The same answers and counts as `#resolve`.
+    if (this.#hooks.length === 0 && this.#overrides.size === 0 && this.#env.size === 0) {
+      const result = this.#engine.evaluate(flag, context, { type, default: defaultValue, now: Date.now() })
+      this.#metrics.count(flag, result.variant ?? '', result.reason)
+      return accepts(type, result.value) ? result.value : defaultValue
     }
     const { value } = this.#resolve(flag, context, type, defaultValue)
     return accepts(type, value) ? value : defaultValue
