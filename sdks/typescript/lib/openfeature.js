@@ -67,6 +67,9 @@ class PennonProvider {
         emit(ProviderEvents.ConfigurationChanged, { flagsChanged: flags, metadata: { revision, previousRevision } })
       },
       error: ({ code, message }) => {
+        // While `initialize` waits, its rejection (init_timeout, naming the last error) is
+        // the error the SDK reports.
+        if (this.#initializing) return
         this.#errored = true
         emit(ProviderEvents.Error, { message, metadata: { code } })
       },

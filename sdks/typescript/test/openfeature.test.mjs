@@ -3,6 +3,9 @@
 // provider events, over a client with `snapshot:` and over a real `pennon serve`.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ErrorCode, OpenFeature, ProviderEvents, ProviderStatus } from '@openfeature/server-sdk'
 import { createClient } from 'pennon'
 import { PennonProvider } from 'pennon/openfeature'
@@ -126,6 +129,30 @@ test('initialize waits for the client and fails with its init_timeout', async ()
   const details = await of.getBooleanDetails('anything', true, {})
   assert.equal(details.value, true)
   await OpenFeature.clearProviders()
+})
+
+test('a provider whose initialize failed becomes ready when its client does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pennon-of-'))
+  const file = join(dir, 'flags.json')
+  const provider = new PennonProvider({ file, pollInterval: 20, initTimeout: 100 })
+  const domain = `pennon-test-${++domains}`
+  const errors = []
+  OpenFeature.getClient(domain).addHandler(ProviderEvents.Error, (details) => errors.push(details.message))
+  await assert.rejects(OpenFeature.setProviderAndWait(domain, provider))
+  const of = OpenFeature.getClient(domain)
+  assert.equal(of.providerStatus, ProviderStatus.ERROR)
+  assert.equal(errors.length, 1, 'one error: the failed initialize, not each failed read before it')
+  const ready = new Promise((resolve) => of.addHandler(ProviderEvents.Ready, resolve))
+  writeFileSync(file, JSON.stringify(snapshot))
+  // The client's timers do not keep the process alive: this one does, and bounds the wait.
+  let timer
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, 3000, 'late')))
+  assert.notEqual(await Promise.race([ready, late]), 'late', 'PROVIDER_READY within 3 s of the file appearing')
+  clearTimeout(timer)
+  assert.equal(of.providerStatus, ProviderStatus.READY)
+  assert.equal(await of.getStringValue('banner', 'x', {}), 'hello')
+  await OpenFeature.clearProviders()
+  rmSync(dir, { recursive: true, force: true })
 })
 
 test('against pennon serve: an API change is a configuration change naming the flag', { timeout: 60_000 }, async () => {
