@@ -17,3 +17,14 @@ export declare function requireFlag<Req extends object = any>(
   flag: string,
   options?: RequireFlagOptions<Req>,
 ): (request: object, reply: FlagReply) => Promise<unknown>
+
+// Fastify's request type gets the properties the hook reads and sets (this subpath is
+// imported only where Fastify is installed).
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `requireFlag` when the request passed: `'enabled'`, or `'shadow'` with `shadowOk`. */
+    flagMode?: 'enabled' | 'shadow'
+    /** The default evaluation context of `requireFlag` (when no `context` option is given). */
+    pennonContext?: import('./index.js').Context
+  }
+}

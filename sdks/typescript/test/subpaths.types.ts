@@ -14,7 +14,13 @@ const setting: Promise<void> = OpenFeature.setProviderAndWait(owned)
 const typed: Details = provider === owned ? client.evaluate('a', {}, { type: 'boolean' }) : client.evaluate('a')
 
 const app = Fastify()
-app.get('/a', { preHandler: requireFlag(client, 'a', { shadowOk: true }) }, async () => 'ok')
+app.addHook('onRequest', async (request) => {
+  request.pennonContext = { targetingKey: request.ip }
+})
+app.get('/a', { preHandler: requireFlag(client, 'a', { shadowOk: true }) }, async (request) => {
+  const mode: 'enabled' | 'shadow' | undefined = request.flagMode
+  return mode
+})
 app.get(
   '/b',
   { preHandler: requireFlag<FastifyRequest>(client, 'b', { context: (request) => ({ targetingKey: request.ip }) }) },
