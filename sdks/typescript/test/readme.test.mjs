@@ -1,35 +1,25 @@
-// Runs every ```js block of the README (each an ES module, in a scratch directory inside
-// this package so that `pennon` resolves, with flags.json = tests/sdk/fixtures/basic-r1)
-// and compares its output with the ```text block after "Output:", when there is one.
+// Runs every example of the README (readme-examples.mjs) in a scratch directory inside this
+// package, so that `pennon` resolves, and compares its output with the README's, when it
+// gives one.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { readmeExamples, runExample } from './readme-examples.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const readme = readFileSync(join(here, '..', 'README.md'), 'utf8')
-const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```(?:\n\nOutput:\n\n```text\n([\s\S]*?)```)?/g)]
+const examples = readmeExamples()
 
-test('the README has js examples', () => assert.ok(blocks.length >= 4, `${blocks.length} blocks`))
+test('the README has examples', () => assert.ok(examples.length >= 8, `${examples.length} examples`))
 
-for (const [index, [, code, output]] of blocks.entries()) {
-  test(`README example ${index + 1}`, () => {
+for (const [index, example] of examples.entries()) {
+  test(`README example ${index + 1} (${example.lang})`, () => {
     const dir = mkdtempSync(join(here, '..', '.readme-'))
     try {
-      copyFileSync(join(here, '..', '..', '..', 'tests', 'sdk', 'fixtures', 'basic-r1.json'), join(dir, 'flags.json'))
-      writeFileSync(join(dir, 'example.mjs'), code)
-      const env = { ...process.env, PENNON_URL: 'http://127.0.0.1:9', PENNON_SDK_KEY: 'k' }
-      delete env.PENNON_PUBLIC_KEY
-      const run = spawnSync(process.execPath, ['--unhandled-rejections=strict', 'example.mjs'], {
-        cwd: dir,
-        encoding: 'utf8',
-        env,
-        timeout: 20_000,
-      })
-      assert.equal(run.status, 0, `example ${index + 1} failed:\n${run.stderr}`)
-      if (output !== undefined) assert.equal(run.stdout, output)
+      const run = runExample(dir, example)
+      assert.equal(run.status, 0, `example ${index + 1} failed:\n${run.stdout}\n${run.stderr}`)
+      if (example.output !== undefined) assert.equal(run.stdout, example.output)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
