@@ -118,6 +118,9 @@ if wanted sdk; then
   fi
   # The addon (a no-op cargo check when it is current), PENNON_SDK_HARNESS from above.
   node bindings/node/scripts/build.mjs
+  # The wasm build, for the wasm client and the npm pack test (the wasm part builds it
+  # too; `scripts/test.sh sdk` alone needs it here).
+  [ -e wasm/dist/nodejs/index.cjs ] || CARGO_TARGET_DIR="$target_dir" wasm/build.sh
   node_modules/.bin/tsc -p sdks/typescript
   PENNON_BIN="$target_dir/debug/pennon" node --test --unhandled-rejections=strict sdks/typescript/test/
 fi
