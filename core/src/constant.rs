@@ -165,7 +165,7 @@ impl Snapshot {
                 flags.push(Constant {
                     key,
                     flag_type: entry.as_ref().ok().map(|flag| flag.kind),
-                    evaluation: self.evaluate_entry(key, entry, &empty, now, None, &mut memo),
+                    evaluation: self.evaluate_entry(id as u32, key, entry, &empty, now, None, &mut memo),
                     constancy: span,
                 });
             }

@@ -21,8 +21,9 @@ impl Snapshot {
     /// [`Snapshot::evaluate`] (no type check), with the work its memo counted.
     fn evaluate_counting(&self, key: &str, context: &Context) -> (Evaluation<'_>, Work) {
         let mut memo = Memo::default();
+        let id = self.flag_id(key).expect("the flag exists");
         let entry = self.flag(key).expect("the flag exists");
-        let evaluation = self.evaluate_entry(key, entry, context, 0, None, &mut memo);
+        let evaluation = self.evaluate_entry(id, key, entry, context, 0, None, &mut memo);
         (evaluation, memo.work)
     }
 }

@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::error::{Error, EvaluationError, EvaluationErrorCode};
 use crate::flag::{Flag, Override, Serve, State, Target};
 use crate::memo::Memo;
-use crate::result::{Evaluation, FlagType, Reason};
+use crate::result::{Evaluation, FlagType, Reason, Slot};
 use crate::snapshot::Snapshot;
 use crate::time::Millis;
 
@@ -32,8 +32,8 @@ impl Snapshot {
     ///
     /// `now` is the time of evaluation in ms since the Unix epoch.
     pub fn evaluate(&self, key: &str, context: &Context, now: Millis, expected: Option<FlagType>) -> Evaluation<'_> {
-        match self.flag(key) {
-            Some(entry) => self.evaluate_entry(key, entry, context, now, expected, &mut Memo::default()),
+        match self.flag_id(key).and_then(|id| Some((id, self.flags.get(id as usize)?))) {
+            Some((id, entry)) => self.evaluate_entry(id, key, entry, context, now, expected, &mut Memo::default()),
             None => Evaluation::error(
                 EvaluationError {
                     code: EvaluationErrorCode::FlagNotFound,
@@ -44,11 +44,13 @@ impl Snapshot {
         }
     }
 
-    /// Evaluates a flag already looked up (`evaluate_all` walks the entries directly);
-    /// `memo` holds the prerequisites and segments computed so far for this context and
-    /// time.
+    /// Evaluates a flag already looked up (`evaluate_all` walks the entries directly):
+    /// `id` is its index, `key` its key; `memo` holds the prerequisites and segments
+    /// computed so far for this context and time.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn evaluate_entry<'s>(
         &'s self,
+        id: u32,
         key: &str,
         entry: &'s Result<Flag, Error>,
         context: &Context,
@@ -65,7 +67,8 @@ impl Snapshot {
                         message: format!("flag `{key}` failed to load: {error}"),
                     },
                     None,
-                );
+                )
+                .at(Slot { flag: id, variant: None });
             }
         };
         if let Some(expected) = expected.filter(|t| *t != flag.kind) {
@@ -75,14 +78,23 @@ impl Snapshot {
                     message: format!("flag `{key}` is of type {}, not {}", flag.kind.as_str(), expected.as_str()),
                 },
                 flag.metadata.as_ref(),
-            );
+            )
+            .at(Slot { flag: id, variant: None });
         }
-        self.evaluate_flag(flag, context, now, memo)
+        self.evaluate_flag(id, flag, context, now, memo)
     }
 
-    fn evaluate_flag<'s>(&'s self, flag: &'s Flag, context: &Context, now: Millis, memo: &mut Memo) -> Evaluation<'s> {
+    fn evaluate_flag<'s>(
+        &'s self,
+        id: u32,
+        flag: &'s Flag,
+        context: &Context,
+        now: Millis,
+        memo: &mut Memo,
+    ) -> Evaluation<'s> {
         let served = |decision: Decision<'s>, shadow_variant: Option<&'s str>| {
             let (name, value) = flag.variant(decision.variant).unzip();
+            let variant = name.map(|_| decision.variant);
             Evaluation {
                 value,
                 variant: name,
@@ -92,6 +104,7 @@ impl Snapshot {
                 stage: decision.stage,
                 shadow_variant,
                 flag_metadata: flag.metadata.as_ref(),
+                slot: Some(Slot { flag: id, variant }),
             }
         };
         let off = |reason| served(Decision::new(flag.off, reason), None);
@@ -112,7 +125,7 @@ impl Snapshot {
         }
         match on_path {
             Ok(decision) => served(decision, None),
-            Err(error) => Evaluation::error(error, flag.metadata.as_ref()),
+            Err(error) => Evaluation::error(error, flag.metadata.as_ref()).at(Slot { flag: id, variant: None }),
         }
     }
 
@@ -185,9 +198,7 @@ impl Snapshot {
             let Some(id) = prerequisite.flag else { return false };
             let Some(Ok(required)) = self.flags.get(id as usize) else { return false };
             // Cycles and over-deep chains were rejected at load, so this recursion is bounded.
-            let served = memo.flag(id, |memo| {
-                self.evaluate_flag(required, context, now, memo).variant.and_then(|name| required.variant_id(name))
-            });
+            let served = memo.flag(id, |memo| self.evaluate_flag(id, required, context, now, memo).slot?.variant);
             served.and_then(|v| required.variant(v)).is_some_and(|(name, _)| prerequisite.variants.contains(name))
         })
     }

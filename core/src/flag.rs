@@ -400,11 +400,6 @@ impl Flag {
         self.variants.get(id as usize).map(|(name, value)| (&**name, value))
     }
 
-    /// The id of a variant name.
-    pub(crate) fn variant_id(&self, name: &str) -> Option<u32> {
-        self.variants.binary_search_by(|(n, _)| (**n).cmp(name)).ok().map(|i| i as u32)
-    }
-
     /// Every segment this flag's rules name directly (for `Snapshot::changed_flags`).
     pub(crate) fn segments(&self, out: &mut Vec<u32>) {
         for rule in self.rules.iter() {

@@ -64,9 +64,11 @@ impl Snapshot {
         // One memo for every flag: a prerequisite or segment shared by many flags is
         // computed once for the whole call.
         let mut memo = Memo::default();
-        self.keys.iter().zip(self.flags.iter()).map(move |(key, entry)| {
+        self.keys.iter().zip(self.flags.iter()).enumerate().map(move |(id, (key, entry))| {
+            // Flag ids fit u32 (`Snapshot::compile` numbers them so).
+            let id = id as u32;
             let evaluation = match context {
-                Ok(context) => self.evaluate_entry(key, entry, context, now, None, &mut memo),
+                Ok(context) => self.evaluate_entry(id, key, entry, context, now, None, &mut memo),
                 Err(message) => Evaluation::invalid_context(message),
             };
             (&**key, evaluation)
@@ -103,5 +105,28 @@ mod tests {
             assert_eq!(evaluation, snapshot.evaluate_converted(key, Err("the context must be an object"), 0, None));
         }
         assert_eq!(snapshot.evaluate_all_converted(Err("x"), 0).len(), 2);
+    }
+
+    #[test]
+    fn slots_locate_the_flag_and_the_served_variant() {
+        use crate::result::{Reason, Slot};
+        let snapshot = Snapshot::from_json(SNAPSHOT).unwrap();
+        let context = Context::new();
+        let a = snapshot.evaluate("a", &context, 0, None);
+        assert_eq!(a.slot, Some(Slot { flag: 0, variant: Some(1) }));
+        assert_eq!(snapshot.flag_key_at(0), Some("a"));
+        assert_eq!(snapshot.variant_names(0).collect::<Vec<_>>(), ["off", "on"]);
+        let b = snapshot.evaluate("b", &context, 0, None);
+        assert_eq!((b.slot, snapshot.flag_key_at(1)), (Some(Slot { flag: 1, variant: Some(0) }), Some("b")));
+        let mismatch = snapshot.evaluate("b", &context, 0, Some(FlagType::Boolean));
+        assert_eq!(mismatch.slot, Some(Slot { flag: 1, variant: None }));
+        assert_eq!(snapshot.evaluate("nope", &context, 0, None).slot, None);
+        assert_eq!((snapshot.flag_key_at(2), snapshot.variant_names(2).len()), (None, 0));
+        for (id, (key, evaluation)) in snapshot.evaluate_all(&context, 0).enumerate() {
+            assert_eq!(evaluation.slot.map(|slot| slot.flag as usize), Some(id), "{key}");
+        }
+        for (index, reason) in Reason::ALL.into_iter().enumerate() {
+            assert_eq!(reason.index(), index);
+        }
     }
 }

@@ -38,6 +38,6 @@ pub use context::{
     depth as context_depth,
 };
 pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErrorCode};
-pub use result::{Evaluation, FlagType, Reason};
+pub use result::{Evaluation, FlagType, Reason, Slot};
 pub use serde_json::{Map, Value};
 pub use snapshot::{SCHEMA_VERSION, Snapshot};

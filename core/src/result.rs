@@ -113,6 +113,25 @@ impl Reason {
             Reason::CanaryExcluded => "CANARY_EXCLUDED",
         }
     }
+
+    /// The reason's position in [`Reason::ALL`] (`0..Reason::ALL.len()`): an array index
+    /// for per-reason counters.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where an answer sits in the snapshot that gave it: the flag's index among
+/// [`Snapshot::flag_keys`](crate::Snapshot::flag_keys) and the served variant's index
+/// among the flag's variants ([`Snapshot::variant_names`](crate::Snapshot::variant_names)),
+/// `None` when no variant was served (an error). Lets a host keep per-flag, per-variant
+/// data (evaluation counters) in arrays instead of looking names up on every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Slot {
+    /// The flag's index in its snapshot.
+    pub flag: u32,
+    /// The served variant's index in the flag's variants; `None` on error.
+    pub variant: Option<u32>,
 }
 
 /// The outcome of evaluating one flag, borrowed from the snapshot. Evaluation allocates
@@ -139,6 +158,9 @@ pub struct Evaluation<'s> {
     pub shadow_variant: Option<&'s str>,
     /// The flag's `metadata`, if it has one.
     pub flag_metadata: Option<&'s Map<String, Value>>,
+    /// Where the flag and the served variant sit in the snapshot; `None` when the
+    /// snapshot has no such flag, none is loaded, or the context did not convert.
+    pub slot: Option<Slot>,
 }
 
 impl<'s> Evaluation<'s> {
@@ -152,7 +174,13 @@ impl<'s> Evaluation<'s> {
             stage: None,
             shadow_variant: None,
             flag_metadata,
+            slot: None,
         }
+    }
+
+    /// The same evaluation, located at `slot`.
+    pub(crate) fn at(self, slot: Slot) -> Self {
+        Evaluation { slot: Some(slot), ..self }
     }
 
     /// The result of evaluating with no snapshot loaded: `PROVIDER_NOT_READY`. Bindings

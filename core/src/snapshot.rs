@@ -253,6 +253,24 @@ impl Snapshot {
         self.keys.iter().map(|k| &**k)
     }
 
+    /// The key of the flag at `index` in [`Snapshot::flag_keys`] (an [`Evaluation`]'s
+    /// [`Slot::flag`](crate::Slot)).
+    ///
+    /// [`Evaluation`]: crate::Evaluation
+    pub fn flag_key_at(&self, index: u32) -> Option<&str> {
+        self.keys.get(index as usize).map(|key| &**key)
+    }
+
+    /// The variant names of the flag at `index`, sorted: a [`Slot::variant`](crate::Slot)
+    /// indexes them. Empty for an invalid flag or an index out of range.
+    pub fn variant_names(&self, index: u32) -> impl ExactSizeIterator<Item = &str> {
+        let variants = match self.flags.get(index as usize) {
+            Some(Ok(flag)) => &flag.variants[..],
+            _ => &[],
+        };
+        variants.iter().map(|(name, _)| &**name)
+    }
+
     /// The type of a valid flag.
     pub fn flag_type(&self, key: &str) -> Option<FlagType> {
         self.flag(key).and_then(|flag| flag.as_ref().ok()).map(|flag| flag.kind)

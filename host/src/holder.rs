@@ -1,21 +1,41 @@
 //! The engine's snapshot slot: the one place that decides what "not ready", "last good"
 //! and "generation" mean for every binding.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use arc_swap::ArcSwapOption;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use pennon_core::time::Millis;
 use pennon_core::{Context, Error, Evaluation, FlagType, Snapshot};
 
+use crate::counters::{self, Counters, Table};
+
 /// A snapshot an engine has installed, with the generation it was installed as.
-#[derive(Debug)]
 pub struct Loaded {
     /// The compiled snapshot (shareable between engines: Node's `loadShared`).
     pub snapshot: Arc<Snapshot>,
     /// 1 for the engine's first successful load, then one more for each: lets a host tell
     /// whether something it cached (attribute lists, constant answers) is still current.
     pub generation: u64,
+    /// The engine's counters when this snapshot was installed.
+    counters: Arc<Counters>,
+    /// The counter rows of this snapshot's flags, made on the first counted evaluation.
+    table: OnceLock<Table>,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("snapshot", &self.snapshot)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Loaded {
+    fn new(snapshot: Arc<Snapshot>, generation: u64, counters: Arc<Counters>) -> Self {
+        Loaded { snapshot, generation, counters, table: OnceLock::new() }
+    }
 }
 
 /// What [`Holder::replace`] did: the snapshot it installed and the one it replaced.
@@ -46,10 +66,13 @@ impl Replaced {
 /// - Readers and a loader never block each other and no reader sees half a snapshot
 ///   (an atomic swap of an `Arc`, `arc-swap`); a reader keeps the snapshot it took for as
 ///   long as it needs it, even if a load replaces it meanwhile.
+/// - Its evaluations are counted per flag × variant × reason once counting is switched on
+///   ([`Holder::counters`], the `counters` module).
 #[derive(Debug, Default)]
 pub struct Holder {
     current: ArcSwapOption<Loaded>,
     installs: AtomicU64,
+    counters: ArcSwap<Counters>,
 }
 
 impl Holder {
@@ -81,7 +104,7 @@ impl Holder {
     /// so the changes they report ([`Replaced::changed_flags`]) chain up without gaps.
     pub fn replace(&self, snapshot: Arc<Snapshot>) -> Replaced {
         let generation = self.installs.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        let loaded = Arc::new(Loaded { snapshot, generation });
+        let loaded = Arc::new(Loaded::new(snapshot, generation, self.counters.load_full()));
         let previous = self.current.swap(Some(Arc::clone(&loaded)));
         Replaced { loaded, previous }
     }
@@ -91,11 +114,37 @@ impl Holder {
         self.current.load().as_ref().map(|loaded| loaded.snapshot.revision())
     }
 
+    /// The engine's evaluation counters (off until [`Counters::set_enabled`]).
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.load_full()
+    }
+
+    /// From now on this engine counts into `other`'s counters (both engines' evaluations
+    /// add up there, and either one's [`Counters::metrics_text`] shows them): an SDK that
+    /// compiles each new snapshot into a fresh engine keeps one set of counters this way.
+    pub fn share_counters(&self, other: &Holder) {
+        let counters = other.counters();
+        self.counters.store(Arc::clone(&counters));
+        // The installed snapshot counts into its engine's counters of the moment it was
+        // installed: install it again, as the same generation (the same snapshot), unless
+        // a load replaced it meanwhile.
+        self.current.rcu(|current| {
+            current.as_ref().map(|loaded| {
+                Arc::new(Loaded::new(Arc::clone(&loaded.snapshot), loaded.generation, Arc::clone(&counters)))
+            })
+        });
+    }
+
     /// Evaluates with `loaded` (from [`Holder::current`]), or answers `PROVIDER_NOT_READY`
-    /// without one. `context` is the converted context, or the message of why it did not
-    /// convert (`INVALID_CONTEXT` for every flag). Returns the revision the answer came
-    /// from.
+    /// without one, and counts the answer when counting is on. `context` is the converted
+    /// context, or the message of why it did not convert (`INVALID_CONTEXT` for every
+    /// flag). Returns the revision the answer came from.
+    ///
+    /// Every binding's single-flag evaluations (`evaluate` and the typed getters) come
+    /// here; `evaluate_all` is not counted.
+    #[inline]
     pub fn evaluate<'s>(
+        &self,
         loaded: Option<&'s Loaded>,
         key: &str,
         context: Result<&Context, &str>,
@@ -105,9 +154,15 @@ impl Holder {
         match loaded {
             Some(loaded) => {
                 let snapshot = &*loaded.snapshot;
-                (snapshot.evaluate_converted(key, context, now, expected), Some(snapshot.revision()))
+                let evaluation = snapshot.evaluate_converted(key, context, now, expected);
+                counters::count(&loaded.counters, Some((snapshot, &loaded.table)), key, &evaluation);
+                (evaluation, Some(snapshot.revision()))
             }
-            None => (Evaluation::not_ready(), None),
+            None => {
+                let evaluation = Evaluation::not_ready();
+                counters::count(&self.counters.load(), None, key, &evaluation);
+                (evaluation, None)
+            }
         }
     }
 }
@@ -134,7 +189,7 @@ mod tests {
         assert_eq!(holder.revision(), None);
         assert_eq!(generation(&holder), 0);
         let loaded = holder.current();
-        let (evaluation, revision) = Holder::evaluate(loaded.as_deref(), "f", Ok(&Context::new()), 0, None);
+        let (evaluation, revision) = holder.evaluate(loaded.as_deref(), "f", Ok(&Context::new()), 0, None);
         assert_eq!(evaluation.reason, Reason::Error);
         assert_eq!(evaluation.error.map(|e| e.code.as_str()), Some("PROVIDER_NOT_READY"));
         assert_eq!(revision, None);
@@ -158,7 +213,7 @@ mod tests {
         assert!(holder.load(snapshot(1)).is_ok());
         let taken = holder.current();
         assert!(holder.load(snapshot(2)).is_ok());
-        let (evaluation, revision) = Holder::evaluate(taken.as_deref(), "f", Ok(&Context::new()), 0, None);
+        let (evaluation, revision) = holder.evaluate(taken.as_deref(), "f", Ok(&Context::new()), 0, None);
         assert_eq!((evaluation.reason, revision), (Reason::Static, Some(1)));
     }
 

@@ -3,10 +3,12 @@
 
 pub mod args;
 pub mod clock;
+pub mod counters;
 pub mod guard;
 mod holder;
 pub mod limits;
 
+pub use counters::Counters;
 pub use holder::{Holder, Loaded, Replaced};
 
 use pennon_core::{Error, ErrorCode, Snapshot, Value};
