@@ -11,28 +11,14 @@
 // each side's median and fastest round (CPU ns/call) and the median of the per-round
 // ratios as the client's overhead.
 
-import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { calibrate, fastest, median, round } from './measure.mjs'
+import { join } from 'node:path'
+import { compare } from './measure.mjs'
+import { ROUNDS, TARGET_ROUND_NS, asJson, cases, pairs, root, text, user, w3Users } from './workloads.mjs'
 
 const require = createRequire(import.meta.url)
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const { Engine } = require(join(root, 'bindings', 'node'))
 const { createClient } = require(join(root, 'sdks', 'typescript'))
-
-const quick = process.argv.includes('--quick')
-const asJson = process.argv.includes('--json')
-const ROUNDS = quick ? 10 : 40
-const TARGET_ROUND_NS = quick ? 10e6 : 20e6
-
-const workloads = join(root, 'benches', 'peers', 'workloads')
-const text = readFileSync(join(workloads, 'pennon.json'), 'utf8')
-const cases = JSON.parse(readFileSync(join(workloads, 'cases.json'), 'utf8'))
-const { userId, ...attributes } = cases.user
-const user = { targetingKey: userId, ...attributes }
-const w3Users = Array.from({ length: cases.w3Users.count }, (_, i) => ({ targetingKey: `${cases.w3Users.prefix}${i}` }))
 
 const engine = new Engine()
 engine.load(text)
@@ -49,15 +35,7 @@ const onShare = w3Users.filter((u) => client.isEnabled('w3', u)).length / w3User
 check(onShare >= cases.w3Users.minShare && onShare <= cases.w3Users.maxShare, `w3 on-share ${onShare}`)
 check(w3Users.every((u) => client.isEnabled('w3', u) === engine.getBoolean('w3', u, false)), 'w3 agrees')
 
-let turn = 0
-const next = () => w3Users[(turn = turn + 1 === w3Users.length ? 0 : turn + 1)]
 const typed = { type: 'boolean', default: false }
-/** Per workload: the flag and the context of each call. */
-const pairs = {
-  W1: ['w1', () => user],
-  W2: ['w2', () => user],
-  W3: ['w3', next],
-}
 /** `[client call, the addon call it is compared with, the two]`. */
 const rows = []
 for (const [workload, [flag, ctx]] of Object.entries(pairs)) {
@@ -74,22 +52,14 @@ for (const [workload, [flag, ctx]] of Object.entries(pairs)) {
 
 const results = {}
 for (const [name, against, binding, through] of rows) {
-  // Rounds of the two alternate, so that both see the same moments of a busy machine.
-  const n = Math.min(calibrate(binding, TARGET_ROUND_NS), calibrate(through, TARGET_ROUND_NS))
-  const b = []
-  const c = []
-  for (let i = 0; i < ROUNDS; i++) {
-    b.push(round(binding, n).cpu)
-    c.push(round(through, n).cpu)
-  }
-  const ratios = b.map((x, i) => c[i] / x)
+  const r = compare(binding, through, ROUNDS, TARGET_ROUND_NS)
   results[`${name} / ${against}`] = {
-    binding: median(b),
-    client: median(c),
-    bindingMin: fastest(b),
-    clientMin: fastest(c),
-    overhead: median(ratios) - 1,
-    n,
+    binding: r.first,
+    client: r.second,
+    bindingMin: r.firstMin,
+    clientMin: r.secondMin,
+    overhead: r.overhead,
+    n: r.n,
   }
 }
 

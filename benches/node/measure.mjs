@@ -48,3 +48,19 @@ export function measure(fn, rounds, targetRoundNs) {
   }
   return { cpu: median(cpu), cpuMin: fastest(cpu), wall: median(wall), wallMin: fastest(wall), n }
 }
+
+/**
+ * Alternated rounds of `first` and `second` (the same N calls each): each side's median
+ * and fastest round (CPU ns/call) and the median of the per-round ratios second / first − 1.
+ */
+export function compare(first, second, rounds, targetRoundNs) {
+  const n = Math.min(calibrate(first, targetRoundNs), calibrate(second, targetRoundNs))
+  const a = []
+  const b = []
+  for (let i = 0; i < rounds; i++) {
+    a.push(round(first, n).cpu)
+    b.push(round(second, n).cpu)
+  }
+  const ratios = a.map((x, i) => b[i] / x)
+  return { first: median(a), second: median(b), firstMin: fastest(a), secondMin: fastest(b), overhead: median(ratios) - 1, n }
+}

@@ -80,6 +80,28 @@ export declare class Engine {
    * `ArgumentError` when no engine holds that snapshot any more.
    */
   loadShared(handle: number): Array<LoadWarning>
+  /**
+   * Switches counting of this engine's single-flag evaluations (`evaluate` and the
+   * typed getters, not `evaluateAll`) per flag × variant × reason on or off. Off by
+   * default; counts so far are kept.
+   */
+  countEvaluations(enabled: boolean): void
+  /**
+   * Counts an answer the caller gave itself from a local override of `flag` (variant
+   * `override`, reason `STATIC`), when counting is on.
+   */
+  countOverride(flag: string): void
+  /**
+   * From now on this engine counts into `previous`'s counters (switched on or off with
+   * them): an SDK that loads each new snapshot into a fresh engine keeps one set of
+   * counters this way.
+   */
+  shareCounters(previous: Engine): void
+  /**
+   * The counters in Prometheus text format: `pennon_evaluations_total{flag,variant,reason}`,
+   * series sorted, `# HELP` and `# TYPE` first.
+   */
+  metrics(): string
 }
 
 /**

@@ -168,10 +168,17 @@ const SCANNED = Symbol('scanned')
 /** The pairs `#scan` read (what a constant flag reads), read right after it returns. */
 let scanned = null
 
-/** A typed getter's answer from a constant table entry (`x` the default). */
-function typedAnswer(entry, kind, x) {
+/**
+ * A typed getter's answer from a constant table entry (`x` the default), counted in the
+ * entry when `counting` (an answer of another type is the addon's TYPE_MISMATCH).
+ */
+function typedAnswer(entry, kind, x, counting) {
   stats.tableAnswers++
-  if (entry.kind !== kind) return x
+  if (entry.kind !== kind) {
+    if (counting) entry.mismatches++
+    return x
+  }
+  if (counting) entry.answers++
   return kind === OBJECT ? copy(entry.value) : entry.value
 }
 
@@ -199,6 +206,7 @@ const stats = { tableAnswers: 0 }
  */
 function withFastPaths(NativeEngine, fast) {
   const { attributesRead, constants } = fast
+  const tally = NativeEngine.prototype.__tally
   return class Engine extends NativeEngine {
     /** Generation of the snapshot the cached attribute lists belong to. */
     #generation = -1
@@ -212,6 +220,8 @@ function withFastPaths(NativeEngine, fast) {
     #tableUntil = Infinity
     /** Counts loads, so that a call can tell that a context getter reloaded the engine. */
     #loads = 0
+    /** Whether evaluations are counted (`countEvaluations`): table answers then count in their entry. */
+    #counting = false
 
     static {
       // Every load (through this class or the addon's own prototype) drops the table.
@@ -223,6 +233,7 @@ function withFastPaths(NativeEngine, fast) {
               return apply(original, this, args)
             } finally {
               if (#loads in this) {
+                this.#tally()
                 this.#table = null
                 this.#loads++
               }
@@ -249,8 +260,43 @@ function withFastPaths(NativeEngine, fast) {
       return reads
     }
 
+    /**
+     * Hands the counts of the table's answers to the addon's counters (which count every
+     * other answer): before the table is dropped, and before reading or switching counters.
+     */
+    #tally() {
+      if (this.#table === null) return
+      for (const [key, entry] of this.#table) {
+        if (entry.answers > 0) apply(tally, this, [key, entry.result.variant, entry.result.reason, entry.answers])
+        if (entry.mismatches > 0) apply(tally, this, [key, null, 'ERROR', entry.mismatches])
+        entry.answers = 0
+        entry.mismatches = 0
+      }
+    }
+
+    countEvaluations(enabled) {
+      this.#tally()
+      const result = super.countEvaluations(enabled)
+      this.#counting = enabled === true
+      return result
+    }
+
+    shareCounters(previous) {
+      if (#table in previous) previous.#tally()
+      this.#tally()
+      const result = super.shareCounters(previous)
+      this.#counting = #counting in previous ? previous.#counting : this.#counting
+      return result
+    }
+
+    metrics() {
+      this.#tally()
+      return super.metrics()
+    }
+
     /** Lists the constant flags at `at` (core's `Snapshot::constants`). */
     #build(at) {
+      this.#tally()
       const { generation, until, flags } = apply(constants, this, [at])
       const table = new Map()
       for (let i = 0; i + 5 < flags.length; i += 6) {
@@ -266,6 +312,9 @@ function withFastPaths(NativeEngine, fast) {
           until: flags[i + 3],
           result,
           reads: attributes.length === 0 ? null : new Set(attributes),
+          // Answers given from this entry while counting, and typed calls of another type.
+          answers: 0,
+          mismatches: 0,
         })
       }
       this.#table = table
@@ -292,7 +341,7 @@ function withFastPaths(NativeEngine, fast) {
     #fromTable(kind, flag, x, y, args) {
       if (kind !== EVALUATE) {
         const entry = fitsDefault(kind, x) ? this.#constant(flag, instant(y)) : undefined
-        return entry === undefined ? MISS : typedAnswer(entry, kind, x)
+        return entry === undefined ? MISS : typedAnswer(entry, kind, x, this.#counting)
       }
       if (x === undefined || x === null) return this.#result(flag, null, null, clock())
       if (typeof x !== 'object') return MISS
@@ -312,6 +361,7 @@ function withFastPaths(NativeEngine, fast) {
       const entry = this.#constant(flag, at)
       if (entry === undefined || (type !== null && entry.type !== null && entry.type !== type)) return MISS
       stats.tableAnswers++
+      if (this.#counting) entry.answers++
       const r = entry.result
       return {
         value: r.errorCode === null ? copy(r.value) : defaultValue,
@@ -365,7 +415,7 @@ function withFastPaths(NativeEngine, fast) {
         const at = instant(y)
         if (at >= entry.since && at < entry.until && at < this.#tableUntil) {
           const read = this.#scan(method, kind, flag, context, x, y, entry)
-          return read === SCANNED ? typedAnswer(entry, kind, x) : read
+          return read === SCANNED ? typedAnswer(entry, kind, x, this.#counting) : read
         }
       }
       return this.#call(method, kind, flag, context, x, y)

@@ -376,6 +376,36 @@ impl Engine {
         self.get_typed(flag, context, default_value, now, FlagType::Object)
     }
 
+    /// Switches counting of this engine's single-flag evaluations (`evaluate` and the
+    /// typed getters, not `evaluateAll`) per flag × variant × reason on or off. Off by
+    /// default; counts so far are kept.
+    #[wasm_bindgen(js_name = countEvaluations)]
+    pub fn count_evaluations(&self, enabled: bool) {
+        self.holder.counters().set_enabled(enabled);
+    }
+
+    /// Counts an answer the caller gave itself from a local override of `flag` (variant
+    /// `override`, reason `STATIC`), when counting is on.
+    #[wasm_bindgen(js_name = countOverride)]
+    pub fn count_override(&self, flag: JsValue) -> Result<(), JsValue> {
+        self.holder.counters().count_override(&flag_key(&flag)?);
+        Ok(())
+    }
+
+    /// From now on this engine counts into `previous`'s counters (switched on or off with
+    /// them): an SDK that loads each new snapshot into a fresh engine keeps one set of
+    /// counters this way.
+    #[wasm_bindgen(js_name = shareCounters)]
+    pub fn share_counters(&self, previous: &Engine) {
+        self.holder.share_counters(&previous.holder);
+    }
+
+    /// The counters in Prometheus text format: `pennon_evaluations_total{flag,variant,reason}`,
+    /// series sorted, `# HELP` and `# TYPE` first.
+    pub fn metrics(&self) -> String {
+        self.holder.counters().metrics_text()
+    }
+
     /// `{flagKey: result}` for every flag (default `null`), for front-end bootstrap.
     #[wasm_bindgen(js_name = evaluateAll)]
     pub fn evaluate_all(&self, context: JsValue, now: JsValue) -> Result<Object, JsValue> {
@@ -400,10 +430,13 @@ impl Engine {
         let flag = flag_key(&flag)?;
         args::check_default(kind, self::kind(&default)).map_err(|e| js_error(&e))?;
         let now = now_ms(&now)?;
-        let Some(loaded) = self.holder.current() else { return Ok(default) };
-        let snapshot = &*loaded.snapshot;
-        let Ok(context) = context_from_js(&context) else { return Ok(default) };
-        let evaluation = snapshot.evaluate(&flag, &context, now, Some(kind));
+        let loaded = self.holder.current();
+        let context = match loaded {
+            Some(_) => context_from_js(&context),
+            None => Ok(Context::new()),
+        };
+        let context = context.as_ref().map_err(String::as_str);
+        let (evaluation, _) = self.holder.evaluate(loaded.as_deref(), &flag, context, now, Some(kind));
         Ok(match evaluation.value {
             Some(value) => self.value_js(value),
             None => default,
@@ -421,7 +454,7 @@ impl Engine {
         let loaded = self.holder.current();
         let context = context_from_js(context);
         let (evaluation, _) =
-            Holder::evaluate(loaded.as_deref(), flag, context.as_ref().map_err(String::as_str), now, expected);
+            self.holder.evaluate(loaded.as_deref(), flag, context.as_ref().map_err(String::as_str), now, expected);
         self.result_js(&evaluation, default)
     }
 
@@ -836,6 +869,7 @@ mod bench {
             stage: None,
             shadow_variant: None,
             flag_metadata: None,
+            slot: None,
         }
     }
 

@@ -110,7 +110,7 @@ impl JsonEngine {
         let default = request.get("default").unwrap_or(&Value::Null);
         let loaded = self.holder.current();
         let context = context.as_ref().map_err(String::as_str);
-        let (evaluation, revision) = Holder::evaluate(loaded.as_deref(), flag, context, now, expected);
+        let (evaluation, revision) = self.holder.evaluate(loaded.as_deref(), flag, context, now, expected);
         Ok(json::canonical(&evaluation.to_json(default, revision)))
     }
 

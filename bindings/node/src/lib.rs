@@ -250,6 +250,60 @@ impl Engine {
     }
 }
 
+/// Evaluation counters (`docs/bindings.md`, "Counting evaluations").
+#[napi]
+impl Engine {
+    /// Switches counting of this engine's single-flag evaluations (`evaluate` and the
+    /// typed getters, not `evaluateAll`) per flag × variant × reason on or off. Off by
+    /// default; counts so far are kept.
+    #[napi(js_name = "countEvaluations")]
+    pub fn count_evaluations(&self, env: &Env, enabled: bool) -> napi::Result<()> {
+        guard(env, |_| {
+            self.holder.counters().set_enabled(enabled);
+            Ok(())
+        })
+    }
+
+    /// Counts an answer the caller gave itself from a local override of `flag` (variant
+    /// `override`, reason `STATIC`), when counting is on.
+    #[napi(js_name = "countOverride")]
+    pub fn count_override(&self, env: &Env, flag: String) -> napi::Result<()> {
+        guard(env, |_| {
+            self.holder.counters().count_override(&flag);
+            Ok(())
+        })
+    }
+
+    /// From now on this engine counts into `previous`'s counters (switched on or off with
+    /// them): an SDK that loads each new snapshot into a fresh engine keeps one set of
+    /// counters this way.
+    #[napi(js_name = "shareCounters", ts_args_type = "previous: Engine")]
+    pub fn share_counters(&self, env: &Env, previous: &Engine) -> napi::Result<()> {
+        guard(env, |_| {
+            self.holder.share_counters(&previous.holder);
+            Ok(())
+        })
+    }
+
+    /// The counters in Prometheus text format: `pennon_evaluations_total{flag,variant,reason}`,
+    /// series sorted, `# HELP` and `# TYPE` first.
+    #[napi]
+    pub fn metrics(&self, env: &Env) -> napi::Result<String> {
+        guard(env, |_| Ok(self.holder.counters().metrics_text()))
+    }
+
+    /// @internal Adds `n` answers `index.js` gave from its table of constant flags.
+    #[napi(js_name = "__tally", skip_typescript)]
+    pub fn tally(&self, env: &Env, flag: String, variant: Option<String>, reason: String, n: f64) -> napi::Result<()> {
+        guard(env, |_| {
+            let known = pennon_core::Reason::ALL.into_iter().find(|r| r.as_str() == reason);
+            let known = known.ok_or_else(|| Failure::argument(format!("unknown reason `{reason}`")))?;
+            self.holder.counters().add(&flag, variant.as_deref().unwrap_or_default(), known, n as u64);
+            Ok(())
+        })
+    }
+}
+
 impl Engine {
     fn install(&self, js: Js<'_>, snapshot: Arc<Snapshot>) -> Outcome<napi_value> {
         let warnings =
@@ -292,13 +346,13 @@ impl Engine {
             None => js.null().map_err(building)?,
         };
         let Some(loaded) = self.take(&context) else { return js.undefined().map_err(building) };
-        let Some(loaded) = loaded else {
-            return result_object(js, builder, &Evaluation::not_ready(), default, None).map_err(building);
+        let context = match loaded {
+            Some(_) => context.convert(js, &self.spare),
+            None => Ok(Context::new()),
         };
-        let context = context.convert(js, &self.spare);
         let built = js.with_str(flag, |key| {
             let context = context.as_ref().map_err(String::as_str);
-            let (evaluation, revision) = Holder::evaluate(Some(&loaded), key, context, now, options.expected);
+            let (evaluation, revision) = self.holder.evaluate(loaded.as_deref(), key, context, now, options.expected);
             result_object(js, builder, &evaluation, default, revision)
         });
         if let Ok(context) = context {
@@ -320,16 +374,22 @@ impl Engine {
         check_default(js, expected, default)?;
         let now = now_arg(js, now)?;
         let Some(loaded) = self.take(&context) else { return js.undefined().map_err(building) };
-        let Some(loaded) = loaded else { return Ok(default) };
-        let Ok(context) = context.convert(js, &self.spare) else { return Ok(default) };
-        let snapshot = &*loaded.snapshot;
+        let context = match loaded {
+            Some(_) => context.convert(js, &self.spare),
+            None => Ok(Context::new()),
+        };
         let value = js
-            .with_str(flag, |key| match snapshot.evaluate(key, &context, now, Some(expected)).value {
-                Some(value) => js::to_js(js, value),
-                None => Ok(default),
+            .with_str(flag, |key| {
+                let context = context.as_ref().map_err(String::as_str);
+                match self.holder.evaluate(loaded.as_deref(), key, context, now, Some(expected)).0.value {
+                    Some(value) => js::to_js(js, value),
+                    None => Ok(default),
+                }
             })
             .and_then(|value| value);
-        self.spare.recycle(context);
+        if let Ok(context) = context {
+            self.spare.recycle(context);
+        }
         value.map_err(building)
     }
 

@@ -172,15 +172,19 @@ impl Engine {
     ) -> PyResult<R> {
         let key = flag_key(py, flag)?;
         let now = now_ms(py, now)?;
-        let Some(snapshot) = self.snapshot() else { return finish(&Evaluation::not_ready(), None) };
-        let revision = Some(snapshot.revision());
-        let context = if context.is_none() {
-            Ok(Context::new())
-        } else {
-            convert::context_reading(context, snapshot.attributes_read(&key))
-                .map_err(|problem| invalid_context_message(&problem))
+        let loaded = self.holder.current();
+        let context = match &loaded {
+            Some(loaded) if !context.is_none() => {
+                convert::context_reading(context, loaded.snapshot.attributes_read(&key))
+                    .map_err(|problem| invalid_context_message(&problem))
+            }
+            // No snapshot: `PROVIDER_NOT_READY`, whatever the context.
+            _ => Ok(Context::new()),
         };
-        finish(&snapshot.evaluate_converted(&key, context.as_ref().map_err(String::as_str), now, expected), revision)
+        let context = context.as_ref().map_err(String::as_str);
+        // The holder evaluates and counts (`count_evaluations`).
+        let (evaluation, revision) = self.holder.evaluate(loaded.as_deref(), &key, context, now, expected);
+        finish(&evaluation, revision)
     }
 
     fn typed<'py>(
@@ -253,6 +257,33 @@ impl Engine {
     fn changed_flags(&self, previous: PyRef<'_, Engine>) -> Vec<String> {
         let (new, old) = (self.snapshot(), previous.snapshot());
         pennon_host::changed_flags(new.as_deref(), old.as_deref())
+    }
+
+    /// Switches counting of this engine's single-flag evaluations (`evaluate` and the
+    /// typed getters, not `evaluate_all`) per flag × variant × reason on or off. Off by
+    /// default; counts so far are kept.
+    fn count_evaluations(&self, enabled: bool) {
+        self.holder.counters().set_enabled(enabled);
+    }
+
+    /// Counts an answer the caller gave itself from a local override of `flag` (variant
+    /// `override`, reason `STATIC`), when counting is on.
+    fn count_override(&self, py: Python<'_>, flag: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.holder.counters().count_override(&flag_key(py, flag)?);
+        Ok(())
+    }
+
+    /// From now on this engine counts into `previous`'s counters (switched on or off with
+    /// them): an SDK that loads each new snapshot into a fresh engine keeps one set of
+    /// counters this way.
+    fn share_counters(&self, previous: PyRef<'_, Engine>) {
+        self.holder.share_counters(&previous.holder);
+    }
+
+    /// The counters in Prometheus text format: `pennon_evaluations_total{flag,variant,reason}`,
+    /// series sorted, `# HELP` and `# TYPE` first.
+    fn metrics(&self) -> String {
+        self.holder.counters().metrics_text()
     }
 
     /// The loaded snapshot's warnings `[{code, path, message}]` (empty before a load).

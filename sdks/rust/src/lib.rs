@@ -5,7 +5,6 @@ mod backoff;
 mod breaker;
 mod env;
 mod http;
-mod metrics;
 mod refresh;
 mod signature;
 mod sse;
@@ -25,8 +24,6 @@ use pennon_core::{Evaluation, FlagType, Map, Reason, Snapshot};
 use pennon_host::{Holder, Loaded};
 
 pub use pennon_core::{Context, Value};
-
-use crate::metrics::Metrics;
 
 /// Locks a mutex, taking over the data of a poisoned one: a panic elsewhere never makes
 /// the client unusable.
@@ -207,7 +204,6 @@ pub(crate) struct Inner {
     subscribers: Mutex<Vec<Sender<Event>>>,
     overrides: ArcSwap<HashMap<String, Value>>,
     env: HashMap<String, Value>,
-    metrics: Metrics,
     hooks: ArcSwap<Vec<Hook>>,
     created: Instant,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -436,15 +432,15 @@ impl Client {
         let now = pennon_host::clock::now();
         let hooks = inner.hooks.load();
         if let Some(value) = inner.override_for(flag, loaded, expected) {
-            inner.metrics.count(flag, "override", Reason::Static);
+            inner.holder.counters().count_override(flag);
             if !hooks.is_empty() {
                 let details = Details::overridden(value.clone(), loaded, now);
                 hooks.iter().for_each(|hook| hook(flag, &details));
             }
             return finish(Some(&value));
         }
-        let (evaluation, _) = Holder::evaluate(loaded, flag, Ok(context), now, expected);
-        inner.metrics.count(flag, evaluation.variant.unwrap_or(""), evaluation.reason);
+        // Counted by the holder (pennon_host's counters).
+        let (evaluation, _) = inner.holder.evaluate(loaded, flag, Ok(context), now, expected);
         if !hooks.is_empty() {
             let details = Details::from_evaluation(&evaluation, &default(), loaded, now);
             hooks.iter().for_each(|hook| hook(flag, &details));
@@ -490,17 +486,15 @@ impl Client {
         let loaded = loaded.as_deref();
         let now = pennon_host::clock::now();
         let details = match inner.override_for(flag, loaded, None) {
-            Some(value) => Details::overridden(value, loaded, now),
+            Some(value) => {
+                inner.holder.counters().count_override(flag);
+                Details::overridden(value, loaded, now)
+            }
             None => {
-                let (evaluation, _) = Holder::evaluate(loaded, flag, Ok(context), now, None);
+                let (evaluation, _) = inner.holder.evaluate(loaded, flag, Ok(context), now, None);
                 Details::from_evaluation(&evaluation, &Value::Null, loaded, now)
             }
         };
-        inner.metrics.count(
-            flag,
-            details.variant.as_deref().unwrap_or(""),
-            Reason::ALL.into_iter().find(|r| r.as_str() == details.reason).unwrap_or(Reason::Error),
-        );
         inner.hooks.load().iter().for_each(|hook| hook(flag, &details));
         details
     }
@@ -559,7 +553,7 @@ impl Client {
     /// The evaluation counters in Prometheus text format
     /// (`pennon_evaluations_total{flag,variant,reason}`).
     pub fn metrics(&self) -> String {
-        self.inner().metrics.render()
+        self.inner().holder.counters().metrics_text()
     }
 
     /// Runs `hook` after every single-flag evaluation (typed getters, `is_enabled`,
@@ -762,7 +756,7 @@ impl ClientBuilder {
             (true, None) => env::collect(std::env::vars()),
         };
         let inner = Arc::new(Inner {
-            holder: Holder::new(),
+            holder: counting_holder(),
             config,
             status: Mutex::new(Status {
                 etag: None,
@@ -776,7 +770,6 @@ impl ClientBuilder {
             subscribers: Mutex::new(Vec::new()),
             overrides: ArcSwap::from_pointee(HashMap::new()),
             env,
-            metrics: Metrics::default(),
             hooks: ArcSwap::from_pointee(Vec::new()),
             created: Instant::now(),
             threads: Mutex::new(Vec::new()),
@@ -806,3 +799,10 @@ impl Inner {
 
 #[cfg(test)]
 mod tests;
+
+/// The client's engine slot, counting its evaluations (`Client::metrics`).
+fn counting_holder() -> Holder {
+    let holder = Holder::new();
+    holder.counters().set_enabled(true);
+    holder
+}

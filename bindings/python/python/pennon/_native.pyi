@@ -85,6 +85,14 @@ class Engine:
         """An object flag's value (a new dict), or ``default`` on any error."""
     def evaluate_all(self, context: Optional[Context] = None, now: Union[int, float, None] = None) -> dict[str, EvaluationResult]:
         """Every flag for one context, ``{flag_key: result}``."""
+    def count_evaluations(self, enabled: bool) -> None:
+        """Switches counting of ``evaluate`` and the typed getters per flag x variant x reason on or off (off by default)."""
+    def count_override(self, flag: str) -> None:
+        """Counts an answer given from a local override of ``flag`` (variant ``override``, reason ``STATIC``) when counting is on."""
+    def share_counters(self, previous: Engine) -> None:
+        """From now on counts into ``previous``'s counters (an SDK's fresh engine per snapshot keeps one set)."""
+    def metrics(self) -> str:
+        """The counters in Prometheus text: ``pennon_evaluations_total{flag,variant,reason}``, sorted."""
     def _evaluate_canonical(
         self, flag: str, context_json: str, type: Optional[TypeName], default_json: str, now: int
     ) -> str: ...
