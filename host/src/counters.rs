@@ -164,8 +164,11 @@ fn escape(label: &str) -> String {
 /// The rows one installed snapshot counts into, by flag index then variant index (the
 /// last one: no variant served), each found on first use.
 pub(crate) struct Table {
-    flags: Box<[OnceLock<Box<[OnceLock<Arc<Row>>]>>]>,
+    flags: Box<[OnceLock<FlagRows>]>,
 }
+
+/// One flag's rows in a [`Table`], by variant index, then the row of "no variant".
+type FlagRows = Box<[OnceLock<Arc<Row>>]>;
 
 impl Table {
     pub(crate) fn new(snapshot: &Snapshot) -> Self {

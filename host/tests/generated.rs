@@ -261,6 +261,14 @@ export interface EngineApi {
     now?: number | null,
   ): T
   evaluateAll(context?: Context | null, now?: number | null): Record<string, EvaluationResult>
+  /** Counts `evaluate` and the typed getters per flag × variant × reason (on or off; off by default). */
+  countEvaluations(enabled: boolean): void
+  /** Counts an answer given from a local override of `flag` (variant `override`, reason `STATIC`) when counting. */
+  countOverride(flag: string): void
+  /** From now on counts into `previous`'s counters (an SDK's fresh engine per snapshot keeps one set). */
+  shareCounters(previous: this): void
+  /** The counters in Prometheus text: `pennon_evaluations_total{flag,variant,reason}`, sorted. */
+  metrics(): string
 }
 "#;
     out

@@ -227,6 +227,14 @@ export function wrapEngine(WasmEngine, regex, setRegexHost) {
       }
     }
 
+    countOverride(flag) {
+      try {
+        return super.countOverride(flag);
+      } catch (thrown) {
+        throw toPennonError(thrown);
+      }
+    }
+
     evaluateAll(context, now) {
       try {
         return super.evaluateAll(context, now);

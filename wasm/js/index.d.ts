@@ -37,6 +37,17 @@ export class Engine {
   ): T;
   /** Every flag for one context (omitted or null: the empty context), for front-end bootstrap. */
   evaluateAll(context?: Context | null, now?: number | null): Record<string, EvaluationResult>;
+  /**
+   * Switches counting of `evaluate` and the typed getters (not `evaluateAll`) per flag ×
+   * variant × reason on or off; off by default, counts so far are kept.
+   */
+  countEvaluations(enabled: boolean): void;
+  /** Counts an answer given from a local override of `flag` (variant `override`, reason `STATIC`) when counting. */
+  countOverride(flag: string): void;
+  /** From now on this engine counts into `previous`'s counters (on or off with them). */
+  shareCounters(previous: Engine): void;
+  /** The counters in Prometheus text: `pennon_evaluations_total{flag,variant,reason}`, sorted. */
+  metrics(): string;
   /** Releases the wasm memory now (otherwise a FinalizationRegistry does it). */
   free(): void;
   [Symbol.dispose](): void;

@@ -4,54 +4,18 @@
 // them over to the next engine.
 
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { counters as file, emptyMetrics, expectedMetrics, runCounterSteps } from '../../../tests/conformance/js/counters.mjs'
 
 const require = createRequire(import.meta.url)
 const pennon = require('../index.js')
 const { Engine } = pennon
-const here = dirname(fileURLToPath(import.meta.url))
-const file = JSON.parse(readFileSync(join(here, '..', '..', '..', 'tests', 'conformance', 'counters.json'), 'utf8'))
-const GETTERS = { boolean: 'getBoolean', string: 'getString', number: 'getNumber', object: 'getObject' }
 const fast = process.env.PENNON_NODE_NO_FAST_PATHS !== '1'
 
-/** Runs the steps of counters.json on `engine`. */
-function run(engine) {
-  for (const step of file.steps) {
-    const now = file.now
-    switch (step.do) {
-      case 'count':
-        engine.countEvaluations(step.enabled)
-        break
-      case 'load':
-        engine.load(file.snapshots[step.snapshot])
-        break
-      case 'evaluate':
-        for (let i = 0; i < (step.times ?? 1); i++) {
-          if (step.getter) engine[GETTERS[step.type]](step.flag, step.context, step.default, now)
-          else engine.evaluate(step.flag, step.context, { type: step.type, now })
-        }
-        break
-      case 'override':
-        engine.countOverride(step.flag)
-        break
-      case 'evaluateAll':
-        assert.ok(Object.keys(engine.evaluateAll({}, now)).length > 0)
-        break
-      default:
-        throw new Error(`unknown step ${step.do}`)
-    }
-  }
-}
-
 test('counters.json: the metrics text after the sequence of calls', () => {
-  const engine = new Engine()
   const before = pennon.__fastPathStats?.tableAnswers ?? 0
-  run(engine)
-  assert.equal(engine.metrics(), file.metrics.join('\n') + '\n')
+  assert.equal(runCounterSteps(new Engine()), expectedMetrics)
   if (fast) assert.ok(pennon.__fastPathStats.tableAnswers > before, 'the constant table answered some calls')
 })
 
@@ -80,5 +44,5 @@ test('counting off: nothing is counted and the text has only its header', () => 
   engine.getBoolean('a', {}, false)
   engine.evaluate('missing')
   engine.countOverride('a')
-  assert.equal(engine.metrics(), file.metrics.slice(0, 2).join('\n') + '\n')
+  assert.equal(engine.metrics(), emptyMetrics)
 })
