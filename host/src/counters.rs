@@ -3,21 +3,21 @@
 //!
 //! Counting is off until switched on ([`Counters::set_enabled`]): an engine that does not
 //! count pays one branch per evaluation. When on, an evaluation of a flag the snapshot
-//! has costs one relaxed atomic add: each installed snapshot ([`Loaded`]) keeps, per flag
-//! index and variant index (core's [`Slot`]), the counter row it counts into, found by
-//! name once (on the first counted evaluation of that flag × variant in that snapshot).
-//! Rows are owned by name here, so they outlive snapshot swaps: a reader still holding
-//! the replaced snapshot counts into the same rows, and nothing has to be folded.
+//! has costs one relaxed atomic add: each installed snapshot ([`crate::Loaded`]) keeps,
+//! per flag index and variant index (core's [`Slot`]), the series it counts into, found
+//! by name once (on the first counted evaluation of that flag × variant in that
+//! snapshot). Series are kept by name here, so they outlive snapshot swaps: a reader
+//! still holding the replaced snapshot counts into the same series, and nothing has to be
+//! folded.
 //!
 //! Answers without a slot (no snapshot yet, a flag the snapshot lacks, a context that did
 //! not convert) and answers an SDK gives itself ([`Counters::count_override`]) are found
-//! by name in a copy-on-write map behind an atomic pointer: no lock for an existing
-//! series; only a new series takes the writers' lock.
+//! by name in a sorted copy-on-write list behind an atomic pointer: no lock for an
+//! existing series; only a new series takes the writers' lock.
 //!
 //! At most [`MAX_SERIES`] flag × variant pairs are kept; evaluations of further pairs
 //! count under flag [`OTHER`] with no variant (say, flag names built at run time).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -34,25 +34,42 @@ pub const OVERRIDE_VARIANT: &str = "override";
 /// The metric's name.
 pub const METRIC: &str = "pennon_evaluations_total";
 
-/// One flag × variant series: a count per reason, indexed by [`Reason::index`].
-type Row = [AtomicU64; Reason::ALL.len()];
-/// flag → variant → row.
-type Series = HashMap<Box<str>, Arc<HashMap<Box<str>, Arc<Row>>>>;
+/// One flag × variant series: its labels and a count per reason (by [`Reason::index`]).
+struct Series {
+    flag: Box<str>,
+    variant: Box<str>,
+    counts: [AtomicU64; Reason::ALL.len()],
+}
+
+impl Series {
+    fn add(&self, reason: Reason, n: u64) {
+        if let Some(count) = self.counts.get(reason.index()) {
+            count.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
 
 /// An engine's evaluation counters (shared by the engines of one SDK client:
 /// [`crate::Holder::share_counters`]).
 #[derive(Default)]
 pub struct Counters {
     enabled: AtomicBool,
-    series: ArcSwap<Series>,
-    /// How many flag × variant pairs `series` holds; taken by writers only.
-    writers: Mutex<usize>,
+    /// Every series, sorted by flag then variant (byte order): found by binary search,
+    /// replaced whole (copy-on-write) when a series is added.
+    series: ArcSwap<Vec<Arc<Series>>>,
+    /// Taken by writers only.
+    writers: Mutex<()>,
 }
 
 impl std::fmt::Debug for Counters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Counters").field("enabled", &self.enabled()).finish_non_exhaustive()
     }
+}
+
+/// Where `flag` × `variant` is (or would go) in sorted `series`.
+fn search(series: &[Arc<Series>], flag: &str, variant: &str) -> Result<usize, usize> {
+    series.binary_search_by(|s| (&*s.flag, &*s.variant).cmp(&(flag, variant)))
 }
 
 impl Counters {
@@ -75,9 +92,7 @@ impl Counters {
     /// Counts `n` answers of `flag` with `variant` (`""` for none) and `reason`, found by
     /// name. Counts even when counting is off (callers check [`Counters::enabled`]).
     pub fn add(&self, flag: &str, variant: &str, reason: Reason, n: u64) {
-        if let Some(cell) = self.row(flag, variant).get(reason.index()) {
-            cell.fetch_add(n, Ordering::Relaxed);
-        }
+        self.series_of(flag, variant).add(reason, n);
     }
 
     /// Counts an answer an SDK gave from a local override of `flag` (variant
@@ -88,53 +103,58 @@ impl Counters {
         }
     }
 
-    /// The row of `flag` × `variant`: the existing one (no lock), a new one, or
-    /// [`OTHER`]'s when [`MAX_SERIES`] pairs exist.
-    fn row(&self, flag: &str, variant: &str) -> Arc<Row> {
-        match self.series.load().get(flag).and_then(|variants| variants.get(variant)) {
-            Some(row) => Arc::clone(row),
+    /// The series of `flag` × `variant`: the existing one (no lock), a new one, or
+    /// [`OTHER`]'s when [`MAX_SERIES`] exist.
+    fn series_of(&self, flag: &str, variant: &str) -> Arc<Series> {
+        let series = self.series.load();
+        match search(&series, flag, variant).ok().and_then(|at| series.get(at)) {
+            Some(found) => Arc::clone(found),
             None => self.insert(flag, variant),
         }
     }
 
     #[cold]
-    fn insert(&self, flag: &str, variant: &str) -> Arc<Row> {
-        let mut pairs = self.writers.lock().unwrap_or_else(PoisonError::into_inner);
+    fn insert(&self, flag: &str, variant: &str) -> Arc<Series> {
+        let _writer = self.writers.lock().unwrap_or_else(PoisonError::into_inner);
         let current = self.series.load_full();
-        let find = |flag: &str, variant: &str| current.get(flag).and_then(|v| v.get(variant)).cloned();
-        if let Some(row) = find(flag, variant) {
-            return row;
+        let found = |flag: &str, variant: &str| {
+            search(&current, flag, variant).ok().and_then(|at| current.get(at)).map(Arc::clone)
+        };
+        if let Some(series) = found(flag, variant) {
+            return series;
         }
-        let (flag, variant) = if *pairs >= MAX_SERIES { (OTHER, "") } else { (flag, variant) };
-        if let Some(row) = find(flag, variant) {
-            return row;
+        let (flag, variant) = if current.len() >= MAX_SERIES { (OTHER, "") } else { (flag, variant) };
+        if let Some(series) = found(flag, variant) {
+            return series;
         }
-        let row: Arc<Row> = Arc::new(std::array::from_fn(|_| AtomicU64::new(0)));
-        let mut series = (*current).clone();
-        let mut variants = series.get(flag).map(|v| (**v).clone()).unwrap_or_default();
-        variants.insert(variant.into(), Arc::clone(&row));
-        series.insert(flag.into(), Arc::new(variants));
+        let added = Arc::new(Series {
+            flag: flag.into(),
+            variant: variant.into(),
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+        });
+        let at = search(&current, flag, variant).unwrap_or_else(|at| at);
+        let mut series = Vec::with_capacity(current.len() + 1);
+        series.extend(current.iter().take(at).cloned());
+        series.push(Arc::clone(&added));
+        series.extend(current.iter().skip(at).cloned());
         self.series.store(Arc::new(series));
-        *pairs += 1;
-        row
+        added
     }
 
     /// Every series counted so far, `(flag, variant, reason, count)`, sorted by flag,
     /// variant and reason name (byte order).
     pub fn totals(&self) -> Vec<(Box<str>, Box<str>, &'static str, u64)> {
-        let series = self.series.load_full();
+        let mut reasons = Reason::ALL;
+        reasons.sort_unstable_by_key(|reason| reason.as_str());
         let mut rows = Vec::new();
-        for (flag, variants) in series.iter() {
-            for (variant, row) in variants.iter() {
-                for (reason, cell) in Reason::ALL.iter().zip(row.iter()) {
-                    let n = cell.load(Ordering::Relaxed);
-                    if n > 0 {
-                        rows.push((flag.clone(), variant.clone(), reason.as_str(), n));
-                    }
+        for series in self.series.load().iter() {
+            for reason in reasons {
+                let n = series.counts.get(reason.index()).map_or(0, |count| count.load(Ordering::Relaxed));
+                if n > 0 {
+                    rows.push((series.flag.clone(), series.variant.clone(), reason.as_str(), n));
                 }
             }
         }
-        rows.sort_unstable_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
         rows
     }
 
@@ -161,14 +181,14 @@ fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// The rows one installed snapshot counts into, by flag index then variant index (the
+/// The series one installed snapshot counts into, by flag index then variant index (the
 /// last one: no variant served), each found on first use.
 pub(crate) struct Table {
     flags: Box<[OnceLock<FlagRows>]>,
 }
 
-/// One flag's rows in a [`Table`], by variant index, then the row of "no variant".
-type FlagRows = Box<[OnceLock<Arc<Row>>]>;
+/// One flag's series in a [`Table`], by variant index, then the one of "no variant".
+type FlagRows = Box<[OnceLock<Arc<Series>>]>;
 
 impl Table {
     pub(crate) fn new(snapshot: &Snapshot) -> Self {
@@ -176,21 +196,18 @@ impl Table {
     }
 
     /// Counts `evaluation` (located at `slot` of `snapshot`).
-    #[inline]
     fn count(&self, counters: &Counters, snapshot: &Snapshot, slot: Slot, reason: Reason) {
         let Some(variants) = self.flags.get(slot.flag as usize) else { return };
         let variants =
             variants.get_or_init(|| (0..=snapshot.variant_names(slot.flag).len()).map(|_| OnceLock::new()).collect());
         let index = slot.variant.map_or(variants.len().saturating_sub(1), |v| v as usize);
         let Some(cell) = variants.get(index) else { return };
-        let row = cell.get_or_init(|| {
+        let series = cell.get_or_init(|| {
             let flag = snapshot.flag_key_at(slot.flag).unwrap_or_default();
             let variant = slot.variant.and_then(|v| snapshot.variant_names(slot.flag).nth(v as usize));
-            counters.row(flag, variant.unwrap_or_default())
+            counters.series_of(flag, variant.unwrap_or_default())
         });
-        if let Some(cell) = row.get(reason.index()) {
-            cell.fetch_add(1, Ordering::Relaxed);
-        }
+        series.add(reason, 1);
     }
 }
 
@@ -203,9 +220,18 @@ pub(crate) fn count(
     key: &str,
     evaluation: &Evaluation<'_>,
 ) {
-    if !counters.enabled() {
-        return;
+    if counters.enabled() {
+        count_enabled(counters, installed, key, evaluation);
     }
+}
+
+#[inline(never)]
+fn count_enabled(
+    counters: &Counters,
+    installed: Option<(&Snapshot, &OnceLock<Table>)>,
+    key: &str,
+    evaluation: &Evaluation<'_>,
+) {
     match (installed, evaluation.slot) {
         (Some((snapshot, table)), Some(slot)) => {
             table.get_or_init(|| Table::new(snapshot)).count(counters, snapshot, slot, evaluation.reason);
@@ -354,7 +380,7 @@ mod tests {
         for reader in readers {
             reader.join().unwrap();
         }
-        let total: u64 = holder.counters().totals().iter().map(|row| row.3).sum();
+        let total: u64 = holder.counters().totals().iter().map(|series| series.3).sum();
         assert_eq!(total, 8_000);
     }
 }

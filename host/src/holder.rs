@@ -2,9 +2,9 @@
 //! and "generation" mean for every binding.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwapOption;
 use pennon_core::time::Millis;
 use pennon_core::{Context, Error, Evaluation, FlagType, Snapshot};
 
@@ -72,7 +72,9 @@ impl Replaced {
 pub struct Holder {
     current: ArcSwapOption<Loaded>,
     installs: AtomicU64,
-    counters: ArcSwap<Counters>,
+    /// The counters new snapshots count into (a lock taken only to install a snapshot,
+    /// to count an evaluation before the first load, and by `counters` / `share_counters`).
+    counters: Mutex<Arc<Counters>>,
 }
 
 impl Holder {
@@ -104,7 +106,7 @@ impl Holder {
     /// so the changes they report ([`Replaced::changed_flags`]) chain up without gaps.
     pub fn replace(&self, snapshot: Arc<Snapshot>) -> Replaced {
         let generation = self.installs.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        let loaded = Arc::new(Loaded::new(snapshot, generation, self.counters.load_full()));
+        let loaded = Arc::new(Loaded::new(snapshot, generation, self.counters()));
         let previous = self.current.swap(Some(Arc::clone(&loaded)));
         Replaced { loaded, previous }
     }
@@ -116,7 +118,7 @@ impl Holder {
 
     /// The engine's evaluation counters (off until [`Counters::set_enabled`]).
     pub fn counters(&self) -> Arc<Counters> {
-        self.counters.load_full()
+        Arc::clone(&self.counters.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// From now on this engine counts into `other`'s counters (both engines' evaluations
@@ -124,7 +126,7 @@ impl Holder {
     /// compiles each new snapshot into a fresh engine keeps one set of counters this way.
     pub fn share_counters(&self, other: &Holder) {
         let counters = other.counters();
-        self.counters.store(Arc::clone(&counters));
+        *self.counters.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&counters);
         // The installed snapshot counts into its engine's counters of the moment it was
         // installed: install it again, as the same generation (the same snapshot), unless
         // a load replaced it meanwhile.
@@ -160,7 +162,7 @@ impl Holder {
             }
             None => {
                 let evaluation = Evaluation::not_ready();
-                counters::count(&self.counters.load(), None, key, &evaluation);
+                counters::count(&self.counters(), None, key, &evaluation);
                 (evaluation, None)
             }
         }

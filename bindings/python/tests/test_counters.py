@@ -47,7 +47,7 @@ def test_the_case_file() -> None:
 
 def test_off_by_default() -> None:
     engine = Engine(DATA["snapshots"]["first"])
-    engine.get_boolean("a", None, False)
+    engine.get_boolean("a", {}, False)
     engine.count_override("a")
     assert engine.metrics() == HEADER
 
