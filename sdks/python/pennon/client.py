@@ -405,24 +405,34 @@ class Client:
         }
 
     def _resolve(self, flag: str, context: Optional[Context], kind: Optional[FlagType], default: Any) -> Details:
-        now = _now_ms()
         current = self._current
         details: Details
         if not self._plain:
             found, value = self._override_for(flag, kind, current)
             if found:
-                details = self._overridden(value, current, now)
+                details = self._overridden(value, current, _now_ms())
                 self._after(flag, details)
                 return details
         engine = self._empty if current is None else current.engine
-        details = engine.evaluate(flag, context, type=kind, default=default, now=now)  # type: ignore[assignment]
+        # The host clock (the binding's) decides; keyword arguments only when needed: each
+        # costs the pyo3 call about as much as a dict lookup in Python.
+        if kind is None:
+            details = engine.evaluate(flag, context)  # type: ignore[assignment]
+        else:
+            details = engine.evaluate(flag, context, type=kind, default=default)  # type: ignore[assignment]
         generated_at = None if current is None else current.generated_at
-        details["age"] = None if generated_at is None else int(now - generated_at)
-        self._after(flag, details)
+        details["age"] = None if generated_at is None else int(_now_ms() - generated_at)
+        self._count(flag, details["variant"], details["reason"])
+        if self._hooks:
+            self._run_hooks(flag, details)
         return details
 
     def _after(self, flag: str, details: Details) -> None:
         self._count(flag, details["variant"], details["reason"])
+        if self._hooks:
+            self._run_hooks(flag, details)
+
+    def _run_hooks(self, flag: str, details: Details) -> None:
         for hook in self._hooks:
             try:
                 hook(flag, details)
@@ -439,7 +449,8 @@ class Client:
         if current is None or not self._plain:
             value = self._resolve(flag, context, kind, default)["value"]
         else:
-            result = current.engine.evaluate(flag, context, type=kind, default=default)
+            # No `default=`: on error the value is None, and the default is answered below.
+            result = current.engine.evaluate(flag, context, type=kind)
             self._count(flag, result["variant"], result["reason"])
             value = result["value"]
         return value if _accepts(kind, value) else default
@@ -455,7 +466,7 @@ class Client:
         if current is None or not self._plain or type(default) is not bool:
             result: bool = self._typed(flag, context, "boolean", default)
             return result
-        details = current.engine.evaluate(flag, context, type="boolean", default=default)
+        details = current.engine.evaluate(flag, context, type="boolean")
         self._count(flag, details["variant"], details["reason"])
         value = details["value"]
         return value if type(value) is bool else default
