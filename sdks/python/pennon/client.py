@@ -19,6 +19,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import threading
 import time
 import weakref
@@ -43,6 +44,7 @@ SnapshotInput = Union[str, bytes, Dict[str, Any]]
 EvaluationHook = Callable[[str, Details], None]
 """``hook(flag, details)``, run after every single-flag evaluation (exposure logging)."""
 
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)$")
 _EVENTS = ("ready", "change", "error", "stale")
 _HELD_EVENTS = 32
 _TYPES = ("boolean", "string", "number", "object")
@@ -87,11 +89,17 @@ def _generated_at(parsed: Any) -> Optional[float]:
     text = parsed.get("generatedAt") if isinstance(parsed, dict) else None
     if not isinstance(text, str):
         return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+    # RFC 3339 as `datetime.fromisoformat` of Python 3.9 takes it: `+00:00` for `Z`, and
+    # the fraction of a second cut or padded to six digits.
+    match = _RFC3339.match(text)
+    if match is None:
         return None
-    if moment.tzinfo is None:
+    stamp, fraction, zone = match.groups()
+    fraction = (fraction or "")[:6].ljust(6, "0")
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    try:
+        moment = datetime.fromisoformat(f"{stamp}.{fraction}{zone}")
+    except ValueError:
         return None
     return moment.timestamp() * 1000.0
 
