@@ -1,0 +1,152 @@
+"""Snapshots and a real `pennon serve` for the integration tests (OpenFeature, FastAPI,
+gates, the README). The server is the binary named by PENNON_BIN
+(`cargo build -p pennon-server --bin pennon`); a missing binary fails loudly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+ADMIN_TOKEN = "py-integrations-admin-token-0123456789abcdef"
+
+
+def boolean_flag(state: str, **extra: Any) -> Dict[str, Any]:
+    """A boolean flag in `state` whose on path serves `true`."""
+    return {
+        "type": "boolean",
+        "state": state,
+        "variants": {"on": True, "off": False},
+        "offVariant": "off",
+        "fallthrough": {"variant": "on"},
+        **extra,
+    }
+
+
+def constant_flag(kind: str, variant: str, value: Any) -> Dict[str, Any]:
+    """A flag of type `kind` with one variant, served to everyone."""
+    return {"type": kind, "state": "on", "variants": {variant: value}, "offVariant": variant, "fallthrough": {"variant": variant}}
+
+
+FLAGS: Dict[str, Dict[str, Any]] = {
+    "checkout": boolean_flag("on", metadata={"owner": "payments", "tags": ["web"], "ticket": 42}),
+    "retired": boolean_flag("off"),
+    "killed": boolean_flag("kill"),
+    "invoices.write": boolean_flag("shadow"),
+    "pos.lite": boolean_flag("canary", canary={"percentage": 0}),
+    "greeting": {
+        **constant_flag("string", "hello", "hello"),
+        "variants": {"hello": "hello", "hallo": "hallo"},
+        "rules": [
+            {
+                "id": "german-speaking",
+                "when": {"attribute": "country", "op": "in", "values": ["DE", "AT", "CH"]},
+                "serve": {"variant": "hallo"},
+            }
+        ],
+    },
+    "max-retries": constant_flag("number", "three", 3),
+    "sample-rate": constant_flag("number", "half", 0.5),
+    "limits": constant_flag("object", "default", {"rps": 10, "burst": 20}),
+    "new-pricing": {
+        "type": "boolean",
+        "state": "on",
+        "variants": {"on": True, "off": False},
+        "offVariant": "off",
+        "fallthrough": {"variant": "off"},
+        "targets": [{"variant": "on", "values": ["vip"]}],
+    },
+}
+
+
+def snapshot(revision: int = 1, flags: Optional[Dict[str, Dict[str, Any]]] = None) -> Dict[str, Any]:
+    return {
+        "schemaVersion": 1,
+        "revision": revision,
+        "environment": "test",
+        "flags": FLAGS if flags is None else flags,
+    }
+
+
+def pennon_bin() -> str:
+    path = os.environ.get("PENNON_BIN")
+    assert path, "these tests need the server: `cargo build -p pennon-server --bin pennon`, then PENNON_BIN=target/debug/pennon"
+    assert Path(path).is_file(), f"PENNON_BIN={path} does not exist"
+    return path
+
+
+@dataclass
+class Server:
+    """A running `pennon serve` with an SQLite database in a temporary directory."""
+
+    process: "subprocess.Popen[str]"
+    url: str
+    directory: tempfile.TemporaryDirectory  # type: ignore[type-arg]
+    sdk_key: str = field(default="")
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        request = urllib.request.Request(
+            self.url.rstrip("/") + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"authorization": f"Bearer {ADMIN_TOKEN}", "content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def put_flag(self, key: str, definition: Dict[str, Any]) -> None:
+        self.admin("PUT", f"/api/v1/environments/development/flags/{key}", {"definition": definition, "reason": "test"})
+
+    def kill(self, key: str) -> None:
+        self.admin("POST", f"/api/v1/environments/development/flags/{key}/kill", {"reason": "test"})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.directory.cleanup()
+
+
+def start_server() -> Server:
+    """Starts `pennon serve` on a free port and creates an SDK key for `development`."""
+    directory = tempfile.TemporaryDirectory(prefix="pennon-py-integrations-")
+    env = {k: v for k, v in os.environ.items() if k not in ("PENNON_LISTEN", "PENNON_DATABASE_URL")}
+    env["PENNON_ADMIN_TOKEN"] = ADMIN_TOKEN
+    process = subprocess.Popen(
+        [
+            pennon_bin(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--heartbeat",
+            "1",
+            "--database-url",
+            f"sqlite://{Path(directory.name) / 'db'}",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = re.match(r"^pennon: listening on (\S+)", line)
+        if match:
+            break
+    else:
+        raise AssertionError(f"pennon serve exited ({process.wait()}) without printing `pennon: listening on URL`")
+    # Keep draining stdout so the server never blocks on a full pipe.
+    stdout = process.stdout
+    threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
+    server = Server(process, match.group(1).rstrip("/"), directory)
+    token = server.admin("POST", "/api/v1/tokens", {"name": "py-integrations", "role": "sdk", "environment": "development"})
+    server.sdk_key = token["token"]
+    return server
