@@ -65,7 +65,7 @@ fn check_region(file: &Path, generated: &str) {
 
 #[test]
 fn python_literals_match_core() {
-    check_region(&root().join("bindings/python/python/pennon/_types.py"), &python_literals());
+    check_region(&root().join("sdks/python/pennon/_types.py"), &python_literals());
 }
 
 // --- JavaScript: one error module and one type module for both JS packages ---------------
