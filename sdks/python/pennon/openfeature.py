@@ -104,6 +104,7 @@ class PennonProvider(AbstractProvider):
         # READY is OpenFeature's to send after `initialize` returns: the client's own
         # `ready` is forwarded only after that (a late first snapshot, a recovery).
         self._initialized = False
+        self._replaying = False
 
     def get_metadata(self) -> Metadata:
         return Metadata(name="pennon")
@@ -120,12 +121,21 @@ class PennonProvider(AbstractProvider):
         ``init_timeout``); raises ``ProviderNotReadyError`` when it is not."""
         with self._lock:
             self._initialized = False
-            self._unsubscribe = [
+            # The client hands a new listener the events it kept from before (a `ready`,
+            # maybe changes): history that OpenFeature's READY after `initialize` covers.
+            self._replaying = True
+        try:
+            unsubscribe = [
                 self._client.on("ready", self._on_ready),
                 self._client.on("change", self._on_change),
                 self._client.on("error", self._on_error),
                 self._client.on("stale", self._on_stale),
             ]
+        finally:
+            with self._lock:
+                self._replaying = False
+        with self._lock:
+            self._unsubscribe = unsubscribe
         try:
             self._client.ready()
         except ClientError as error:
@@ -144,13 +154,19 @@ class PennonProvider(AbstractProvider):
         if self._close_on_shutdown:
             self._client.close()
 
+    def _live(self) -> bool:
+        with self._lock:
+            return not self._replaying
+
     def _on_ready(self, event: ReadyEvent) -> None:
         with self._lock:
-            forward = self._initialized
+            forward = self._initialized and not self._replaying
         if forward:
             self.emit_provider_ready(ProviderEventDetails(metadata={"revision": event.revision}))
 
     def _on_change(self, event: ChangeEvent) -> None:
+        if not self._live():
+            return
         self.emit_provider_configuration_changed(
             ProviderEventDetails(
                 flags_changed=list(event.flags),
@@ -159,12 +175,14 @@ class PennonProvider(AbstractProvider):
         )
 
     def _on_error(self, event: ErrorEvent) -> None:
-        if self._client.revision is None and event.code != "hook_failed":
+        if self._live() and self._client.revision is None and event.code != "hook_failed":
             self.emit_provider_error(
                 ProviderEventDetails(message=f"{event.code}: {event.message}", error_code=ErrorCode.GENERAL)
             )
 
     def _on_stale(self, event: StaleEvent) -> None:
+        if not self._live():
+            return
         metadata: Dict[str, Union[bool, str, int, float]] = {"since": event.since}
         if event.revision is not None:
             metadata["revision"] = event.revision

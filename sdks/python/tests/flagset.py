@@ -61,7 +61,7 @@ FLAGS: Dict[str, Dict[str, Any]] = {
         "variants": {"on": True, "off": False},
         "offVariant": "off",
         "fallthrough": {"variant": "off"},
-        "targets": [{"variant": "on", "values": ["vip"]}],
+        "targets": [{"variant": "on", "users": ["vip"]}],
     },
 }
 

@@ -1,5 +1,5 @@
 """pennon.fastapi.require_flag in a real FastAPI app, called through its ASGI interface
-with Starlette's TestClient (httpx)."""
+with Starlette's TestClient (httpx2)."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def guarded(client: pennon.Client, flag: str) -> TestClient:
     app.add_exception_handler(FeatureDisabled, feature_disabled_handler)
 
     @app.get("/")
-    def route(mode: FlagMode = Depends(require_flag(client, flag))) -> Dict[str, str]:
+    def route(mode: FlagMode = Depends(require_flag(client, flag, context=lambda request: {"targetingKey": "t-1"}))) -> Dict[str, str]:
         return {"mode": mode}
 
     return TestClient(app)

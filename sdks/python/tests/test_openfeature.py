@@ -38,12 +38,17 @@ def client() -> Iterator[pennon.Client]:
 
 
 class Events:
-    """OpenFeature events seen by a client's handlers (they run on OpenFeature's threads)."""
+    """OpenFeature events of Pennon's provider seen by a client's handlers (they run on
+    OpenFeature's threads). Set up before the provider: the no-op provider's immediate
+    READY for a new READY handler is left out."""
 
     def __init__(self, *events: ProviderEvent) -> None:
         self.seen: "queue.Queue[Tuple[ProviderEvent, EventDetails]]" = queue.Queue()
         for event in events:
             api.get_client().add_handler(event, self._handler(event))
+        if ProviderEvent.PROVIDER_READY in events:
+            event, details = self.next()
+            assert (event, details.provider_name) == (ProviderEvent.PROVIDER_READY, "No-op Provider")
 
     def _handler(self, event: ProviderEvent) -> Callable[[EventDetails], None]:
         return lambda details: self.seen.put((event, details))
@@ -106,7 +111,7 @@ def test_errors_map_to_openfeature_codes(client: pennon.Client) -> None:
     assert (fraction.value, fraction.error_code) == (7, ErrorCode.TYPE_MISMATCH)
 
     # A percentage split needs a unit to bucket: no targeting key is core's TARGETING_KEY_MISSING.
-    flags = {"split": {**boolean_flag("on"), "fallthrough": {"rollout": {"variant": "on", "percentage": 50}}}}
+    flags = {"split": {**boolean_flag("on"), "fallthrough": {"rollout": {"variant": "on", "otherwise": "off", "percentage": 50}}}}
     with pennon.Client(snapshot=snapshot(flags=flags)) as bucketed:
         api.set_provider_and_wait(PennonProvider(bucketed), domain="bucketed")
         no_key = api.get_client("bucketed").get_boolean_details("split", False)

@@ -35,7 +35,7 @@ def server() -> Iterator[Server]:
         # In state shadow: tenant t-1's on path serves `on` (shadow mode), t-2's `off`.
         server.put_flag(
             "invoices.write",
-            boolean_flag("shadow", fallthrough={"variant": "off"}, targets=[{"variant": "on", "values": ["t-1"]}]),
+            boolean_flag("shadow", fallthrough={"variant": "off"}, targets=[{"variant": "on", "users": ["t-1"]}]),
         )
         yield server
     finally:
