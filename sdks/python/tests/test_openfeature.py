@@ -4,6 +4,7 @@ in-memory snapshot, a snapshot file, a dead server, and a real `pennon serve`.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import queue
@@ -96,6 +97,9 @@ def test_values_variants_reasons_and_metadata(client: pennon.Client) -> None:
     assert (limits.value, limits.variant) == ({"rps": 10, "burst": 20}, "default")
     assert of.get_boolean_value("new-pricing", False, EvaluationContext("vip")) is True
     assert of.get_boolean_value("new-pricing", True, EvaluationContext("bob")) is False
+    # The async API answers the same (evaluation does no IO: nothing to await inside).
+    async_details = asyncio.run(of.get_string_details_async("greeting", "hi", EvaluationContext("u", {"country": "DE"})))
+    assert (async_details.value, async_details.reason) == ("hallo", Reason.TARGETING_MATCH)
 
 
 def test_errors_map_to_openfeature_codes(client: pennon.Client) -> None:

@@ -47,7 +47,8 @@ cp sdks/python/tests/test_readme.py sdks/python/tests/flagset.py sdks/python/REA
 cd "$WORK/empty"
 # The package imported is the installed one, not the source tree's.
 "$FRESH" -c 'import pennon, sys; sys.exit(0 if "/fresh/" in pennon.__file__ else f"pennon came from {pennon.__file__}")'
-PENNON_README="$WORK/empty/README.md" "$FRESH" -m pytest -q -p no:cacheprovider test_readme.py
+export PENNON_README="$WORK/empty/README.md"
+"$FRESH" -m pytest -q -p no:cacheprovider test_readme.py
 
 step "mypy --strict on the README's examples against the installed package"
 "$FRESH" test_readme.py "$WORK/readme_examples.py"
