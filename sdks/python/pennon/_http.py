@@ -112,9 +112,12 @@ class _Exchange:
         request = h11.Request(method="GET", target=target, headers=[("Host", host), *headers])
         self.sock.sendall(self.conn.send(request) + self.conn.send(h11.EndOfMessage()))
 
-    def next_event(self, deadline: Optional[float], silent_after: Optional[float], what: str) -> h11.Event:
-        """The next h11 event. Raises ``Failure('timeout')`` past ``deadline`` (monotonic),
-        ``Silent`` after ``silent_after`` seconds without a byte, ``Closed``."""
+    def next_event(
+        self, deadline: Optional[float], silent_after: Optional[float], what: str, timeout: float = REQUEST_TIMEOUT
+    ) -> h11.Event:
+        """The next h11 event. Raises ``Failure('timeout')`` past ``deadline`` (monotonic; it
+        is ``timeout`` seconds after the request), ``Silent`` after ``silent_after`` seconds
+        without a byte, ``Closed``."""
         last_byte = time.monotonic()
         while True:
             try:
@@ -128,7 +131,7 @@ class _Exchange:
             wait = self.tick
             if deadline is not None:
                 if now >= deadline:
-                    raise Failure("timeout", f"{what}: no complete answer within {REQUEST_TIMEOUT:g} s")
+                    raise Failure("timeout", f"{what}: no complete answer within {timeout:g} s")
                 wait = min(wait, deadline - now)
             if silent_after is not None:
                 if now - last_byte >= silent_after:
@@ -230,18 +233,19 @@ class Http:
         self._active = exchange
         return exchange
 
-    def _response(self, exchange: _Exchange, deadline: float, silent: Optional[float]) -> h11.Response:
-        event = exchange.next_event(deadline, silent, "request failed")
+    def _response(self, exchange: _Exchange, timeout: float, started: float) -> h11.Response:
+        event = exchange.next_event(started + timeout, None, "request failed", timeout)
         if not isinstance(event, h11.Response):
             raise Failure("network_error", f"request failed: no answer ({self.base})")
         return event
 
     def snapshot(self, etag: Optional[str]) -> Fetched:
         """``GET /sdk/v1/snapshot`` (``If-None-Match`` when ``etag``). Raises ``Failure``."""
-        deadline = time.monotonic() + REQUEST_TIMEOUT
+        started = time.monotonic()
+        deadline = started + REQUEST_TIMEOUT
         exchange = self._open("/sdk/v1/snapshot", {"If-None-Match": etag} if etag else {}, REQUEST_TIMEOUT)
         try:
-            response = self._response(exchange, deadline, None)
+            response = self._response(exchange, REQUEST_TIMEOUT, started)
             if response.status_code == 304:
                 return Fetched(not_modified=True)
             _check_status(response, self.base)
@@ -272,9 +276,10 @@ class Http:
         headers = {"Accept": "text/event-stream"}
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
+        started = time.monotonic()
         exchange = self._open("/sdk/v1/stream", headers, watchdog)
         try:
-            response = self._response(exchange, time.monotonic() + watchdog, None)
+            response = self._response(exchange, watchdog, started)
             _check_status(response, self.base)
         except BaseException:
             self._active = None

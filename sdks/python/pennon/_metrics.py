@@ -9,32 +9,36 @@ counter's value from its ``repr`` (``count(7)`` has counted 7) without advancing
 from __future__ import annotations
 
 import itertools
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 MAX_SERIES = 10_000
 """At most this many flag x variant x reason series; further ones count under flag ``_other``."""
 OTHER = "_other"
 
-_Key = Tuple[str, str, str]
+_Key = Tuple[str, Optional[str], str]
 
 
 class Metrics:
     def __init__(self) -> None:
         self._table: Dict[_Key, "itertools.count[int]"] = {}
 
-    def count(self, flag: str, variant: str, reason: str) -> None:
-        """Counts one evaluation; ``variant`` is ``""`` when none was served."""
+    def count(self, flag: str, variant: Optional[str], reason: str) -> None:
+        """Counts one evaluation; ``variant`` is ``None`` when none was served."""
         key = (flag, variant, reason)
         counter = self._table.get(key)
         if counter is None:
             if len(self._table) >= MAX_SERIES:
-                key = (OTHER, "", reason)
+                key = (OTHER, None, reason)
             counter = self._table.setdefault(key, itertools.count())
         next(counter)
 
-    def snapshot(self) -> Dict[_Key, int]:
-        """Every series and its count."""
-        return {key: _value(counter) for key, counter in list(self._table.items())}
+    def snapshot(self) -> Dict[Tuple[str, str, str], int]:
+        """Every series and its count (no variant: ``""``)."""
+        out: Dict[Tuple[str, str, str], int] = {}
+        for (flag, variant, reason), counter in list(self._table.items()):
+            key = (flag, variant or "", reason)
+            out[key] = out.get(key, 0) + _value(counter)
+        return out
 
     def render(self) -> str:
         """Prometheus text exposition, series sorted."""

@@ -259,8 +259,6 @@ class _UrlLoop:
             stream = self.http.open_stream(client.revision, watchdog)
         except Closed:
             return _End("closed")
-        except Silent:
-            return self.open_failed(Failure("timeout", f"request failed: no answer within {watchdog:g} s"))
         except Failure as failure:
             return self.open_failed(failure)
         try:

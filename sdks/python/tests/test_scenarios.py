@@ -266,7 +266,7 @@ class Run:
     def expect_event(self, spec: Dict[str, Any]) -> None:
         within = spec.get("withinMs", DEFAULT_WITHIN_MS)
         deadline = time.monotonic() + within / 1000
-        seen = []
+        seen: List[Dict[str, Any]] = []
         while True:
             event = self.next_event(deadline)
             assert event is not None, f"no matching event within {within} ms; saw {seen}"
