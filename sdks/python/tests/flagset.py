@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import subprocess
 import tempfile
@@ -136,17 +137,29 @@ def start_server() -> Server:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = re.match(r"^pennon: listening on (\S+)", line)
-        if match:
-            break
-    else:
-        raise AssertionError(f"pennon serve exited ({process.wait()}) without printing `pennon: listening on URL`")
-    # Keep draining stdout so the server never blocks on a full pipe.
     stdout = process.stdout
-    threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
-    server = Server(process, match.group(1).rstrip("/"), directory)
+    assert stdout is not None
+    # Read on a thread (draining stdout for the server's whole life, so it never blocks
+    # on a full pipe); wait at most 30 s for the address.
+    address: "queue.Queue[str]" = queue.Queue()
+
+    def read() -> None:
+        for line in stdout:
+            match = re.match(r"^pennon: listening on (\S+)", line)
+            if match:
+                address.put(match.group(1))
+        address.put("")
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        url = address.get(timeout=30)
+    except queue.Empty:
+        url = ""
+    if not url:
+        process.kill()
+        directory.cleanup()
+        raise AssertionError(f"pennon serve printed no `pennon: listening on URL` (exit status {process.poll()})")
+    server = Server(process, url.rstrip("/"), directory)
     token = server.admin("POST", "/api/v1/tokens", {"name": "py-integrations", "role": "sdk", "environment": "development"})
     server.sdk_key = token["token"]
     return server
