@@ -198,6 +198,31 @@ def test_a_client_that_never_gets_ready_is_a_provider_error() -> None:
         assert api.get_client().get_boolean_details("checkout", False).error_code == ErrorCode.PROVIDER_NOT_READY
 
 
+def test_errors_while_not_ready_then_a_late_first_snapshot_is_ready(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"  # not there yet
+    with pennon.Client(file=str(path), poll_interval=0.05, init_timeout=0.3) as client:
+        events = Events(ProviderEvent.PROVIDER_READY, ProviderEvent.PROVIDER_ERROR)
+        with pytest.raises(Exception, match="init_timeout"):
+            api.set_provider_and_wait(PennonProvider(client))
+        # OpenFeature's own error for the failed initialize, then the client's failing
+        # checks (it holds no snapshot, so it cannot evaluate: ERROR is right).
+        first, _ = events.next()
+        assert first == ProviderEvent.PROVIDER_ERROR
+        event, details = events.next()
+        assert event == ProviderEvent.PROVIDER_ERROR and details.message and ":" in details.message
+        assert api.get_client().get_provider_status() == ProviderStatus.ERROR
+
+        path.write_text(json.dumps(snapshot(revision=3)))
+        deadline = time.monotonic() + 5
+        while True:
+            event, details = events.next(timeout=max(0.01, deadline - time.monotonic()))
+            if event == ProviderEvent.PROVIDER_READY:
+                break
+        assert details.metadata == {"revision": 3}
+        assert api.get_client().get_provider_status() == ProviderStatus.READY
+        assert api.get_client().get_boolean_value("checkout", False) is True
+
+
 def test_stale_from_a_bootstrapped_client_whose_server_is_gone() -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     with pennon.Client(url=dead, sdk_key="k", bootstrap=json.dumps(snapshot()), stale_after=0.3, stream=False, poll_interval=0.1) as client:
