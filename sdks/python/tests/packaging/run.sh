@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packaging test of the Python SDK: build the wheel once (maturin, as
-# bindings/python/test.sh does), install it with its extras into a fresh venv, run the
-# README's examples there from an empty directory (against a real `pennon serve`), and
-# type-check them with mypy --strict against the installed package (PEP 561).
+# bindings/python/test.sh does), install it with its extras into a fresh venv, and from
+# an empty directory run the README's examples (against a real `pennon serve`) and the
+# pytest plugin's tests (its `pytest11` entry point); then type-check the examples with
+# mypy --strict against the installed package (PEP 561).
 #
 #   PENNON_BIN=target/debug/pennon sdks/python/tests/packaging/run.sh [WHEEL]
 #
@@ -41,14 +42,14 @@ FRESH="$WORK/fresh/bin/python"
 "$FRESH" -m pip install --quiet "${WHEEL}[openfeature,fastapi,signatures]" \
   -r sdks/python/requirements-dev.txt "pytest==$("$PY" -c 'import pytest; print(pytest.__version__)')"
 
-step "The README's examples, from an empty directory"
+step "The README's examples and the pytest plugin, from an empty directory"
 mkdir "$WORK/empty"
-cp sdks/python/tests/test_readme.py sdks/python/tests/flagset.py sdks/python/README.md "$WORK/empty/"
+cp sdks/python/tests/{test_readme.py,test_testing.py,flagset.py} sdks/python/README.md "$WORK/empty/"
 cd "$WORK/empty"
 # The package imported is the installed one, not the source tree's.
 "$FRESH" -c 'import pennon, sys; sys.exit(0 if "/fresh/" in pennon.__file__ else f"pennon came from {pennon.__file__}")'
 export PENNON_README="$WORK/empty/README.md"
-"$FRESH" -m pytest -q -p no:cacheprovider test_readme.py
+"$FRESH" -m pytest -q -p no:cacheprovider test_readme.py test_testing.py
 
 step "mypy --strict on the README's examples against the installed package"
 "$FRESH" test_readme.py "$WORK/readme_examples.py"
