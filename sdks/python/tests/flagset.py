@@ -12,9 +12,8 @@ import subprocess
 import tempfile
 import threading
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 ADMIN_TOKEN = "py-integrations-admin-token-0123456789abcdef"
 
@@ -83,55 +82,12 @@ def pennon_bin() -> str:
     return path
 
 
-@dataclass
-class Server:
-    """A running `pennon serve` with an SQLite database in a temporary directory."""
-
-    process: "subprocess.Popen[str]"
-    url: str
-    directory: tempfile.TemporaryDirectory  # type: ignore[type-arg]
-    sdk_key: str = field(default="")
-
-    def admin(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            self.url.rstrip("/") + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"authorization": f"Bearer {ADMIN_TOKEN}", "content-type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read().decode()
-        return json.loads(text) if text else None
-
-    def put_flag(self, key: str, definition: Dict[str, Any]) -> None:
-        self.admin("PUT", f"/api/v1/environments/development/flags/{key}", {"definition": definition, "reason": "test"})
-
-    def kill(self, key: str) -> None:
-        self.admin("POST", f"/api/v1/environments/development/flags/{key}/kill", {"reason": "test"})
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.directory.cleanup()
-
-
-def start_server() -> Server:
-    """Starts `pennon serve` on a free port and creates an SDK key for `development`."""
-    directory = tempfile.TemporaryDirectory(prefix="pennon-py-integrations-")
+def _serve(directory: Path, listen: str) -> "Tuple[subprocess.Popen[str], str]":
+    """Starts `pennon serve` on `listen` with the database in `directory`; its URL."""
     env = {k: v for k, v in os.environ.items() if k not in ("PENNON_LISTEN", "PENNON_DATABASE_URL")}
     env["PENNON_ADMIN_TOKEN"] = ADMIN_TOKEN
     process = subprocess.Popen(
-        [
-            pennon_bin(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--heartbeat",
-            "1",
-            "--database-url",
-            f"sqlite://{Path(directory.name) / 'db'}",
-        ],
+        [pennon_bin(), "serve", "--listen", listen, "--heartbeat", "1", "--database-url", f"sqlite://{directory / 'db'}"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -157,9 +113,56 @@ def start_server() -> Server:
         url = ""
     if not url:
         process.kill()
-        directory.cleanup()
         raise AssertionError(f"pennon serve printed no `pennon: listening on URL` (exit status {process.poll()})")
-    server = Server(process, url.rstrip("/"), directory)
-    token = server.admin("POST", "/api/v1/tokens", {"name": "py-integrations", "role": "sdk", "environment": "development"})
-    server.sdk_key = token["token"]
-    return server
+    return process, url.rstrip("/")
+
+
+class Server:
+    """A running `pennon serve` with an SQLite database in a temporary directory, and an
+    SDK key for the environment `development`."""
+
+    def __init__(self) -> None:
+        self.directory = tempfile.TemporaryDirectory(prefix="pennon-py-integrations-")
+        try:
+            self.process, self.url = _serve(Path(self.directory.name), "127.0.0.1:0")
+        except BaseException:
+            self.directory.cleanup()
+            raise
+        token = self.admin("POST", "/api/v1/tokens", {"name": "py-integrations", "role": "sdk", "environment": "development"})
+        self.sdk_key: str = token["token"]
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        request = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"authorization": f"Bearer {ADMIN_TOKEN}", "content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def put_flag(self, key: str, definition: Dict[str, Any]) -> None:
+        self.admin("PUT", f"/api/v1/environments/development/flags/{key}", {"definition": definition, "reason": "test"})
+
+    def kill(self, key: str) -> None:
+        self.admin("POST", f"/api/v1/environments/development/flags/{key}/kill", {"reason": "test"})
+
+    def pause(self) -> None:
+        """Stops the process; `resume()` starts it again on the same address and database."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def resume(self) -> None:
+        self.process, url = _serve(Path(self.directory.name), self.url.split("://", 1)[1])
+        assert url == self.url, (url, self.url)
+
+    def stop(self) -> None:
+        self.pause()
+        self.directory.cleanup()
+
+
+def start_server() -> Server:
+    """Starts `pennon serve` on a free port and creates an SDK key for `development`."""
+    return Server()

@@ -40,16 +40,16 @@ def client() -> Iterator[pennon.Client]:
 
 class Events:
     """OpenFeature events of Pennon's provider seen by a client's handlers (they run on
-    OpenFeature's threads). Set up before the provider: the no-op provider's immediate
-    READY for a new READY handler is left out."""
+    OpenFeature's threads). A new READY handler is called at once when the provider
+    (`current`: the no-op provider before ours is set) is ready: that call is left out."""
 
-    def __init__(self, *events: ProviderEvent) -> None:
+    def __init__(self, *events: ProviderEvent, current: str = "No-op Provider") -> None:
         self.seen: "queue.Queue[Tuple[ProviderEvent, EventDetails]]" = queue.Queue()
         for event in events:
             api.get_client().add_handler(event, self._handler(event))
         if ProviderEvent.PROVIDER_READY in events:
             event, details = self.next()
-            assert (event, details.provider_name) == (ProviderEvent.PROVIDER_READY, "No-op Provider")
+            assert (event, details.provider_name) == (ProviderEvent.PROVIDER_READY, current)
 
     def _handler(self, event: ProviderEvent) -> Callable[[EventDetails], None]:
         return lambda details: self.seen.put((event, details))
@@ -234,6 +234,29 @@ def test_stale_from_a_bootstrapped_client_whose_server_is_gone() -> None:
         assert api.get_client().get_provider_status() == ProviderStatus.STALE
         # Still serving the last good snapshot.
         assert api.get_client().get_boolean_value("checkout", False) is True
+
+
+def test_stale_then_ready_again_when_the_server_is_back() -> None:
+    server = start_server()
+    try:
+        server.put_flag("checkout", boolean_flag("on"))
+        # A short breaker: recovery is seen within a poll or two of the server being back.
+        with pennon.Client(
+            url=server.url, sdk_key=server.sdk_key, stream=False, poll_interval=0.1, stale_after=0.5, breaker=(5, 0.2)
+        ) as client:
+            api.set_provider_and_wait(PennonProvider(client))
+            events = Events(ProviderEvent.PROVIDER_STALE, ProviderEvent.PROVIDER_READY, ProviderEvent.PROVIDER_ERROR, current="pennon")
+            server.pause()
+            event, _ = events.next()
+            assert event == ProviderEvent.PROVIDER_STALE, "failed checks with a snapshot held: stale, not error"
+            assert api.get_client().get_provider_status() == ProviderStatus.STALE
+            assert api.get_client().get_boolean_value("checkout", False) is True, "the last good snapshot serves"
+            server.resume()
+            event, details = events.next(timeout=10)
+            assert event == ProviderEvent.PROVIDER_READY and details.metadata == {"revision": client.revision}
+            assert api.get_client().get_provider_status() == ProviderStatus.READY
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("close_on_shutdown", [False, True])
