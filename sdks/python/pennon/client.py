@@ -19,6 +19,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import threading
 import time
 import weakref
@@ -43,6 +44,7 @@ SnapshotInput = Union[str, bytes, Dict[str, Any]]
 EvaluationHook = Callable[[str, Details], None]
 """``hook(flag, details)``, run after every single-flag evaluation (exposure logging)."""
 
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)$")
 _EVENTS = ("ready", "change", "error", "stale")
 _HELD_EVENTS = 32
 _TYPES = ("boolean", "string", "number", "object")
@@ -87,11 +89,17 @@ def _generated_at(parsed: Any) -> Optional[float]:
     text = parsed.get("generatedAt") if isinstance(parsed, dict) else None
     if not isinstance(text, str):
         return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+    # RFC 3339 as `datetime.fromisoformat` of Python 3.9 takes it: `+00:00` for `Z`, and
+    # the fraction of a second cut or padded to six digits.
+    match = _RFC3339.match(text)
+    if match is None:
         return None
-    if moment.tzinfo is None:
+    stamp, fraction, zone = match.groups()
+    fraction = (fraction or "")[:6].ljust(6, "0")
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    try:
+        moment = datetime.fromisoformat(f"{stamp}.{fraction}{zone}")
+    except ValueError:
         return None
     return moment.timestamp() * 1000.0
 
@@ -405,24 +413,34 @@ class Client:
         }
 
     def _resolve(self, flag: str, context: Optional[Context], kind: Optional[FlagType], default: Any) -> Details:
-        now = _now_ms()
         current = self._current
         details: Details
         if not self._plain:
             found, value = self._override_for(flag, kind, current)
             if found:
-                details = self._overridden(value, current, now)
+                details = self._overridden(value, current, _now_ms())
                 self._after(flag, details)
                 return details
         engine = self._empty if current is None else current.engine
-        details = engine.evaluate(flag, context, type=kind, default=default, now=now)  # type: ignore[assignment]
+        # The host clock (the binding's) decides; keyword arguments only when needed: each
+        # costs the pyo3 call about as much as a dict lookup in Python.
+        if kind is None:
+            details = engine.evaluate(flag, context)  # type: ignore[assignment]
+        else:
+            details = engine.evaluate(flag, context, type=kind, default=default)  # type: ignore[assignment]
         generated_at = None if current is None else current.generated_at
-        details["age"] = None if generated_at is None else int(now - generated_at)
-        self._after(flag, details)
+        details["age"] = None if generated_at is None else int(_now_ms() - generated_at)
+        self._count(flag, details["variant"], details["reason"])
+        if self._hooks:
+            self._run_hooks(flag, details)
         return details
 
     def _after(self, flag: str, details: Details) -> None:
         self._count(flag, details["variant"], details["reason"])
+        if self._hooks:
+            self._run_hooks(flag, details)
+
+    def _run_hooks(self, flag: str, details: Details) -> None:
         for hook in self._hooks:
             try:
                 hook(flag, details)
@@ -439,7 +457,8 @@ class Client:
         if current is None or not self._plain:
             value = self._resolve(flag, context, kind, default)["value"]
         else:
-            result = current.engine.evaluate(flag, context, type=kind, default=default)
+            # No `default=`: on error the value is None, and the default is answered below.
+            result = current.engine.evaluate(flag, context, type=kind)
             self._count(flag, result["variant"], result["reason"])
             value = result["value"]
         return value if _accepts(kind, value) else default
@@ -455,7 +474,7 @@ class Client:
         if current is None or not self._plain or type(default) is not bool:
             result: bool = self._typed(flag, context, "boolean", default)
             return result
-        details = current.engine.evaluate(flag, context, type="boolean", default=default)
+        details = current.engine.evaluate(flag, context, type="boolean")
         self._count(flag, details["variant"], details["reason"])
         value = details["value"]
         return value if type(value) is bool else default

@@ -364,6 +364,9 @@ def test_readers_never_see_half_of_two_snapshots() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+# Python >= 3.12 warns about fork() in a threaded process: forking a process whose client
+# thread runs (a preloading gunicorn master) is exactly what this test is about.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_keeps_refreshing_with_no_call(tmp_path: Path) -> None:
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(numbered(1)))

@@ -143,7 +143,10 @@ def test_a_cli_kill_is_seen_within_a_second_as_a_change_naming_only_that_flag(se
         assert revision is not None and change.previous_revision == revision and change.revision > revision
         assert change.flags == ["checkout"], "core names exactly the killed flag, not the untouched banner"
         assert client.is_enabled("checkout", USER) is False
-        assert client.evaluate("checkout", USER)["reason"] == "KILLED"
+        killed = client.evaluate("checkout", USER)
+        assert killed["reason"] == "KILLED" and killed["revision"] == change.revision
+        # The server's `generatedAt`: the age of a snapshot made a moment ago.
+        assert killed["age"] is not None and -1000 <= killed["age"] < 5000, killed
         assert client.get_string("banner", USER, "") == "hello"
 
 

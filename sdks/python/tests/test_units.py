@@ -183,3 +183,22 @@ def test_public_key_must_be_32_base64_bytes(bad: object) -> None:
     with pytest.raises(ClientError) as caught:
         parse_public_key(bad)
     assert caught.value.code == "invalid_public_key"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("2026-01-01T00:00:00Z", 1_767_225_600_000.0),
+        ("2026-01-01T00:00:00.5Z", 1_767_225_600_500.0),
+        ("2026-01-01T00:00:00.123456789Z", 1_767_225_600_123.456),
+        ("2026-01-01T01:00:00+01:00", 1_767_225_600_000.0),
+        ("2026-01-01T00:00:00", None),  # no zone: no age
+        ("yesterday", None),
+        (17, None),
+    ],
+)
+def test_generated_at_is_read_as_rfc3339(text: object, expected: object) -> None:
+    from pennon.client import _generated_at
+
+    got = _generated_at({"generatedAt": text})
+    assert got == (None if expected is None else pytest.approx(expected))
