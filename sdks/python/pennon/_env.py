@@ -21,10 +21,15 @@ def variable_name(flag: str) -> str:
     return PREFIX + "".join(out)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_value(text: str) -> Any:
-    """A variable's value: JSON when it parses, else the text as a string."""
+    """A variable's value: JSON when it parses (strict JSON: ``NaN`` and ``Infinity`` stay
+    strings, as in every SDK), else the text as a string."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except ValueError:
         return text
 

@@ -25,7 +25,7 @@ import time
 import weakref
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Set, Tuple, Type, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Literal, Mapping, Optional, Set, Tuple, Type, TypeVar, Union, overload
 
 from pennon import _env
 from pennon._errors import ClientError
@@ -33,6 +33,9 @@ from pennon._events import ChangeEvent, ErrorEvent, Event, EventName, ReadyEvent
 from pennon._metrics import Metrics
 from pennon._native import Engine, PennonError
 from pennon._types import Context, Details, FlagType
+
+if TYPE_CHECKING:
+    from pennon._refresh import Run
 
 __all__ = ["Client", "ClientError", "SnapshotInput", "EvaluationHook"]
 
@@ -274,7 +277,7 @@ class Client:
         # Serialises event delivery (the refresh thread's, a replay in `on`).
         self._emit_lock = threading.RLock()
         self._async_waiters: Set[Tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]] = set()
-        self._run: Any = None
+        self._run: Optional["Run"] = None
 
     def _start(self) -> None:
         from pennon._refresh import Run

@@ -99,7 +99,9 @@ def test_close_ends_an_open_stream_at_once(server: Recorder) -> None:
     while not any(path.endswith("/stream") for _, path in server.requests) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert any(path.endswith("/stream") for _, path in server.requests)
-    thread = client._run.thread
+    run = client._run
+    assert run is not None
+    thread = run.thread
     assert thread is not None and thread.is_alive()
     started = time.monotonic()
     client.close()

@@ -107,6 +107,7 @@ def test_environment_variable_names_and_values() -> None:
     assert parse_value("3") == 3
     assert parse_value('{"a":1}') == {"a": 1}
     assert parse_value("hello") == "hello"
+    assert parse_value("NaN") == "NaN" and parse_value("-Infinity") == "-Infinity"
     assert collect({"PENNON_FLAG_X": "1", "OTHER": "2", "PENNON_FLAG_Y": None}) == {"PENNON_FLAG_X": 1}
 
 
