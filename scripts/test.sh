@@ -123,6 +123,11 @@ if wanted sdk; then
   [ -e wasm/dist/nodejs/index.cjs ] || CARGO_TARGET_DIR="$target_dir" wasm/build.sh
   node_modules/.bin/tsc -p sdks/typescript
   PENNON_BIN="$target_dir/debug/pennon" node --test --unhandled-rejections=strict sdks/typescript/test/
+  step "SDKs: the Python client (mypy --strict, unit, tests/sdk scenarios, fork, against a real pennon serve, OpenFeature, FastAPI, README, wheel packaging)"
+  PENNON_BIN="$target_dir/debug/pennon" sdks/python/test.sh
+  step "End to end: a change made with the CLI reaches a Node, a Python and a Rust client within 1 s"
+  cargo build -p pennon --example watch --locked
+  PENNON_BIN="$target_dir/debug/pennon" PENNON_WATCH_RUST="$target_dir/debug/examples/watch" tests/e2e/run.py
 fi
 
 if wanted smoke; then
