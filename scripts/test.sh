@@ -110,12 +110,8 @@ if wanted sdk; then
   step "SDK behaviour suite: the harness, and every tests/sdk scenario valid against tests/sdk/scenario.schema.json"
   cargo test -p pennon-sdk-harness --locked
   step "SDKs: the TypeScript client (types, unit, tests/sdk scenarios, against a real pennon serve, README examples)"
-  # The npm workspaces: bindings/node/setup.sh reuses a node_modules that has the addon's
-  # packages, which may predate this workspace (its link and @types/node): install then.
+  # The npm workspaces (bindings/node/setup.sh installs when package-lock.json changed).
   bindings/node/setup.sh
-  if [ ! -e node_modules/pennon ] || [ ! -e node_modules/@types/node ]; then
-    npm install --no-audit --no-fund
-  fi
   # The addon (a no-op cargo check when it is current), PENNON_SDK_HARNESS from above.
   node bindings/node/scripts/build.mjs
   # The wasm build, for the wasm client and the npm pack test (the wasm part builds it
