@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Per-call cost of the TypeScript client (`pennon`: getters, `isEnabled`, `evaluate`)
 // against the bare pennon-node call it makes, on the peers benchmark's W1–W3
-// (benches/peers/workloads/pennon.json and cases.json; benches/peers/README.md).
+// (benches/peers/workloads/pennon.json and cases.json; benches/peers/README.md). With
+// `--web`: the web build (sdks/typescript/dist/web.mjs) against the bare pennon-wasm web
+// build it wraps (wasm/build.sh and `node sdks/typescript/scripts/build.mjs` first).
 //
-//   node benches/node/client.mjs [--quick] [--json]
+//   node benches/node/client.mjs [--quick] [--json] [--web]
 //
 // Both sides use the host clock (the client passes `Date.now()`; the addon reads it when
 // no `now` is given). The client has no hook and no override, as in production. Rounds
@@ -14,16 +16,29 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { calibrate, fastest, median, round } from './measure.mjs'
 
 const require = createRequire(import.meta.url)
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const { Engine } = require(join(root, 'bindings', 'node'))
-const { createClient } = require(join(root, 'sdks', 'typescript'))
-
 const quick = process.argv.includes('--quick')
 const asJson = process.argv.includes('--json')
+const web = process.argv.includes('--web')
+
+/** `{Engine, createClient, binding}`: pennon-node and the Node client, or the web pair. */
+async function sides() {
+  if (!web) {
+    const { Engine } = require(join(root, 'bindings', 'node'))
+    return { Engine, createClient: require(join(root, 'sdks', 'typescript')).createClient, binding: 'pennon-node' }
+  }
+  const load = (path) => import(pathToFileURL(join(root, path)).href)
+  const [wasm, pennon] = await Promise.all([load('wasm/dist/web/index.js'), load('sdks/typescript/dist/web.mjs')])
+  const module = readFileSync(join(root, 'wasm', 'dist', 'web', 'pennon_wasm_bg.wasm'))
+  wasm.initSync({ module })
+  pennon.initSync({ module })
+  return { Engine: wasm.Engine, createClient: pennon.createClient, binding: 'pennon-wasm (web build)' }
+}
+const { Engine, createClient, binding: bindingName } = await sides()
 const ROUNDS = quick ? 10 : 40
 const TARGET_ROUND_NS = quick ? 10e6 : 20e6
 
@@ -96,7 +111,8 @@ for (const [name, against, binding, through] of rows) {
 if (asJson) {
   console.log(JSON.stringify(results))
 } else {
-  console.log(`pennon client vs pennon-node, node ${process.version}, ${ROUNDS} alternated rounds: CPU ns/call, median (fastest)`)
+  const what = web ? 'pennon web client' : 'pennon client'
+  console.log(`${what} vs ${bindingName}, node ${process.version}, ${ROUNDS} alternated rounds: CPU ns/call, median (fastest)`)
   console.log(`${'client / addon call'.padEnd(26)} ${'binding'.padStart(16)} ${'client'.padStart(16)} ${'overhead'.padStart(9)}`)
   const ns = (median, min) => `${median.toFixed(0).padStart(6)} (${min.toFixed(0).padStart(6)})`
   for (const [name, r] of Object.entries(results)) {

@@ -4,8 +4,11 @@
 // (ESM and CommonJS), every entry point by `require` and `import`, and a TypeScript
 // consumer type-checked against the installed declarations.
 //
-// To extend (e.g. the browser/wasm conditions): add a package to PACKAGES, a dependency
-// to the scratch project, and a test that runs `node` in `scratch` (`inScratch`).
+// The web build is checked there too: the browser and workerd conditions resolve `pennon`
+// to the packed dist/web.mjs, which imports the packed pennon-wasm.
+//
+// To extend: add a package to PACKAGES, a dependency to the scratch project, and a test
+// that runs `node` in `scratch` (`inScratch`).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -59,13 +62,15 @@ after(() => {
 
 test('pennon packs its entries, declarations and lib, and no tests', () => {
   const files = packed.pennon.files.map((f) => f.path).sort()
-  for (const file of ['index.js', 'index.mjs', 'index.d.ts', 'openfeature.d.ts', 'fastify.d.ts', 'testing.d.ts', 'README.md']) {
+  const entries = ['index.js', 'index.mjs', 'index.d.ts', 'client.d.ts', 'web.d.ts', 'dist/web.mjs']
+  for (const file of [...entries, 'openfeature.d.ts', 'fastify.d.ts', 'testing.d.ts', 'README.md']) {
     assert.ok(files.includes(file), `${file} is packed (${files.join(', ')})`)
   }
-  for (const module of ['client', 'http', 'sse', 'middleware', 'fastify', 'openfeature', 'testing']) {
+  for (const module of ['client', 'http', 'fetch', 'sse', 'middleware', 'fastify', 'openfeature', 'testing', 'platform/node']) {
     assert.ok(files.includes(`lib/${module}.js`), `lib/${module}.js is packed`)
   }
-  assert.deepEqual(files.filter((f) => !/^(index\.|openfeature\.d|fastify\.d|testing\.d|lib\/|README\.md$|package\.json$)/.test(f)), [])
+  const expected = /^(index\.|(client|web|openfeature|fastify|testing)\.d\.ts$|dist\/web\.mjs$|lib\/|README\.md$|package\.json$)/
+  assert.deepEqual(files.filter((f) => !expected.test(f)), [])
 })
 
 test('our packages are installed from the tarballs, not from a registry', () => {
@@ -101,6 +106,15 @@ test('every entry point by require and import, one module instance', () => {
       ]))
     })`
   assert.equal(inScratch(['-e', script]).trim(), '[true,true,true,"pennon","function",true]')
+})
+
+test('browser and workerd get the packed web build, over the packed pennon-wasm', () => {
+  const script = "console.log(import.meta.resolve('pennon'), import.meta.resolve('pennon-wasm/web'))"
+  for (const condition of ['browser', 'workerd']) {
+    const [pennon, wasm] = inScratch([`--conditions=${condition}`, '--input-type=module', '-e', script]).trim().split(' ')
+    assert.equal(pennon, `file://${scratch}/node_modules/pennon/dist/web.mjs`, condition)
+    assert.equal(wasm, `file://${scratch}/node_modules/pennon-wasm/dist/web/index.js`, condition)
+  }
 })
 
 test('a TypeScript consumer type-checks against the installed declarations', () => {
