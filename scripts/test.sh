@@ -114,9 +114,14 @@ if wanted sdk; then
   bindings/node/setup.sh
   # The addon (a no-op cargo check when it is current), PENNON_SDK_HARNESS from above.
   node bindings/node/scripts/build.mjs
-  # The wasm build, for the wasm client and the npm pack test (the wasm part builds it
-  # too; `scripts/test.sh sdk` alone needs it here).
-  [ -e wasm/dist/nodejs/index.cjs ] || CARGO_TARGET_DIR="$target_dir" wasm/build.sh
+  # The wasm build, for the web client and the npm pack test (the wasm part builds it
+  # too; `scripts/test.sh sdk` alone needs it here): again when its sources are newer.
+  if [ ! -e wasm/dist/nodejs/index.cjs ] ||
+    [ -n "$(find wasm/src wasm/js wasm/regex/src core/src host/src -newer wasm/dist/nodejs/index.cjs -print -quit)" ]; then
+    CARGO_TARGET_DIR="$target_dir" wasm/build.sh
+  fi
+  # The web client's bundle (dist/web.mjs, esbuild).
+  node sdks/typescript/scripts/build.mjs
   node_modules/.bin/tsc -p sdks/typescript
   PENNON_BIN="$target_dir/debug/pennon" node --test --unhandled-rejections=strict sdks/typescript/test/
   step "SDKs: the Python client (mypy --strict, unit, tests/sdk scenarios, fork, against a real pennon serve, OpenFeature, FastAPI, README, wheel packaging)"
