@@ -11,8 +11,10 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# The client's runtime dependencies (pyproject.toml) and the `signatures` extra, pinned.
-bindings/python/setup.sh h11==0.16.0 cryptography==51.0.1
+# The client's runtime dependencies (pyproject.toml) and the `signatures` extra, pinned,
+# and what the integration tests need (requirements-dev.txt: OpenFeature, FastAPI).
+mapfile -t DEV_PINS < <(grep -v '^#' sdks/python/requirements-dev.txt | grep .)
+bindings/python/setup.sh h11==0.16.0 cryptography==51.0.1 "${DEV_PINS[@]}"
 PY="$PWD/.venv/bin/python"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -48,5 +50,9 @@ set -e
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: that is a failure here"
   exit 1
+elif [ "$status" -ne 0 ]; then
+  exit "$status"
 fi
-exit "$status"
+
+step "Packaging test: the wheel with its extras in a fresh venv, the README from an empty directory"
+sdks/python/tests/packaging/run.sh "${WHEELS[0]}"

@@ -497,9 +497,11 @@ class Client:
         result: Union[Dict[str, Any], _T] = self._typed(flag, context, "object", default)
         return result
 
-    def evaluate(self, flag: str, context: Optional[Context] = None) -> Details:
-        """Evaluates a flag of any type with every detail; ``value`` is ``None`` on error."""
-        return self._resolve(flag, context, None, None)
+    def evaluate(self, flag: str, context: Optional[Context] = None, *, type: Optional[FlagType] = None) -> Details:
+        """Evaluates a flag with every detail; ``value`` is ``None`` on error. With
+        ``type`` (``"boolean"``, ``"string"``, ``"number"``, ``"object"``), a flag of
+        another type is core's ``TYPE_MISMATCH`` error."""
+        return self._resolve(flag, context, type, None)
 
     def all_flags(self, context: Optional[Context] = None) -> Dict[str, Details]:
         """Every flag of the snapshot (and every overridden flag) for ``context``, keys

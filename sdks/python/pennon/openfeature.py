@@ -34,7 +34,7 @@ from openfeature.provider import AbstractProvider, Metadata
 
 from pennon._errors import ClientError
 from pennon._events import ChangeEvent, ErrorEvent, ReadyEvent, StaleEvent
-from pennon._types import Context, Details
+from pennon._types import Context, Details, FlagType
 
 if TYPE_CHECKING:
     from pennon.client import Client
@@ -42,6 +42,15 @@ if TYPE_CHECKING:
 __all__ = ["PennonProvider", "context_of"]
 
 _Object = Union[Sequence[FlagValueType], Mapping[str, FlagValueType]]
+
+# OpenFeature's resolution types → Pennon's flag types (integer and float are both numbers).
+_PENNON_TYPE: Dict[str, FlagType] = {
+    "boolean": "boolean",
+    "string": "string",
+    "integer": "number",
+    "number": "number",
+    "object": "object",
+}
 
 
 def _attribute(value: Any) -> Any:
@@ -199,7 +208,9 @@ class PennonProvider(AbstractProvider):
         convert: Callable[[Any], Any],
         type_name: str,
     ) -> FlagResolutionDetails[Any]:
-        details = self._client.evaluate(flag_key, context_of(evaluation_context))
+        # Core checks the flag's type (TYPE_MISMATCH); `fits` only tells OpenFeature's
+        # integer from float within Pennon's one number type.
+        details = self._client.evaluate(flag_key, context_of(evaluation_context), type=_PENNON_TYPE[type_name])
         metadata = _metadata(details)
         code = details["errorCode"]
         if code is not None:
