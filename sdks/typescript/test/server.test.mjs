@@ -3,65 +3,10 @@
 // from PENNON_ADMIN_TOKEN, an SDK key from POST /api/v1/tokens.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
-import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from 'pennon'
-
-const ADMIN = 'ts-sdk-admin-token-0123456789abcdef'
-
-function binary() {
-  const path = process.env.PENNON_BIN
-  assert.ok(path, 'the end-to-end test needs the server: `cargo build -p pennon-server --bin pennon`, then PENNON_BIN=target/debug/pennon')
-  assert.ok(existsSync(path), `PENNON_BIN=${path} does not exist`)
-  return path
-}
-
-async function startServer() {
-  const dir = mkdtempSync(join(tmpdir(), 'pennon-ts-e2e-'))
-  const env = { ...process.env, PENNON_ADMIN_TOKEN: ADMIN }
-  delete env.PENNON_LISTEN
-  delete env.PENNON_DATABASE_URL
-  const child = spawn(
-    binary(),
-    ['serve', '--listen', '127.0.0.1:0', '--heartbeat', '1', '--database-url', `sqlite://${join(dir, 'db')}`],
-    { env, stdio: ['ignore', 'pipe', 'ignore'] },
-  )
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('pennon serve printed no `pennon: listening on URL`')), 30_000)
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /^pennon: listening on (\S+)/.exec(line)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    })
-    child.on('exit', (code) => reject(new Error(`pennon serve exited (${code})`)))
-  })
-  const admin = async (method, path, body) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const text = await response.text()
-    assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`)
-    return JSON.parse(text)
-  }
-  return { child, url, admin }
-}
-
-const booleanFlag = (state) => ({
-  type: 'boolean',
-  state,
-  variants: { on: true, off: false },
-  offVariant: 'off',
-  fallthrough: { variant: 'on' },
-})
+import { booleanFlag, startServer } from './serve.mjs'
 
 test('against pennon serve: values, a kill seen within 1 s, signatures, polling', { timeout: 60_000 }, async () => {
   const server = await startServer()
