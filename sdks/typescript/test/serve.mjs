@@ -66,3 +66,16 @@ export const booleanFlag = (state) => ({
   offVariant: 'off',
   fallthrough: { variant: 'on' },
 })
+
+/**
+ * A client of `createClient` with a refused SDK key: its `ready()` rejects by
+ * `initTimeout` and an `error` event says `unauthorized`. Returns it (to close).
+ */
+export async function refusedKey(createClient, url) {
+  const bad = createClient({ url, sdkKey: 'nope', initTimeout: 500 })
+  const errors = []
+  bad.on('error', (e) => errors.push(e.code))
+  await assert.rejects(bad.ready(), (e) => e.code === 'init_timeout')
+  assert.ok(errors.includes('unauthorized'), JSON.stringify(errors))
+  return bad
+}
