@@ -172,7 +172,9 @@ export class Client {
     if (options.bootstrap !== undefined) this.#install(results(options.bootstrap, 'the bootstrap'), this.#contextVersion)
     if (!this.#url) return
     this.#checked()
-    this.#refresh().catch(() => {})
+    // A bootstrap with a revision needs no fetch while streaming: the stream resumes from
+    // that revision (`Last-Event-ID`) and announces any newer one at once.
+    if (this.#revision === null || !this.#settings.stream) this.#refresh().catch(() => {})
     if (this.#settings.stream) this.#connect()
     else this.#polling(true)
   }
