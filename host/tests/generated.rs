@@ -261,6 +261,8 @@ export interface EngineApi {
     now?: number | null,
   ): T
   evaluateAll(context?: Context | null, now?: number | null): Record<string, EvaluationResult>
+  /** Core's keys of the flags whose evaluation may differ between `previous`'s snapshot and this one's (sorted). */
+  changedFlags(previous: this): string[]
 }
 "#;
     out
