@@ -1,4 +1,4 @@
-// pennon/browser and pennon/openfeature-web in a real browser: Debian's Chromium, headless,
+// pennon/browser, pennon/openfeature-web and pennon's wasm build in a real browser: Debian's Chromium, headless,
 // driven by playwright-core (which never downloads a browser here), against a real
 // `pennon serve` (PENNON_BIN) on another origin, so CORS is exercised as in production.
 // A static server gives the page as plain ES modules (no bundler). A change made with the
@@ -30,6 +30,8 @@ const CHROMIUM_ARGS = [
 /** What the static server serves under each prefix. */
 const ROOTS = {
   '/pennon/': join(here, '../../sdks/typescript/browser'),
+  '/pennon-web/': join(here, '../../sdks/typescript'),
+  '/pennon-wasm/': join(here, '../../wasm'),
   '/node_modules/': join(here, 'node_modules'),
   '/': join(here, 'pages'),
 }
@@ -93,7 +95,7 @@ async function open(browser, url) {
 
 const text = (page, id) => page.locator(`#${id}`).textContent()
 
-test('pennon/browser in headless Chromium follows CLI changes without a reload', { timeout: 120_000 }, async () => {
+test('pennon/browser and the wasm client in headless Chromium follow CLI changes without a reload', { timeout: 120_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (scripts/setup.sh does)`)
   const pennon = await startServer()
   let pages
@@ -128,24 +130,30 @@ test('pennon/browser in headless Chromium follows CLI changes without a reload',
       !rendered.requests.includes('POST /sdk/v1/evaluate'),
       `the bootstrapped client fetched its results: ${rendered.requests.join(', ')}`,
     )
-    // Let both pages' notification streams connect before the change.
+    // The wasm client: every rule in the page, evaluated there for any context.
+    const wasm = await open(browser, `${pages.url}/wasm.html${query}`)
+    assert.equal(await text(wasm.page, 'checkout'), 'true')
+    assert.equal(await text(wasm.page, 'beta'), 'welcome, beta tester')
+    assert.ok(wasm.requests.includes('GET /pennon-wasm/dist/web/pennon_wasm_bg.wasm'), wasm.requests.join(', '))
+    // Let the pages' streams connect before the change.
     await page.waitForTimeout(300)
 
     await pennon.cli('kill', 'checkout', '--reason', 'browser test')
     const killed = Date.now()
-    for (const [where, id] of [[page, 'checkout'], [page, 'of-checkout'], [rendered.page, 'checkout']]) {
+    for (const [where, id] of [[page, 'checkout'], [page, 'of-checkout'], [rendered.page, 'checkout'], [wasm.page, 'checkout']]) {
       await where.waitForFunction((id) => document.getElementById(id).textContent === 'false', id, {
         timeout: Math.max(1, 1000 - (Date.now() - killed)),
       }).catch(() => assert.fail(`#${id} did not show the kill within 1 s of \`pennon kill\` returning`))
     }
     console.log(`# the kill showed on the pages ${Date.now() - killed} ms after \`pennon kill\` returned`)
     assert.match(await text(page, 'changes'), /revision \d+: checkout/)
+    assert.match(await text(wasm.page, 'changes'), /revision \d+: checkout/)
 
     // Another user: setContext re-fetches their results.
     await page.evaluate(() => window.switchUser({ targetingKey: 'user-2', beta: true }))
     assert.equal(await text(page, 'beta'), 'welcome, beta tester')
     assert.equal(await page.evaluate(() => window.notReloaded), true, 'the page was not reloaded')
-    assert.deepEqual([...problems, ...rendered.problems], [], 'no console errors')
+    assert.deepEqual([...problems, ...rendered.problems, ...wasm.problems], [], 'no console errors')
   } finally {
     await browser?.close()
     pages?.server.close()

@@ -339,8 +339,12 @@ export class Client {
 
   /** Polls while the stream is down (or always, with `stream: false`). */
   #polling(on) {
-    clearInterval(this.#pollTimer)
-    if (on && !this.#closed) this.#pollTimer = setInterval(() => this.#refresh().catch(() => {}), this.#settings.pollInterval)
+    if (on && !this.#pollTimer && !this.#closed) {
+      this.#pollTimer = setInterval(() => this.#refresh().catch(() => {}), this.#settings.pollInterval)
+    } else if (!on) {
+      clearInterval(this.#pollTimer)
+      this.#pollTimer = null
+    }
   }
 
   // -- the change notification stream -----------------------------------------------------

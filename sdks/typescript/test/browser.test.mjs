@@ -3,11 +3,22 @@
 // setContext, a refused key. tests/browser/ runs it in Chromium.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { gzipSync } from 'node:zlib'
 import { createClient, sseReader } from 'pennon/browser'
 import { booleanFlag, refusedKey, startServer } from './serve.mjs'
 
 const DEV = '/api/v1/environments/development'
+
+test('what a page imports stays small: pennon/browser ≤ 15 KB gzip, with the OpenFeature provider too', () => {
+  const gzip = (...files) => gzipSync(Buffer.concat(files.map((f) => readFileSync(new URL(`../browser/${f}`, import.meta.url)))), { level: 9 }).length
+  const client = gzip('index.js')
+  const withProvider = gzip('index.js', 'openfeature.js')
+  console.log(`# pennon/browser ${client} B gzip; with pennon/openfeature-web ${withProvider} B`)
+  assert.ok(client <= 15 * 1024, `pennon/browser is ${client} B gzip`)
+  assert.ok(withProvider <= 15 * 1024, `pennon/browser + openfeature-web is ${withProvider} B gzip`)
+})
 
 test('sseReader: split chunks, CR/LF/CRLF, comments, multi-line data, ids, a cut event', () => {
   const items = []
@@ -64,6 +75,107 @@ test('ready() rejects by initTimeout when the server is unreachable, naming the 
   await assert.rejects(client.ready(), (e) => e.code === 'init_timeout' && /network_error/.test(e.message))
   assert.ok(errors.includes('network_error'), JSON.stringify(errors))
   client.close()
+})
+
+/**
+ * A scripted server as a `fetch`: `evaluate()` answers POST /sdk/v1/evaluate (a status or
+ * a results object); `events()` answers GET /ofrep/v1/events (a status, or a stream the
+ * test writes to). Records every request.
+ */
+function scripted({ evaluate, events }) {
+  const requests = []
+  const fetch = async (url, init) => {
+    const path = new URL(url).pathname
+    requests.push(`${init.method ?? 'GET'} ${path} ${init.headers['last-event-id'] ?? ''}`.trim())
+    const answer = path === '/sdk/v1/evaluate' ? evaluate() : events(init.signal)
+    if (typeof answer === 'number') return new Response('', { status: answer })
+    if (answer instanceof ReadableStream) return new Response(answer, { headers: { 'content-type': 'text/event-stream' } })
+    return Response.json(answer)
+  }
+  return { fetch, requests }
+}
+
+const results = (revision, checkout) => ({
+  revision,
+  flags: { checkout: { value: checkout, variant: String(checkout), reason: 'STATIC', errorCode: null, revision } },
+})
+
+test('stream down: the client polls, reconnects with backoff, goes stale, and recovers', { timeout: 10_000 }, async () => {
+  let revision = 1
+  let evaluateStatus = 200
+  const server = scripted({
+    evaluate: () => (evaluateStatus === 200 ? results(revision, revision > 1) : evaluateStatus),
+    events: () => 503,
+  })
+  const client = createClient({
+    url: 'http://pennon.test',
+    sdkKey: 'k',
+    fetch: server.fetch,
+    pollInterval: 100,
+    staleAfter: 250,
+    backoff: { base: 20, cap: 40 },
+  })
+  const events = []
+  for (const name of ['ready', 'change', 'error', 'stale']) client.on(name, (e) => events.push([name, e]))
+  try {
+    await client.ready()
+    revision = 2
+    await sleep(350) // reconnects every ≤ 40 ms must not starve the 100 ms poll
+    assert.equal(client.isEnabled('checkout'), true, 'a poll installed revision 2')
+    assert.ok(server.requests.filter((r) => r.startsWith('GET /ofrep/v1/events')).length >= 4, server.requests.join('\n'))
+    assert.ok(events.some(([name, e]) => name === 'change' && e.revision === 2 && e.flags.join() === 'checkout'))
+    assert.ok(events.some(([name, e]) => name === 'error' && e.code === 'server_error'))
+    evaluateStatus = 500
+    await sleep(400)
+    assert.equal(client.isStale, true)
+    assert.ok(events.some(([name, e]) => name === 'stale' && e.revision === 2))
+    assert.equal(client.isEnabled('checkout'), true, 'stale results keep answering')
+    evaluateStatus = 200
+    await sleep(250)
+    assert.equal(client.isStale, false)
+    assert.ok(events.some(([name, e]) => name === 'ready' && e.recovered === true))
+  } finally {
+    client.close()
+  }
+})
+
+test('the stream: Last-Event-ID, a notification re-fetches, a silent stream is reconnected', { timeout: 10_000 }, async () => {
+  let revision = 3
+  const streams = []
+  const server = scripted({
+    evaluate: () => results(revision, revision > 3),
+    events: (signal) =>
+      new ReadableStream({
+        start(controller) {
+          streams.push(controller)
+          signal.addEventListener('abort', () => controller.error(new Error('aborted')))
+        },
+      }),
+  })
+  const client = createClient({ url: 'http://pennon.test', sdkKey: 'k', fetch: server.fetch, heartbeat: 100, backoff: { base: 1, cap: 1 } })
+  const errors = []
+  client.on('error', (e) => errors.push(e.code))
+  try {
+    await client.ready()
+    await sleep(20)
+    assert.equal(streams.length, 1)
+    const change = new Promise((resolve) => client.once('change', resolve))
+    revision = 4
+    streams[0].enqueue(new TextEncoder().encode('id: 4\nevent: message\ndata: {"type":"refetchEvaluation"}\n\n'))
+    assert.deepEqual(await change, { revision: 4, previousRevision: 3, flags: ['checkout'], contextChanged: false })
+    // A notification of a revision already held fetches nothing.
+    const fetched = server.requests.length
+    streams[0].enqueue(new TextEncoder().encode('id: 4\ndata: {"type":"refetchEvaluation"}\n\n: heartbeat\n\n'))
+    await sleep(20)
+    assert.equal(server.requests.length, fetched)
+    // Silence past 3 × heartbeat: reconnect, resuming from the revision held.
+    await sleep(400)
+    assert.ok(errors.includes('stream_silent'), JSON.stringify(errors))
+    assert.ok(streams.length >= 2)
+    assert.ok(server.requests.includes('GET /ofrep/v1/events 4'), server.requests.join('\n'))
+  } finally {
+    client.close()
+  }
 })
 
 test('against pennon serve: a CLI change within 1 s, setContext, a refused key', { timeout: 60_000 }, async () => {
