@@ -86,11 +86,17 @@ async function open(browser, url) {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   const requests = []
   page.on('request', (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}`))
+  // Streams whose answer's headers arrived: the server has subscribed them to publishes.
+  const streams = []
+  page.on('response', (response) => {
+    const path = new URL(response.url()).pathname
+    if (response.ok() && (path === '/ofrep/v1/events' || path === '/sdk/v1/stream')) streams.push(path)
+  })
   await page.goto(url)
   await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 }).catch(async (error) => {
     throw new Error(`the page did not get ready: ${error.message}; ${problems.join('; ')}`)
   })
-  return { page, problems, requests }
+  return { page, problems, requests, streams }
 }
 
 const text = (page, id) => page.locator(`#${id}`).textContent()
@@ -116,7 +122,7 @@ test('pennon/browser and the wasm client in headless Chromium follow CLI changes
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
     const query = `?url=${encodeURIComponent(pennon.url)}&key=${encodeURIComponent(sdkKey)}`
 
-    const { page, problems } = await open(browser, `${pages.url}/client.html${query}`)
+    const { page, problems, streams } = await open(browser, `${pages.url}/client.html${query}`)
     assert.equal(await text(page, 'checkout'), 'true')
     assert.equal(await text(page, 'of-checkout'), 'true')
     assert.equal(await text(page, 'beta'), 'none')
@@ -135,8 +141,13 @@ test('pennon/browser and the wasm client in headless Chromium follow CLI changes
     assert.equal(await text(wasm.page, 'checkout'), 'true')
     assert.equal(await text(wasm.page, 'beta'), 'welcome, beta tester')
     assert.ok(wasm.requests.includes('GET /pennon-wasm/dist/web/pennon_wasm_bg.wasm'), wasm.requests.join(', '))
-    // Let the pages' streams connect before the change.
-    await page.waitForTimeout(300)
+    // Every client's stream is connected before the change: the client and the provider
+    // on each pennon/browser page, the wasm client's snapshot stream.
+    const deadline = Date.now() + 5000
+    while (streams.length < 2 || rendered.streams.length < 2 || wasm.streams.length < 1) {
+      assert.ok(Date.now() < deadline, `streams not connected: ${[streams, rendered.streams, wasm.streams].join(' | ')}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
 
     await pennon.cli('kill', 'checkout', '--reason', 'browser test')
     const killed = Date.now()
