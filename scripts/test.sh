@@ -105,6 +105,8 @@ if wanted sdk; then
   cargo build -p pennon-sdk-harness --bin pennon-sdk-harness --locked
   export PENNON_SDK_HARNESS="$target_dir/debug/pennon-sdk-harness"
   PENNON_BIN="$target_dir/debug/pennon" cargo test -p pennon --locked
+  step "SDKs: the Rust crate as packaged (cargo package; its README examples in a scratch project)"
+  sdks/rust/package.sh
   step "SDK behaviour suite: the harness, and every tests/sdk scenario valid against tests/sdk/scenario.schema.json"
   cargo test -p pennon-sdk-harness --locked
   step "SDKs: the TypeScript client (types, unit, tests/sdk scenarios, against a real pennon serve, README examples)"
@@ -116,6 +118,9 @@ if wanted sdk; then
   fi
   # The addon (a no-op cargo check when it is current), PENNON_SDK_HARNESS from above.
   node bindings/node/scripts/build.mjs
+  # The wasm build, for the wasm client and the npm pack test (the wasm part builds it
+  # too; `scripts/test.sh sdk` alone needs it here).
+  [ -e wasm/dist/nodejs/index.cjs ] || CARGO_TARGET_DIR="$target_dir" wasm/build.sh
   node_modules/.bin/tsc -p sdks/typescript
   PENNON_BIN="$target_dir/debug/pennon" node --test --unhandled-rejections=strict sdks/typescript/test/
 fi

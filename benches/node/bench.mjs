@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { measure as measureWith } from './measure.mjs'
 
 const require = createRequire(import.meta.url)
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -39,7 +40,6 @@ expect('static-flag', 'STATIC')
 expect('targeting-flag', 'TARGETING_MATCH')
 expect('split-flag', 'SPLIT')
 
-let sink = 0
 const cases = {
   'static getBoolean': () => (engine.getBoolean('static-flag', context, false, NOW) ? 1 : 0),
   'targeting getBoolean': () => (engine.getBoolean('targeting-flag', context, false, NOW) ? 1 : 0),
@@ -54,37 +54,8 @@ const cases = {
   'static getBoolean, context {}': () => (engine.getBoolean('static-flag', empty, false, NOW) ? 1 : 0),
 }
 
-function measure(fn) {
-  // Calibrate a round of about TARGET_ROUND_NS, warming up on the way.
-  let n = 1000
-  for (;;) {
-    const start = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) sink += fn()
-    const elapsed = Number(process.hrtime.bigint() - start)
-    if (elapsed > TARGET_ROUND_NS / 4) {
-      n = Math.max(1000, Math.round((n * TARGET_ROUND_NS) / elapsed))
-      break
-    }
-    n *= 4
-  }
-  for (let i = 0; i < n; i++) sink += fn()
-  const wall = []
-  const cpu = []
-  for (let round = 0; round < ROUNDS; round++) {
-    const cpuStart = process.cpuUsage()
-    const start = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) sink += fn()
-    wall.push(Number(process.hrtime.bigint() - start) / n)
-    const used = process.cpuUsage(cpuStart)
-    cpu.push(((used.user + used.system) * 1000) / n)
-  }
-  const sorted = (values) => values.sort((a, b) => a - b)
-  const median = (values) => sorted(values)[Math.floor(values.length / 2)]
-  return { cpu: median(cpu), cpuMin: sorted(cpu)[0], wall: median(wall), wallMin: sorted(wall)[0], n }
-}
-
 const results = {}
-for (const [name, fn] of Object.entries(cases)) results[name] = measure(fn)
+for (const [name, fn] of Object.entries(cases)) results[name] = measureWith(fn, ROUNDS, TARGET_ROUND_NS)
 
 if (asJson) {
   console.log(JSON.stringify(results))
@@ -96,4 +67,3 @@ if (asJson) {
     console.log(`${name.padEnd(32)} ${ns(r.cpu)} (${ns(r.cpuMin)}) ${ns(r.wall)} (${ns(r.wallMin)})`)
   }
 }
-if (sink === 0.5) console.log('') // keep `sink` observable

@@ -100,12 +100,18 @@ export interface ClientMethods {
     context: Context | null | undefined,
     defaultValue: T,
   ): T
-  /** Every detail; `value` is `null` on error. */
-  evaluate<T = unknown>(flag: string, context?: Context | null): Details<T | null>
+  /** Every detail; `value` is `null` on error. With `{type}`, a flag of another type is `TYPE_MISMATCH`. */
+  evaluate<T = unknown>(
+    flag: string,
+    context?: Context | null,
+    options?: { type?: 'boolean' | 'string' | 'number' | 'object' | null },
+  ): Details<T | null>
   /** Every flag (and every overridden flag) for `context`, keys sorted. */
   allFlags(context?: Context | null): Record<string, Details>
   override(flag: string, value: Json): this
   clearOverride(flag?: string): this
+  /** The local overrides in force, `{flag: value}` (a copy). */
+  overrides(): Record<string, Json>
   /** Prometheus text: `pennon_evaluations_total{flag,variant,reason}`. */
   metrics(): string
   /** Runs after every single-flag evaluation; returns a function that removes the hook. */

@@ -11,7 +11,7 @@ import http from 'node:http'
 import { dirname, extname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
-import { booleanFlag, startServer } from '../../sdks/typescript/test/serve.mjs'
+import { booleanFlag, startServer } from '../../sdks/typescript/test/pennon-server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const DEV = '/api/v1/environments/development'

@@ -390,6 +390,27 @@ PennonStatus pennon_engine_warnings_json(const struct PennonEngine *engine,
                                          struct PennonBuffer *out);
 
 /**
+ * Writes the keys of the flags whose evaluation may differ between the snapshot of
+ * `previous` and the snapshot of `engine` to `*out`, as a JSON array of strings, sorted
+ * (`docs/snapshot-format.md` §9: added, removed and changed flags, and flags whose
+ * prerequisites or segments changed). Core computes them, so every binding reports the
+ * same keys. An engine without a snapshot counts as an empty snapshot; `engine` and
+ * `previous` may be the same handle (`[]`).
+ *
+ * `*out` is always overwritten (with `{NULL, 0}` on failure) and must be released with
+ * `pennon_buffer_free`. Returns `PENNON_OK`, or `PENNON_INVALID_ARGUMENT` for a NULL
+ * argument.
+ *
+ * # Safety
+ *
+ * `engine` and `previous` are NULL or live handles; `out` is NULL or writable.
+ */
+PENNON_MUST_USE
+PennonStatus pennon_engine_changed_flags_json(const struct PennonEngine *engine,
+                                              const struct PennonEngine *previous,
+                                              struct PennonBuffer *out);
+
+/**
  * Evaluates one flag and writes the canonical result object (`docs/snapshot-format.md`
  * §4) to `*out`: `{"errorCode":…,"errorMessage":…,"flagMetadata":…,"reason":…,
  * "revision":…,"ruleId":…,"shadowVariant":…,"stage":…,"value":…,"variant":…}` with keys

@@ -85,6 +85,14 @@ impl Engine {
         self.holder.revision().ok_or_else(Failure::not_loaded)
     }
 
+    /// The keys of the flags whose evaluation may differ between `previous`'s snapshot and
+    /// this engine's (`Snapshot::changed_flags`: sorted, removed keys included), as a
+    /// canonical JSON array. An engine without a snapshot counts as an empty snapshot.
+    pub fn changed_flags_json(&self, previous: &Engine) -> String {
+        let keys = pennon_host::changed_flags(self.snapshot().as_deref(), previous.snapshot().as_deref());
+        json::canonical(&Value::Array(keys.into_iter().map(Value::String).collect()))
+    }
+
     /// `[{"code","path","message"}]` of the current snapshot, canonical JSON; `[]` before
     /// the first load.
     pub fn warnings_json(&self) -> String {

@@ -645,6 +645,41 @@ pub unsafe extern "C" fn pennon_engine_warnings_json(
     })
 }
 
+/// Writes the keys of the flags whose evaluation may differ between the snapshot of
+/// `previous` and the snapshot of `engine` to `*out`, as a JSON array of strings, sorted
+/// (`docs/snapshot-format.md` §9: added, removed and changed flags, and flags whose
+/// prerequisites or segments changed). Core computes them, so every binding reports the
+/// same keys. An engine without a snapshot counts as an empty snapshot; `engine` and
+/// `previous` may be the same handle (`[]`).
+///
+/// `*out` is always overwritten (with `{NULL, 0}` on failure) and must be released with
+/// `pennon_buffer_free`. Returns `PENNON_OK`, or `PENNON_INVALID_ARGUMENT` for a NULL
+/// argument.
+///
+/// # Safety
+///
+/// `engine` and `previous` are NULL or live handles; `out` is NULL or writable.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pennon_engine_changed_flags_json(
+    engine: *const PennonEngine,
+    previous: *const PennonEngine,
+    out: *mut PennonBuffer,
+) -> PennonStatus {
+    guard(|| {
+        // SAFETY: forwarded from this function's contract.
+        let out = unsafe { buffer_out(out) }?;
+        // SAFETY: forwarded from this function's contract.
+        let engine = unsafe { engine_arg(engine) }?;
+        // SAFETY: forwarded from this function's contract.
+        let previous = unsafe { engine_arg(previous) }.map_err(|_| Failure::invalid_argument("`previous` is NULL"))?;
+        let json = engine.changed_flags_json(previous);
+        // SAFETY: `out` was checked by `buffer_out`.
+        unsafe { out.write(PennonBuffer::from_string(json)) };
+        Ok(())
+    })
+}
+
 /// Evaluates one flag and writes the canonical result object (`docs/snapshot-format.md`
 /// §4) to `*out`: `{"errorCode":…,"errorMessage":…,"flagMetadata":…,"reason":…,
 /// "revision":…,"ruleId":…,"shadowVariant":…,"stage":…,"value":…,"variant":…}` with keys

@@ -558,6 +558,98 @@ static void run_bucketing(const char *suite) {
     cJSON_Delete(file);
 }
 
+/* An engine holding `snapshot` (a parsed JSON object), or NULL when it does not load. */
+static PennonEngine *engine_of(const cJSON *snapshot) {
+    char *text = cJSON_PrintUnformatted(snapshot);
+    PennonEngine *engine = pennon_engine_new();
+    if (!text || !engine || pennon_engine_load(engine, text, strlen(text)) != PENNON_OK) {
+        pennon_engine_free(engine);
+        engine = NULL;
+    }
+    free(text);
+    return engine;
+}
+
+/* `pennon_engine_changed_flags_json(engine, previous)` as text, or NULL on failure. */
+static char *changed_flags(const PennonEngine *engine, const PennonEngine *previous) {
+    PennonBuffer out;
+    if (pennon_engine_changed_flags_json(engine, previous, &out) != PENNON_OK) return NULL;
+    char *text = xmalloc(out.len + 1);
+    memcpy(text, out.data, out.len);
+    text[out.len] = '\0';
+    pennon_buffer_free(&out);
+    return text;
+}
+
+/* One direction of a changes.json case: the keys must equal `want` (canonical JSON). */
+static void check_changes(const char *name, const char *direction, const PennonEngine *engine,
+                          const PennonEngine *previous, const char *want) {
+    char *got = changed_flags(engine, previous);
+    if (got && strcmp(got, want) == 0) {
+        passed++;
+    } else {
+        report_failure("changes.json", "%s (%s): got %s, want %s", name, direction, got ? got : "(failed call)", want);
+        failed++;
+    }
+    free(got);
+}
+
+/*
+ * changes.json: core's changed flags (Snapshot::changed_flags) through the C ABI, both ways
+ * round, a snapshot against itself, and an engine without a snapshot as the empty one.
+ */
+static void run_changes(const char *suite) {
+    char *path = join_path(suite, "changes.json");
+    char *text = read_file(path, NULL);
+    free(path);
+    cJSON *file = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (cJSON_GetArraySize(file) < 10) {
+        report_failure("changes.json", "missing or too few cases");
+        failed++;
+    }
+    PennonEngine *empty = pennon_engine_new();
+    const cJSON *c;
+    cJSON_ArrayForEach(c, file) {
+        const char *name = string_member(c, "name");
+        char *want = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(c, "changed"));
+        PennonEngine *before = engine_of(cJSON_GetObjectItemCaseSensitive(c, "before"));
+        PennonEngine *after = engine_of(cJSON_GetObjectItemCaseSensitive(c, "after"));
+        if (!name || !want || !before || !after) {
+            report_failure("changes.json", "%s: a snapshot of the case does not load", name ? name : "?");
+            failed++;
+        } else {
+            check_changes(name, "forward", after, before, want);
+            check_changes(name, "reversed", before, after, want);
+            check_changes(name, "against itself", after, after, "[]");
+        }
+        if (after) {
+            /* Against an engine without a snapshot: every key of the loaded one. */
+            const cJSON *flags = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "after"), "flags");
+            size_t count = 0;
+            const char **sorted = xmalloc(((size_t)cJSON_GetArraySize(flags) + 1) * sizeof *sorted);
+            const cJSON *flag;
+            cJSON_ArrayForEach(flag, flags) sorted[count++] = flag->string;
+            qsort(sorted, count, sizeof *sorted, compare_names);
+            cJSON *keys = cJSON_CreateStringArray(sorted, (int)count);
+            char *all = keys ? cJSON_PrintUnformatted(keys) : NULL;
+            check_changes(name ? name : "?", "from empty", after, empty, all ? all : "(no keys)");
+            free(all);
+            cJSON_Delete(keys);
+            free(sorted);
+        }
+        pennon_engine_free(before);
+        pennon_engine_free(after);
+        free(want);
+    }
+    if (pennon_engine_changed_flags_json(empty, NULL, NULL) != PENNON_INVALID_ARGUMENT) {
+        report_failure("changes.json", "NULL arguments are not refused");
+        failed++;
+    }
+    pennon_engine_free(empty);
+    cJSON_Delete(file);
+}
+
 static int run_suite(const char *suite) {
     char *cases_dir = join_path(suite, "cases");
     DIR *dir = opendir(cases_dir);
@@ -593,6 +685,7 @@ static int run_suite(const char *suite) {
     }
     free(names);
     run_bucketing(suite);
+    run_changes(suite);
     printf("C conformance (%zu case files, libpennon %s)\n", count, pennon_version());
     printf("%d passed, %d failed\n", passed, failed);
     if (count == 0 || passed < 400) {

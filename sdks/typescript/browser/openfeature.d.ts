@@ -8,10 +8,11 @@ import type {
 } from '@openfeature/web-sdk'
 import type { Client, ClientOptions } from './index.js'
 
-export type PennonWebProviderOptions = Omit<ClientOptions, 'context'> | { client: Client }
+/** The browser client's options without `context` (the SDK's is used), or a client to share. */
+export type PennonWebProviderOptions = Omit<ClientOptions, 'context'> | Client
 
 export declare class PennonWebProvider implements Provider {
-  constructor(options?: PennonWebProviderOptions)
+  constructor(client?: PennonWebProviderOptions)
   readonly metadata: { name: 'pennon' }
   readonly runsOn: 'client'
   readonly hooks: []

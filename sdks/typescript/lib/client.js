@@ -263,6 +263,7 @@ class Client extends platform.Emitter {
 
   /** A local override of `flag` answering a call that expects `expected` (or any type). */
   #overrideFor(flag, expected) {
+    if (this.#overrides.size === 0 && this.#env.size === 0) return null
     const fits = (value) => expected === null || accepts(expected, value)
     if (this.#overrides.has(flag)) {
       const value = this.#overrides.get(flag)
@@ -324,6 +325,13 @@ class Client extends platform.Emitter {
     if (!accepts(type, defaultValue) && !(type === 'object' && defaultValue === null)) {
       throw new ClientError('invalid_argument', `the default of a ${type} getter must be a ${type}`)
     }
+    // The hot path: no override and no hook, so no details to build (no `age`); core's
+    // result is only counted. The same answers and counts as `#resolve`.
+    if (this.#hooks.length === 0 && this.#overrides.size === 0 && this.#env.size === 0) {
+      const result = this.#engine.evaluate(flag, context, { type, default: defaultValue, now: Date.now() })
+      this.#metrics.count(flag, result.variant ?? '', result.reason)
+      return accepts(type, result.value) ? result.value : defaultValue
+    }
     const { value } = this.#resolve(flag, context, type, defaultValue)
     return accepts(type, value) ? value : defaultValue
   }
@@ -349,9 +357,16 @@ class Client extends platform.Emitter {
     return this.#typed(flag, context, 'object', defaultValue)
   }
 
-  /** Evaluates a flag of any type with every detail; `value` is `null` on error. */
-  evaluate(flag, context) {
-    return this.#resolve(flag, context, null, null)
+  /**
+   * Evaluates a flag with every detail; `value` is `null` on error. With `{type}`, a flag
+   * of another type is core's `TYPE_MISMATCH` (as for the typed getters).
+   */
+  evaluate(flag, context, options) {
+    const type = options?.type ?? null
+    if (type !== null && !TYPES.includes(type)) {
+      throw new ClientError('invalid_argument', `type must be one of ${TYPES.join(', ')}`)
+    }
+    return this.#resolve(flag, context, type, null)
   }
 
   /**
@@ -378,6 +393,11 @@ class Client extends platform.Emitter {
     if (value === undefined) throw new ClientError('invalid_argument', 'an override needs a value')
     this.#overrides.set(flag, value)
     return this
+  }
+
+  /** The local overrides in force, `{flag: value}` (a copy). */
+  overrides() {
+    return Object.fromEntries(this.#overrides)
   }
 
   /** Removes an `override` (all of them without a flag). */

@@ -1,42 +1,43 @@
 'use strict'
 // Evaluation counters per flag × variant × reason, rendered as Prometheus text. JS is
-// single-threaded: a counter is a plain number in nested maps (no lock exists to avoid).
+// single-threaded: a counter is a plain number (no lock exists to avoid), found by the flag
+// and a short scan of its series.
 
 /** At most this many flag × variant series; further ones count under flag `_other`. */
 const MAX_SERIES = 10_000
 const OTHER = '_other'
 
 class Metrics {
+  /** flag → its series, `[{variant, reason, n}]` (a flag has few: scanned, no key built). */
   #table = new Map()
   #series = 0
 
   /** Counts one evaluation; `variant` is `''` when none was served. */
   count(flag, variant, reason) {
-    let variants = this.#table.get(flag)
-    let reasons = variants?.get(variant)
-    if (reasons === undefined) {
-      if (this.#series >= MAX_SERIES) {
-        flag = OTHER
-        variant = ''
-        variants = this.#table.get(flag)
-        reasons = variants?.get(variant)
-      }
-      if (reasons === undefined) {
-        if (variants === undefined) this.#table.set(flag, (variants = new Map()))
-        variants.set(variant, (reasons = new Map()))
-        this.#series++
+    let cells = this.#table.get(flag)
+    if (cells !== undefined) {
+      for (let i = 0; i < cells.length; i++) {
+        const cell = cells[i]
+        if (cell.variant === variant && cell.reason === reason) {
+          cell.n++
+          return
+        }
       }
     }
-    reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
+    // A new flag × variant pair beyond the limit counts under `_other`.
+    if (this.#series >= MAX_SERIES && !cells?.some((cell) => cell.variant === variant)) {
+      if (flag !== OTHER) return this.count(OTHER, '', reason)
+    }
+    if (cells === undefined) this.#table.set(flag, (cells = []))
+    if (!cells.some((cell) => cell.variant === variant)) this.#series++
+    cells.push({ variant, reason, n: 1 })
   }
 
   /** Prometheus text exposition, series sorted. */
   render() {
     const rows = []
-    for (const [flag, variants] of this.#table) {
-      for (const [variant, reasons] of variants) {
-        for (const [reason, n] of reasons) rows.push([flag, variant, reason, n])
-      }
+    for (const [flag, cells] of this.#table) {
+      for (const { variant, reason, n } of cells) rows.push([flag, variant, reason, n])
     }
     const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0)
     rows.sort((a, b) => cmp(a[0], b[0]) || cmp(a[1], b[1]) || cmp(a[2], b[2]))

@@ -22,6 +22,28 @@ function stateOf(details) {
   }
 }
 
+/** `context(req)` of the options (default: `req.pennonContext`, else `{}`). */
+function contextOption(options) {
+  return options.context ?? ((req) => req.pennonContext ?? {})
+}
+
+/**
+ * The decision of every `requireFlag` adapter: `{mode: 'enabled' | 'shadow'}` when the
+ * request passes, else `{body}` of the 403 answer. On when `flag` is `true` for `context`;
+ * with `shadowOk`, a flag in state `shadow` whose on path would serve another variant
+ * than the one served passes in shadow mode.
+ */
+function decide(client, flag, context, shadowOk) {
+  const details = client.evaluate(flag, context)
+  if (details.value === true) return { mode: 'enabled' }
+  // In state `shadow` core serves the off variant and names the variant the on path
+  // would have served: shadow mode when that is another variant than the one served.
+  if (shadowOk && details.reason === 'SHADOW' && details.shadowVariant !== null && details.shadowVariant !== details.variant) {
+    return { mode: 'shadow' }
+  }
+  return { body: { error: 'FEATURE_DISABLED', flag, state: stateOf(details), reason: details.reason } }
+}
+
 /**
  * `(req, res, next)` middleware: when `flag` is on for the request's context it sets
  * `req.flagMode = 'enabled'` and calls `next()`; with `shadowOk`, a flag in state `shadow`
@@ -31,7 +53,7 @@ function stateOf(details) {
  */
 function requireFlag(client, flag, options = {}) {
   const shadowOk = options.shadowOk ?? false
-  const contextOf = options.context ?? ((req) => req.pennonContext ?? {})
+  const contextOf = contextOption(options)
   return function pennonRequireFlag(req, res, next) {
     let context
     try {
@@ -39,23 +61,12 @@ function requireFlag(client, flag, options = {}) {
     } catch (error) {
       return next(error)
     }
-    const details = client.evaluate(flag, context)
-    if (details.value === true) {
-      req.flagMode = 'enabled'
+    const decision = decide(client, flag, context, shadowOk)
+    if (decision.mode !== undefined) {
+      req.flagMode = decision.mode
       return next()
     }
-    // In state `shadow` core serves the off variant and names the variant the on path
-    // would have served: shadow mode when that is another variant than the one served.
-    if (
-      shadowOk &&
-      details.reason === 'SHADOW' &&
-      details.shadowVariant !== null &&
-      details.shadowVariant !== details.variant
-    ) {
-      req.flagMode = 'shadow'
-      return next()
-    }
-    const body = JSON.stringify({ error: 'FEATURE_DISABLED', flag, state: stateOf(details), reason: details.reason })
+    const body = JSON.stringify(decision.body)
     res.statusCode = 403
     res.setHeader('content-type', 'application/json; charset=utf-8')
     res.setHeader('content-length', Buffer.byteLength(body))
@@ -63,4 +74,4 @@ function requireFlag(client, flag, options = {}) {
   }
 }
 
-module.exports = { requireFlag }
+module.exports = { requireFlag, decide, contextOption }

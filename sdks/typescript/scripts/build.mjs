@@ -37,5 +37,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const text = await webBundle()
   mkdirSync(dirname(WEB_BUNDLE), { recursive: true })
   writeFileSync(WEB_BUNDLE, text)
-  console.log(`wrote ${WEB_BUNDLE} (${text.length} bytes)`)
+  // stderr: `npm pack --json` runs this as prepack, and its stdout must stay JSON.
+  console.error(`wrote ${WEB_BUNDLE} (${text.length} bytes)`)
 }

@@ -15,5 +15,5 @@ const revision: number | null = details.revision
 void client.setContext({ targetingKey: 'u2' })
 const fromPage = createClient({ bootstrap: { revision: 3, flags: { checkout: { value: true } } } })
 void OpenFeature.setProviderAndWait(new PennonWebProvider({ url: 'https://flags.example', sdkKey: 'key' }))
-void new PennonWebProvider({ client: fromPage }).client
+void new PennonWebProvider(fromPage).client
 void [enabled, banner, limit, options, revision]

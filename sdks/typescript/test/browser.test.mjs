@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
 import { createClient, sseReader } from 'pennon/browser'
-import { booleanFlag, refusedKey, startServer } from './serve.mjs'
+import { booleanFlag, refusedKey, startServer } from './pennon-server.mjs'
 
 const DEV = '/api/v1/environments/development'
 

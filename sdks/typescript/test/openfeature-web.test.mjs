@@ -1,12 +1,14 @@
 // pennon/openfeature-web with the real @openfeature/web-sdk against a real `pennon serve`
 // (PENNON_BIN): values, variant, reason, error codes, flag metadata, ConfigurationChanged
-// with flagsChanged, a context change re-fetching, and Error for a refused key.
+// with flagsChanged, a context change re-fetching, a failed initialisation, and a shared
+// client.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ErrorCode, OpenFeature, ProviderEvents, ProviderStatus } from '@openfeature/web-sdk'
+import { createClient } from 'pennon/browser'
 import { PennonWebProvider } from 'pennon/openfeature-web'
-import { booleanFlag, startServer } from './serve.mjs'
+import { booleanFlag, startServer } from './pennon-server.mjs'
 
 const DEV = '/api/v1/environments/development'
 
@@ -28,7 +30,7 @@ test('OpenFeature web SDK with the Pennon provider', { timeout: 60_000 }, async 
     assert.equal(details.variant, 'off')
     assert.equal(details.reason, 'DEFAULT')
     assert.equal(details.errorCode, undefined)
-    assert.deepEqual(details.flagMetadata, { owner: 'growth', revision: 2 }, 'primitive metadata and the revision')
+    assert.deepEqual(details.flagMetadata, { owner: 'growth', tags: '["x"]' }, 'flat metadata: other JSON as its text')
     const missing = client.getBooleanDetails('nope', true)
     assert.equal(missing.value, true)
     assert.equal(missing.errorCode, ErrorCode.FLAG_NOT_FOUND)
@@ -52,6 +54,17 @@ test('OpenFeature web SDK with the Pennon provider', { timeout: 60_000 }, async 
     assert.equal(matched.value, true)
     assert.equal(matched.reason, 'TARGETING_MATCH')
     await OpenFeature.close()
+
+    // A shared client: it gets the SDK's context, and closing OpenFeature leaves it running.
+    const shared = createClient({ url: server.url, sdkKey, context: { targetingKey: 'u3' } })
+    await OpenFeature.setProviderAndWait(new PennonWebProvider(shared))
+    assert.deepEqual(shared.context, { targetingKey: 'u2', beta: true })
+    assert.equal(OpenFeature.getClient().getBooleanValue('beta-banner', false), true)
+    await OpenFeature.close()
+    const still = new Promise((resolve) => shared.once('change', resolve))
+    await server.cli('set', 'checkout', 'on')
+    assert.ok(await Promise.race([still, sleep(1000).then(() => null)]), 'the shared client still follows changes')
+    shared.close()
 
     // A refused key: initialization fails and the provider reports an error.
     const errors = []

@@ -1,12 +1,11 @@
-// End-to-end against a real `pennon serve` (env PENNON_BIN; a missing binary fails loudly
-// with the command that builds it): SQLite database in a temporary directory, admin token
-// from PENNON_ADMIN_TOKEN, an SDK key from POST /api/v1/tokens.
+// End-to-end against a real `pennon serve` (pennon-server.mjs starts it), with an SDK key
+// from POST /api/v1/tokens.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from 'pennon'
-import { booleanFlag, refusedKey, startServer } from './serve.mjs'
+import { booleanFlag, refusedKey, startServer } from './pennon-server.mjs'
 
 test('against pennon serve: values, a kill seen within 1 s, signatures, polling', { timeout: 60_000 }, async () => {
   const server = await startServer()

@@ -174,3 +174,29 @@ test('metrics: Prometheus text, sorted, escaped', () => {
   assert.ok(text.includes('{flag="we\\"ird\\\\",variant="x",reason="SPLIT"} 1'), text)
   assert.equal(text.trim().split('\n').length, 5)
 })
+
+test('metrics: series of one flag by variant and reason; past 10 000 flag × variant series, new ones count as _other', () => {
+  const metrics = new Metrics()
+  for (const [variant, reason] of [['on', 'SPLIT'], ['off', 'SPLIT'], ['on', 'SPLIT'], ['on', 'TARGETING_MATCH']]) {
+    metrics.count('f', variant, reason)
+  }
+  for (let i = 1; i < 9_998; i++) metrics.count(`g${i}`, 'v', 'STATIC')
+  // 2 + 9 997 = 9 999 series: one more fits, then new pairs go to _other.
+  metrics.count('last', 'v', 'STATIC')
+  metrics.count('over', 'v', 'STATIC')
+  metrics.count('f', 'new', 'DEFAULT')
+  metrics.count('f', 'on', 'DEFAULT') // a known pair with a new reason is still its own series
+  const text = metrics.render()
+  for (const line of [
+    '{flag="f",variant="on",reason="SPLIT"} 2',
+    '{flag="f",variant="off",reason="SPLIT"} 1',
+    '{flag="f",variant="on",reason="TARGETING_MATCH"} 1',
+    '{flag="f",variant="on",reason="DEFAULT"} 1',
+    '{flag="last",variant="v",reason="STATIC"} 1',
+    '{flag="_other",variant="",reason="STATIC"} 1',
+    '{flag="_other",variant="",reason="DEFAULT"} 1',
+  ]) {
+    assert.ok(text.includes(`pennon_evaluations_total${line}\n`), line)
+  }
+  assert.ok(!text.includes('flag="over"'))
+})

@@ -1,8 +1,8 @@
-// Starts a real `pennon serve` for end-to-end tests (env PENNON_BIN; a missing binary
-// fails loudly with the command that builds it): SQLite database in a temporary
-// directory, admin token from PENNON_ADMIN_TOKEN; `admin(method, path, body)` calls the
-// admin API, `sdkKey()` creates an SDK key for `development`, `cli(...args)` runs the
-// `pennon` command line against it.
+// A real `pennon serve` for the end-to-end tests (env PENNON_BIN; a missing binary fails
+// loudly with the command that builds it): SQLite database in a temporary directory, admin
+// token PENNON_ADMIN_TOKEN. `admin(method, path, body)` calls the admin API, `sdkKey()`
+// creates an SDK key for `development`, `cli(...args)` runs the `pennon` command line
+// against it. Not a test file itself (no `.test.` in its name).
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
@@ -13,7 +13,7 @@ import { promisify } from 'node:util'
 
 const ADMIN = 'ts-sdk-admin-token-0123456789abcdef'
 
-export function binary() {
+function binary() {
   const path = process.env.PENNON_BIN
   assert.ok(path, 'the end-to-end test needs the server: `cargo build -p pennon-server --bin pennon`, then PENNON_BIN=target/debug/pennon')
   assert.ok(existsSync(path), `PENNON_BIN=${path} does not exist`)

@@ -1,0 +1,126 @@
+'use strict'
+// `pennon/openfeature`: an OpenFeature server provider (`@openfeature/server-sdk`, an
+// optional peer dependency) over a Pennon `Client`. Core decides every value, variant,
+// reason and error code; this file only translates them into OpenFeature's words and
+// forwards the client's events as provider events.
+const { ErrorCode, OpenFeatureEventEmitter, ProviderEvents } = require('@openfeature/server-sdk')
+const { Client } = require('./client.js')
+
+const ERROR_CODES = new Set(Object.values(ErrorCode))
+
+/** OpenFeature's flag metadata holds strings, numbers and booleans: other JSON as its text. */
+function flagMetadata(metadata) {
+  const out = {}
+  for (const [key, value] of Object.entries(metadata ?? {})) {
+    if (value === null || value === undefined) continue
+    out[key] = typeof value === 'object' ? JSON.stringify(value) : value
+  }
+  return out
+}
+
+/** A Pennon evaluation's details as OpenFeature resolution details. */
+function resolution(details, defaultValue) {
+  const out = {
+    value: details.errorCode === null ? details.value : defaultValue,
+    reason: details.reason,
+    flagMetadata: flagMetadata(details.flagMetadata),
+  }
+  if (details.variant !== null) out.variant = details.variant
+  if (details.errorCode !== null) {
+    // Core's error codes are OpenFeature's; one this SDK version does not know is GENERAL.
+    out.errorCode = ERROR_CODES.has(details.errorCode) ? details.errorCode : ErrorCode.GENERAL
+    if (details.errorMessage !== null) out.errorMessage = details.errorMessage
+  }
+  return out
+}
+
+class PennonProvider {
+  metadata = { name: 'pennon' }
+  runsOn = 'server'
+  events = new OpenFeatureEventEmitter()
+  #client
+  #owned
+  #initializing = false
+  /** An `error` was forwarded: the next snapshot installed makes the provider ready again. */
+  #errored = false
+  #listeners
+
+  /**
+   * `client`: a Pennon `Client` (it stays the caller's: `onClose` only detaches from it),
+   * or the options of `createClient` (the provider then owns the client and closes it).
+   */
+  constructor(client) {
+    this.#owned = !(client instanceof Client)
+    this.#client = this.#owned ? new Client(client) : client
+    const emit = (event, details) => this.events.emit(event, details)
+    this.#listeners = {
+      // The first `ready` settles `initialize` (the SDK then emits READY itself).
+      ready: ({ revision }) => {
+        this.#errored = false
+        if (!this.#initializing) emit(ProviderEvents.Ready, { metadata: { revision } })
+      },
+      change: ({ flags, revision, previousRevision }) => {
+        if (this.#errored) {
+          this.#errored = false
+          emit(ProviderEvents.Ready, { metadata: { revision } })
+        }
+        emit(ProviderEvents.ConfigurationChanged, { flagsChanged: flags, metadata: { revision, previousRevision } })
+      },
+      error: ({ code, message }) => {
+        // While `initialize` waits, its rejection (init_timeout, naming the last error) is
+        // the error the SDK reports.
+        if (this.#initializing) return
+        this.#errored = true
+        emit(ProviderEvents.Error, { message, metadata: { code } })
+      },
+      stale: ({ since, revision }) =>
+        emit(ProviderEvents.Stale, {
+          message: `no fresh snapshot since ${new Date(since).toISOString()}`,
+          metadata: revision === null ? { since } : { since, revision },
+        }),
+    }
+    for (const [event, listener] of Object.entries(this.#listeners)) this.#client.on(event, listener)
+  }
+
+  /** The Pennon client answering this provider's evaluations. */
+  get client() {
+    return this.#client
+  }
+
+  /** Waits for the client's first snapshot (rejects after `initTimeout`, as `client.ready()`). */
+  async initialize() {
+    this.#initializing = true
+    try {
+      await this.#client.ready()
+    } finally {
+      this.#initializing = false
+    }
+  }
+
+  async onClose() {
+    for (const [event, listener] of Object.entries(this.#listeners)) this.#client.off(event, listener)
+    if (this.#owned) this.#client.close()
+  }
+
+  #resolve(flagKey, type, defaultValue, context) {
+    return Promise.resolve(resolution(this.#client.evaluate(flagKey, context, { type }), defaultValue))
+  }
+
+  resolveBooleanEvaluation(flagKey, defaultValue, context) {
+    return this.#resolve(flagKey, 'boolean', defaultValue, context)
+  }
+
+  resolveStringEvaluation(flagKey, defaultValue, context) {
+    return this.#resolve(flagKey, 'string', defaultValue, context)
+  }
+
+  resolveNumberEvaluation(flagKey, defaultValue, context) {
+    return this.#resolve(flagKey, 'number', defaultValue, context)
+  }
+
+  resolveObjectEvaluation(flagKey, defaultValue, context) {
+    return this.#resolve(flagKey, 'object', defaultValue, context)
+  }
+}
+
+module.exports = { PennonProvider }
