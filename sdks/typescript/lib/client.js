@@ -21,7 +21,8 @@ const SECOND = 1000
 const TYPES = ['boolean', 'string', 'number', 'object']
 
 const monotonic = () => performance.now()
-const utf8 = new TextDecoder()
+// Bytes as they are (a BOM is kept, for core to judge, as Buffer#toString did).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 const encoder = new TextEncoder()
 
 /** Timers never keep a Node process alive (a no-op where timers are numbers). */
