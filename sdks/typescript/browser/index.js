@@ -118,7 +118,7 @@ function number(options, name, fallback) {
   return value
 }
 
-/** One user's flag results, kept current. See README "In the browser". */
+/** One user's flag results, kept current (README, "Browsers without rules"). */
 export class Client {
   #url
   #key
@@ -154,6 +154,7 @@ export class Client {
     if (!this.#url && options.bootstrap === undefined) throw new ClientError('invalid_config', 'give url + sdkKey, or a bootstrap')
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis)
     this.#context = options.context ?? {}
+    const bootstrap = options.bootstrap === undefined ? null : results(options.bootstrap, 'the bootstrap')
     this.#settings = {
       stream: options.stream ?? true,
       pollInterval: number(options, 'pollInterval', 30 * SECOND),
@@ -169,7 +170,7 @@ export class Client {
       const why = this.#lastError ? `; last error: ${this.#lastError.message} (${this.#lastError.code})` : ''
       this.#readyState.reject(new ClientError('init_timeout', `no results within ${this.#settings.initTimeout} ms${why}`))
     }, this.#settings.initTimeout)
-    if (options.bootstrap !== undefined) this.#install(results(options.bootstrap, 'the bootstrap'), this.#contextVersion)
+    if (bootstrap) this.#install(bootstrap, this.#contextVersion)
     if (!this.#url) return
     this.#checked()
     // A bootstrap with a revision needs no fetch while streaming: the stream resumes from
