@@ -81,7 +81,8 @@ async function open(browser, url) {
   const page = await browser.newPage()
   const problems = []
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`)
+    // Errors, and the warnings the pages log for a client's `error` events.
+    if (message.type() === 'error' || message.text().startsWith('pennon:')) problems.push(`console: ${message.text()}`)
   })
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   const requests = []
@@ -164,7 +165,7 @@ test('pennon/browser and the wasm client in headless Chromium follow CLI changes
     await page.evaluate(() => window.switchUser({ targetingKey: 'user-2', beta: true }))
     assert.equal(await text(page, 'beta'), 'welcome, beta tester')
     assert.equal(await page.evaluate(() => window.notReloaded), true, 'the page was not reloaded')
-    assert.deepEqual([...problems, ...rendered.problems, ...wasm.problems], [], 'no console errors')
+    assert.deepEqual([...problems, ...rendered.problems, ...wasm.problems], [], 'no console errors, no client errors')
   } finally {
     await browser?.close()
     pages?.server.close()
