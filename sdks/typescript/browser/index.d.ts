@@ -1,28 +1,12 @@
 // pennon/browser: hand-written declarations of browser/index.js (checked by
 // `tsc -p sdks/typescript` with test/browser-types.ts).
 
-/** A JSON value. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+import type { Context, ErrorEvent, EvaluationResult, Json, StaleEvent } from '../client.js'
 
-/** The evaluation context: `targetingKey` and any attributes. */
-export interface Context {
-  targetingKey?: string
-  [attribute: string]: Json | undefined
-}
+export type { Context, ErrorEvent, Json, StaleEvent } from '../client.js'
 
-/** One flag's result as the server's core computed it, plus `age`. */
-export interface Details<T = Json> {
-  value: T | null
-  variant: string | null
-  reason: string
-  ruleId: string | null
-  stage: number | null
-  shadowVariant: string | null
-  errorCode: string | null
-  errorMessage: string | null
-  /** The revision the result comes from. */
-  revision: number | null
-  flagMetadata: Record<string, Json> | null
+/** One flag's result as the server's core computed it (`value` is `null` on error), plus `age`. */
+export interface Details<T = Json> extends EvaluationResult<T | null> {
   /** Milliseconds since the results' snapshot was generated (`null` when unknown). */
   age: number | null
 }
@@ -70,14 +54,6 @@ export interface ChangeEvent {
   flags: string[]
   /** The change comes from `setContext`. */
   contextChanged: boolean
-}
-export interface ErrorEvent {
-  code: string
-  message: string
-}
-export interface StaleEvent {
-  since: number
-  revision: number | null
 }
 export interface ClientEvents {
   ready: ReadyEvent
