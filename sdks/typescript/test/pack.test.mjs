@@ -30,7 +30,7 @@ const PACKAGES = [
   { name: 'pennon', dir: 'sdks/typescript' },
 ]
 /** Registry dependencies of the scratch project: the versions this repository pins. */
-const FROM_REGISTRY = ['@openfeature/server-sdk', '@openfeature/core', 'fastify', '@types/node']
+const FROM_REGISTRY = ['@openfeature/server-sdk', '@openfeature/web-sdk', '@openfeature/core', 'fastify', '@types/node']
 
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 let scratch
@@ -69,7 +69,10 @@ test('pennon packs its entries, declarations and lib, and no tests', () => {
   for (const module of ['client', 'http', 'fetch', 'sse', 'middleware', 'fastify', 'openfeature', 'testing', 'platform/node']) {
     assert.ok(files.includes(`lib/${module}.js`), `lib/${module}.js is packed`)
   }
-  const expected = /^(index\.|(client|web|openfeature|fastify|testing)\.d\.ts$|dist\/web\.mjs$|lib\/|README\.md$|package\.json$)/
+  for (const file of ['browser/index.js', 'browser/index.d.ts', 'browser/openfeature.js', 'browser/openfeature.d.ts', 'browser/package.json']) {
+    assert.ok(files.includes(file), `${file} is packed`)
+  }
+  const expected = /^(index\.|(client|web|openfeature|fastify|testing)\.d\.ts$|dist\/web\.mjs$|lib\/|browser\/|README\.md$|package\.json$)/
   assert.deepEqual(files.filter((f) => !expected.test(f)), [])
 })
 
@@ -120,13 +123,17 @@ test('browser and workerd get the packed web build, over the packed pennon-wasm'
 test('a TypeScript consumer type-checks against the installed declarations', () => {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   assert.ok(existsSync(tsc), 'typescript is a devDependency of the workspaces: run npm install at the repository root')
-  for (const file of ['types.ts', 'subpaths.types.ts']) copyFileSync(join(here, file), join(scratch, file))
+  for (const file of ['types.ts', 'subpaths.types.ts', 'browser-types.ts']) copyFileSync(join(here, file), join(scratch, file))
   writeFileSync(
     join(scratch, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'], skipLibCheck: false },
-      files: ['types.ts', 'subpaths.types.ts'],
+      files: ['types.ts', 'subpaths.types.ts', 'browser-types.ts'],
     }),
   )
-  inScratch([tsc, '-p', 'tsconfig.json'])
+  try {
+    inScratch([tsc, '-p', 'tsconfig.json'])
+  } catch (error) {
+    assert.fail(`tsc in the scratch project:\n${error.stdout}${error.stderr}`)
+  }
 })
