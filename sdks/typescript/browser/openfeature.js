@@ -2,19 +2,23 @@
 // static-context paradigm) on the browser client. The SDK's context is the one user the
 // client fetches results for; a context change re-fetches. It maps results and events as
 // every Pennon provider does (docs/sdk.md, "OpenFeature"): `change` → ConfigurationChanged
-// (`flagsChanged`), `error` → Error (after initialisation), `stale` → Stale, a recovery →
-// Ready.
+// (`flagsChanged`), `error` → Error (after initialisation, while no results are held),
+// `stale` → Stale, a recovery → Ready.
 import { ErrorCode, OpenFeatureEventEmitter, ProviderEvents } from '@openfeature/web-sdk'
 import { Client } from './index.js'
 
 const ERROR_CODES = new Set(Object.values(ErrorCode))
 
-/** OpenFeature's flag metadata holds strings, numbers and booleans: other JSON as its text. */
-function flagMetadata(metadata) {
+/**
+ * OpenFeature's flag metadata holds strings, numbers and booleans: the flag's metadata of
+ * those types plus the `revision`, as every Pennon provider and the OFREP endpoint report it.
+ */
+function flagMetadata(details) {
   const out = {}
-  for (const [key, value] of Object.entries(metadata ?? {})) {
-    if (value !== null && value !== undefined) out[key] = typeof value === 'object' ? JSON.stringify(value) : value
+  for (const [key, value] of Object.entries(details.flagMetadata ?? {})) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value
   }
+  if (details.revision !== null && details.revision !== undefined) out.revision = details.revision
   return out
 }
 
@@ -60,8 +64,9 @@ export class PennonWebProvider {
       },
       error: ({ code, message }) => {
         // While `initialize` waits, its rejection (init_timeout, naming the last error) is
-        // the error the SDK reports.
-        if (!this.#initializing) emit(ProviderEvents.Error, { message, metadata: { code } })
+        // the error the SDK reports. With results held the provider still answers (ERROR
+        // means "cannot evaluate"); `stale` tells when they grow old.
+        if (!this.#initializing && this.#client?.revision === null) emit(ProviderEvents.Error, { message, metadata: { code } })
       },
       stale: ({ since, revision }) =>
         emit(ProviderEvents.Stale, {
@@ -97,7 +102,7 @@ export class PennonWebProvider {
   #resolve(flagKey, type, defaultValue) {
     const details = this.#client?.evaluate(flagKey)
     if (!details) return { value: defaultValue, reason: 'ERROR', errorCode: ErrorCode.PROVIDER_NOT_READY }
-    const metadata = flagMetadata(details.flagMetadata)
+    const metadata = flagMetadata(details)
     if (details.errorCode) {
       const errorCode = ERROR_CODES.has(details.errorCode) ? details.errorCode : ErrorCode.GENERAL
       return { value: defaultValue, reason: 'ERROR', errorCode, errorMessage: details.errorMessage ?? undefined, flagMetadata: metadata }
