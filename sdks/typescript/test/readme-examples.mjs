@@ -23,19 +23,6 @@ export function readmeExamples() {
   )
 }
 
-/** The file an example is written to and the node arguments that run it. */
-function runner(lang, code) {
-  if (code.startsWith('// app.mjs')) {
-    return ['app.mjs', ['--conditions=browser', '--import', join(support, 'browser-env.mjs'), 'app.mjs']]
-  }
-  if (code.startsWith('// worker.mjs')) {
-    const workerd = join(root, 'wasm', 'test', 'env', 'workerd.mjs')
-    return ['worker.mjs', ['--conditions=workerd', '--import', workerd, join(support, 'run-worker.mjs')]]
-  }
-  const file = lang === 'cjs' ? 'example.cjs' : 'example.mjs'
-  return [file, [file]]
-}
-
 /** Runs one example in `dir` (with `flags.json` beside it); the spawnSync result. */
 export function runExample(dir, { lang, code }) {
   copyFileSync(FLAGS_FIXTURE, join(dir, 'flags.json'))
