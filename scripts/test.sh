@@ -124,6 +124,8 @@ if wanted sdk; then
   node sdks/typescript/scripts/build.mjs
   node_modules/.bin/tsc -p sdks/typescript
   PENNON_BIN="$target_dir/debug/pennon" node --test --unhandled-rejections=strict sdks/typescript/test/
+  step "SDKs: pennon/browser, its OpenFeature provider and the wasm build in headless Chromium"
+  PENNON_BIN="$target_dir/debug/pennon" tests/browser/run.sh
   step "SDKs: the Python client (mypy --strict, unit, tests/sdk scenarios, fork, against a real pennon serve, OpenFeature, FastAPI, README, wheel packaging)"
   PENNON_BIN="$target_dir/debug/pennon" sdks/python/test.sh
   step "End to end: a change made with the CLI reaches a Node, a Python and a Rust client within 1 s"
