@@ -34,3 +34,13 @@ if ! { [ -x "$pg_bin/pg_ctl" ] && [ -x "$pg_bin/initdb" ] && "$pg_bin/postgres" 
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
+
+# The browser tests (tests/browser) drive Debian's Chromium headless; nothing downloads a
+# browser (playwright-core only, executablePath /usr/bin/chromium).
+if ! /usr/bin/chromium --version >/dev/null 2>&1; then
+  step "Chromium (Debian's chromium package)"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi

@@ -110,19 +110,27 @@ if wanted sdk; then
   step "SDK behaviour suite: the harness, and every tests/sdk scenario valid against tests/sdk/scenario.schema.json"
   cargo test -p pennon-sdk-harness --locked
   step "SDKs: the TypeScript client (types, unit, tests/sdk scenarios, against a real pennon serve, README examples)"
-  # The npm workspaces: bindings/node/setup.sh reuses a node_modules that has the addon's
-  # packages, which may predate this workspace (its link and @types/node): install then.
+  # The npm workspaces (bindings/node/setup.sh installs when package-lock.json changed).
   bindings/node/setup.sh
-  if [ ! -e node_modules/pennon ] || [ ! -e node_modules/@types/node ]; then
-    npm install --no-audit --no-fund
-  fi
   # The addon (a no-op cargo check when it is current), PENNON_SDK_HARNESS from above.
   node bindings/node/scripts/build.mjs
-  # The wasm build, for the wasm client and the npm pack test (the wasm part builds it
-  # too; `scripts/test.sh sdk` alone needs it here).
-  [ -e wasm/dist/nodejs/index.cjs ] || CARGO_TARGET_DIR="$target_dir" wasm/build.sh
+  # The wasm build, for the web client and the npm pack test (the wasm part builds it
+  # too; `scripts/test.sh sdk` alone needs it here): again when its sources are newer.
+  if [ ! -e wasm/dist/nodejs/index.cjs ] ||
+    [ -n "$(find wasm/src wasm/js wasm/regex/src core/src host/src -newer wasm/dist/nodejs/index.cjs -print -quit)" ]; then
+    CARGO_TARGET_DIR="$target_dir" wasm/build.sh
+  fi
+  # The web client's bundle (dist/web.mjs, esbuild).
+  node sdks/typescript/scripts/build.mjs
   node_modules/.bin/tsc -p sdks/typescript
   PENNON_BIN="$target_dir/debug/pennon" node --test --unhandled-rejections=strict sdks/typescript/test/
+  step "SDKs: pennon/browser, its OpenFeature provider and the wasm build in headless Chromium"
+  PENNON_BIN="$target_dir/debug/pennon" tests/browser/run.sh
+  step "SDKs: the Python client (mypy --strict, unit, tests/sdk scenarios, fork, against a real pennon serve, OpenFeature, FastAPI, README, wheel packaging)"
+  PENNON_BIN="$target_dir/debug/pennon" sdks/python/test.sh
+  step "End to end: a change made with the CLI reaches a Node, a Python and a Rust client within 1 s"
+  cargo build -p pennon --example watch --locked
+  PENNON_BIN="$target_dir/debug/pennon" PENNON_WATCH_RUST="$target_dir/debug/examples/watch" tests/e2e/run.py
 fi
 
 if wanted smoke; then

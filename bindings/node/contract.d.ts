@@ -181,6 +181,8 @@ export interface EngineApi {
     now?: number | null,
   ): T
   evaluateAll(context?: Context | null, now?: number | null): Record<string, EvaluationResult>
+  /** Core's keys of the flags whose evaluation may differ between `previous`'s snapshot and this one's (sorted). */
+  changedFlags(previous: this): string[]
   /** Counts `evaluate` and the typed getters per flag × variant × reason (on or off; off by default). */
   countEvaluations(enabled: boolean): void
   /** Counts an answer given from a local override of `flag` (variant `override`, reason `STATIC`) when counting. */

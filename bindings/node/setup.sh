@@ -21,7 +21,10 @@ installed() {
 }
 
 step "npm packages (root workspaces: @napi-rs/cli 3.10.12, typescript 6.0.3)"
-if [ "$(installed @napi-rs/cli)" = "3.10.12" ] && [ "$(installed typescript)" = "6.0.3" ] && [ -e node_modules/pennon-node ]; then
+# npm records what it installed in node_modules/.package-lock.json: a lockfile newer than
+# that record (new devDependencies of a workspace) needs an install.
+if [ "$(installed @napi-rs/cli)" = "3.10.12" ] && [ "$(installed typescript)" = "6.0.3" ] && [ -e node_modules/pennon-node ] &&
+  [ node_modules/.package-lock.json -nt package-lock.json ]; then
   echo "node_modules already has them: reusing it"
 else
   npm install --no-audit --no-fund

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the Python extension's build and tests need: a virtualenv at .venv (repo
-# root) with maturin (from its prebuilt wheel), pytest and mypy, at pinned versions.
+# root) with maturin (from its prebuilt wheel), pytest and mypy, at pinned versions, plus
+# any `name==version` pins given as arguments (sdks/python/test.sh adds the client's).
 # Idempotent: an existing venv with the right versions is reused without touching the
 # network.
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/../.."
 step() { printf '\n==> %s\n' "$*"; }
 
 VENV=.venv
-PINS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1)
+PINS=(maturin==1.16.0 pytest==9.2.0 mypy==2.4.1 "$@")
 
 step "Python venv ($VENV) with ${PINS[*]}"
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else "Python >= 3.9 is required")'

@@ -65,7 +65,7 @@ fn check_region(file: &Path, generated: &str) {
 
 #[test]
 fn python_literals_match_core() {
-    check_region(&root().join("bindings/python/python/pennon/_types.py"), &python_literals());
+    check_region(&root().join("sdks/python/pennon/_types.py"), &python_literals());
 }
 
 // --- JavaScript: one error module and one type module for both JS packages ---------------
@@ -261,6 +261,8 @@ export interface EngineApi {
     now?: number | null,
   ): T
   evaluateAll(context?: Context | null, now?: number | null): Record<string, EvaluationResult>
+  /** Core's keys of the flags whose evaluation may differ between `previous`'s snapshot and this one's (sorted). */
+  changedFlags(previous: this): string[]
   /** Counts `evaluate` and the typed getters per flag × variant × reason (on or off; off by default). */
   countEvaluations(enabled: boolean): void
   /** Counts an answer given from a local override of `flag` (variant `override`, reason `STATIC`) when counting. */

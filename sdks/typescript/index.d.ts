@@ -1,126 +1,23 @@
-// pennon: the Node.js client of Pennon feature flags. Hand-written declarations of the
-// JavaScript in index.js / lib/ (checked by `tsc -p sdks/typescript`, which also compiles
-// test/types.ts against them).
+// pennon: the Node.js client of Pennon feature flags (the `node` condition; web.d.ts is
+// the web build's). Hand-written declarations of the JavaScript in index.js / lib/
+// (checked by `tsc -p sdks/typescript`, which also compiles test/types.ts against them).
 import { EventEmitter } from 'node:events'
-import type { Context, EvaluationResult, Json } from 'pennon-node'
+import type { ClientError, ClientEvents, ClientMethods, ClientOptions, Context } from './client.js'
 
-export type { Context, EvaluationResult, Json } from 'pennon-node'
+export * from './client.js'
 
-/** Snapshot JSON text, its bytes, or an already parsed snapshot object. */
-export type SnapshotInput = string | Uint8Array | object
-
-export interface ClientOptions {
-  /** Source: a Pennon server (or static host serving `/sdk/v1/snapshot`); needs `sdkKey`. */
-  url?: string
-  /** The SDK key sent as `Authorization: Bearer` (required with `url`). */
-  sdkKey?: string
-  /** Source: a snapshot file, re-read when its modification time or size changes. */
-  file?: string
-  /** Source: a snapshot in memory, never refreshed (tests, embedded defaults). */
-  snapshot?: SnapshotInput
-  /** With `url`: a snapshot loaded first, so the client is ready offline. */
-  bootstrap?: SnapshotInput
-  /** With `url`: `bootstrap` read from this file. */
-  bootstrapFile?: string
-  /** Server-sent events (default `true`) or polling only. */
-  stream?: boolean
-  /** Poll interval in ms (default 30 000 for `url`, 1 000 for `file`). */
-  pollInterval?: number
-  /** How long `ready()` waits at most, in ms from `createClient` (default 5 000). */
-  initTimeout?: number
-  /** Stale after this many ms without a successful check (default 120 000). */
-  staleAfter?: number
-  /** The server's heartbeat in ms (default 15 000); a stream silent for 3× this is dead. */
-  heartbeat?: number
-  /** The server's Ed25519 public key, base64 of 32 bytes (`GET /sdk/v1/public-key`). */
-  publicKey?: string | null
-  /** Reconnect backoff in ms: `random(0, min(cap, base · 2^attempt))` (default 1 000 / 30 000). */
-  backoff?: { base?: number; cap?: number }
-  /** Circuit breaker: open after `failures` consecutive failed checks, for `openFor` ms (default 5 / 30 000). */
-  breaker?: { failures?: number; openFor?: number }
-  /** Read `PENNON_FLAG_*` overrides: `true` from `process.env`, or from the given variables. */
-  envOverrides?: boolean | Record<string, string | undefined>
-}
-
-/** Every detail of one evaluation: core's result plus `age`. */
-export interface Details<T = unknown> extends EvaluationResult<T> {
-  /** Milliseconds since the snapshot's `generatedAt`, when it has one. */
-  age: number | null
-}
-
-export interface ReadyEvent {
-  revision: number
-  /** `true` when it ends a stale period. */
-  recovered: boolean
-}
-export interface ChangeEvent {
-  revision: number
-  previousRevision: number
-  /**
-   * The keys of the flags whose evaluation may differ, computed by core
-   * (`Snapshot::changed_flags`), sorted.
-   */
-  flags: string[]
-}
-export interface ErrorEvent {
-  code: string
-  message: string
-}
-export interface StaleEvent {
-  /** When the last check succeeded (ms since the epoch). */
-  since: number
-  revision: number | null
-}
-export interface ClientEvents {
-  ready: [ReadyEvent]
-  change: [ChangeEvent]
-  error: [ErrorEvent]
-  stale: [StaleEvent]
-}
-
-/** An error of the client: a stable `code` and a message. */
-export declare class ClientError extends Error {
-  constructor(code: string, message: string, options?: ErrorOptions)
-  code: string
-}
-
+/** The Node client: an EventEmitter of `ClientEvents`. */
 export declare class Client extends EventEmitter<ClientEvents> {
   constructor(options: ClientOptions)
-  /** Resolves once the first snapshot is installed; rejects (`init_timeout`, `closed`) otherwise. Never hangs. */
-  ready(): Promise<void>
-  /** The revision held, `null` before the first snapshot. */
-  readonly revision: number | null
-  /** No check succeeded for `staleAfter`. */
-  readonly isStale: boolean
-  isEnabled(flag: string, context?: Context | null): boolean
-  getBoolean(flag: string, context: Context | null | undefined, defaultValue: boolean): boolean
-  getString(flag: string, context: Context | null | undefined, defaultValue: string): string
-  getNumber(flag: string, context: Context | null | undefined, defaultValue: number): number
-  getObject<T extends object | null = Record<string, unknown>>(
-    flag: string,
-    context: Context | null | undefined,
-    defaultValue: T,
-  ): T
-  /** Every detail; `value` is `null` on error. With `{type}`, a flag of another type is `TYPE_MISMATCH`. */
-  evaluate<T = unknown>(
-    flag: string,
-    context?: Context | null,
-    options?: { type?: 'boolean' | 'string' | 'number' | 'object' | null },
-  ): Details<T | null>
-  /** Every flag (and every overridden flag) for `context`, keys sorted. */
-  allFlags(context?: Context | null): Record<string, Details>
-  override(flag: string, value: Json): this
-  clearOverride(flag?: string): this
-  /** The local overrides in force, `{flag: value}` (a copy). */
-  overrides(): Record<string, Json>
-  /** Prometheus text: `pennon_evaluations_total{flag,variant,reason}`. */
-  metrics(): string
-  /** Runs after every single-flag evaluation; returns a function that removes the hook. */
-  onEvaluation(hook: (flag: string, details: Details) => void): () => void
-  close(): void
 }
+export interface Client extends ClientMethods {}
 
 export declare function createClient(options: ClientOptions): Client
+
+/** Nothing to instantiate in Node; the web build's `init` loads its wasm (isomorphic code calls it). */
+export declare function init(input?: unknown): Promise<void>
+/** Nothing to instantiate in Node; the web build's `initSync` instantiates its wasm. */
+export declare function initSync(input?: unknown): void
 
 /** The minimal request/response shapes `requireFlag` needs (Express and node:http both fit). */
 export interface FlagRequest {
@@ -149,5 +46,7 @@ declare const pennon: {
   Client: typeof Client
   ClientError: typeof ClientError
   requireFlag: typeof requireFlag
+  init: typeof init
+  initSync: typeof initSync
 }
 export default pennon

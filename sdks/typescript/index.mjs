@@ -2,5 +2,5 @@
 // whichever way it is loaded, so `instanceof` and shared state agree).
 import pennon from './index.js'
 
-export const { createClient, Client, ClientError, requireFlag } = pennon
+export const { createClient, Client, ClientError, requireFlag, init, initSync } = pennon
 export default pennon

@@ -83,9 +83,35 @@ impl utoipa::Modify for SecuritySchemes {
 fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::api::routes())
-        .merge(crate::sdk::routes())
-        .merge(crate::ofrep::routes())
+        .merge(crate::sdk::routes().layer(browser_cors()))
+        .merge(crate::ofrep::routes().layer(browser_cors()))
         .merge(crate::ops::routes())
+}
+
+/// CORS for the routes a browser page calls with an SDK key (`pennon/browser`, OFREP web
+/// providers): any origin, no cookies (the key travels in `Authorization` or
+/// `X-API-Key`), the conditional and resume headers allowed, and the headers SDKs read
+/// exposed. Preflights are answered here, before authentication. The admin API gets none:
+/// its tokens must never be in a page.
+fn browser_cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method, header};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("last-event-id"),
+            HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            HeaderName::from_static("pennon-revision"),
+            HeaderName::from_static("pennon-signature"),
+            HeaderName::from_static("pennon-environment"),
+        ])
+        .max_age(Duration::from_secs(86_400))
 }
 
 /// The OpenAPI document of every route (checked in as `server/openapi.json`).

@@ -227,7 +227,7 @@ pub struct ContextBody {
 }
 
 #[utoipa::path(post, path = "/sdk/v1/evaluate", tag = "sdk", security(("sdkKey" = [])), request_body = ContextBody,
-    responses((status = 200, description = "`{revision, flags: {key: result}}`")))]
+    responses((status = 200, description = "`{environment, revision, generatedAt (RFC 3339), flags: {key: result}}`")))]
 async fn evaluate(
     State(app): State<App>,
     SdkKey(caller): SdkKey,
@@ -242,5 +242,10 @@ async fn evaluate(
         .evaluate_all(&context, now_ms())
         .map(|(key, evaluation)| (key.to_string(), evaluation.to_json(&Value::Null, Some(revision))))
         .collect();
-    Ok(Json(json!({ "environment": environment, "revision": published.revision, "flags": flags })))
+    Ok(Json(json!({
+        "environment": environment,
+        "revision": published.revision,
+        "generatedAt": crate::time::rfc3339(published.generated_at),
+        "flags": flags,
+    })))
 }

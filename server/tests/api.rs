@@ -504,6 +504,75 @@ fn ofrep_bulk_evaluation_announces_its_change_notification_stream() {
 }
 
 #[test]
+fn browsers_may_call_the_sdk_and_ofrep_routes_from_any_origin_but_not_the_admin_api() {
+    let (server, _db) = Server::start(Backend::Sqlite);
+    assert_eq!(
+        server.admin().put(&format!("{DEV}/flags/banner"), json!({ "definition": boolean_flag("on") })).status,
+        201
+    );
+    let key = token(&server, "page", "sdk", Some("development"));
+    let anonymous = server.client(None);
+    let origin = ("origin", "https://shop.example");
+    for (path, method, headers) in [
+        ("/sdk/v1/evaluate", "POST", "authorization,content-type"),
+        ("/ofrep/v1/evaluate/flags", "POST", "authorization,content-type,if-none-match"),
+        ("/ofrep/v1/events", "GET", "authorization,last-event-id"),
+        ("/sdk/v1/stream", "GET", "authorization,last-event-id"),
+        ("/sdk/v1/snapshot", "GET", "x-api-key,if-none-match"),
+    ] {
+        // The preflight is answered without a key, before authentication.
+        let preflight = anonymous.send(
+            "OPTIONS",
+            path,
+            None,
+            &[origin, ("access-control-request-method", method), ("access-control-request-headers", headers)],
+        );
+        assert!(
+            preflight.status == 200 || preflight.status == 204,
+            "{path}: preflight {} {}",
+            preflight.status,
+            preflight.text
+        );
+        assert_eq!(preflight.header("access-control-allow-origin"), Some("*"), "{path}");
+        let methods = preflight.header("access-control-allow-methods").unwrap_or_default().to_ascii_uppercase();
+        assert!(methods.contains(method), "{path}: allowed methods {methods}");
+        let allowed = preflight.header("access-control-allow-headers").unwrap_or_default().to_ascii_lowercase();
+        for name in headers.split(',') {
+            assert!(allowed.contains(name), "{path}: {name} not in allowed headers {allowed}");
+        }
+    }
+    // The answers themselves carry the headers a page may read.
+    let sdk = server.client(Some(&key));
+    let evaluated =
+        sdk.send("POST", "/sdk/v1/evaluate", Some(&json!({ "context": { "targetingKey": "u1" } })), &[origin]);
+    assert_eq!(evaluated.status, 200, "{}", evaluated.text);
+    assert_eq!(evaluated.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(evaluated.json["flags"]["banner"]["value"], true);
+    assert_eq!(evaluated.json["revision"], 1);
+    assert!(evaluated.json["generatedAt"].as_str().is_some_and(|at| at.ends_with('Z')), "{}", evaluated.text);
+    let bulk = sdk.send("POST", "/ofrep/v1/evaluate/flags", Some(&json!({ "context": {} })), &[origin]);
+    let exposed = bulk.header("access-control-expose-headers").unwrap_or_default().to_ascii_lowercase();
+    for name in ["etag", "pennon-revision", "pennon-signature"] {
+        assert!(exposed.contains(name), "{name} not exposed: {exposed}");
+    }
+    // A refused key is still readable as a 401 by the page (not an opaque CORS failure).
+    let refused = server.client(Some("not-a-key")).send("POST", "/sdk/v1/evaluate", Some(&json!({})), &[origin]);
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
+    // The admin API gets no CORS: its tokens must never be in a page.
+    let admin = server.admin().send("GET", &format!("{DEV}/flags"), None, &[origin]);
+    assert_eq!(admin.status, 200);
+    assert_eq!(admin.header("access-control-allow-origin"), None);
+    let preflight = anonymous.send(
+        "OPTIONS",
+        &format!("{DEV}/flags"),
+        None,
+        &[origin, ("access-control-request-method", "GET"), ("access-control-request-headers", "authorization")],
+    );
+    assert_eq!(preflight.header("access-control-allow-origin"), None, "admin preflight: {}", preflight.status);
+}
+
+#[test]
 fn the_stale_report_names_flags_to_clean_up_and_why() {
     let (server, _db) = Server::start(Backend::Sqlite);
     let admin = server.admin();

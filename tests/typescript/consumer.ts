@@ -38,6 +38,8 @@ const viaAny: EvaluationResult = engine.evaluate('flag', {}, { type: anyType, no
 const reason: Reason = typed.reason
 const all: Record<string, EvaluationResult> = engine.evaluateAll(context)
 const allEmpty: Record<string, EvaluationResult> = engine.evaluateAll()
+const changed: string[] = loaded.changedFlags(new Engine())
+const changedApi: string[] = engine.changedFlags(engine)
 const revision: number | null = engine.revision
 const error: PennonError = new SnapshotError('invalid_json: m', 'invalid_json', null)
 const withPath = new ArgumentError('m', 'invalid_argument', '/flags/x', { cause: error })
@@ -56,6 +58,7 @@ engine.getBoolean('flag', context, 'yes')
 const wrong: ErrorCode = 'no_such_code'
 
 export {
-  all, allEmpty, asyncWarnings, created, className, cls, code, codes, enabled, fromObject, label, limit, limits, nothing, path,
+  all, allEmpty, asyncWarnings, changed, changedApi, created, className, cls, code, codes, enabled, fromObject, label, limit,
+  limits, nothing, path,
   reason, revision, typed, untyped, viaAny, warnings, withNow, wrong,
 }

@@ -5,7 +5,7 @@
 // This module only maps errors: every Engine method calls the wasm engine and, if that
 // throws, turns the thrown value into a PennonError subclass. No flag semantics live here.
 
-import { InternalError, PennonError, errorClass } from './errors.mjs';
+import { ArgumentError, InternalError, PennonError, errorClass } from './errors.mjs';
 export { ArgumentError, ContextError, ERROR_CLASSES, InternalError, PennonError, SnapshotError, errorClass, errorCodes } from './errors.mjs';
 
 /**
@@ -225,6 +225,25 @@ export function wrapEngine(WasmEngine, regex, setRegexHost) {
       } catch (thrown) {
         throw toPennonError(thrown);
       }
+    }
+
+    /** Core's keys of the flags that may differ between `previous`'s snapshot and this one's. */
+    changedFlags(previous) {
+      if (!(previous instanceof WasmEngine)) {
+        throw new ArgumentError('the previous engine must be an Engine of pennon-wasm', 'invalid_argument', null);
+      }
+      try {
+        return super.changedFlags(previous);
+      } catch (thrown) {
+        throw toPennonError(thrown);
+      }
+    }
+
+    shareCounters(previous) {
+      if (!(previous instanceof WasmEngine)) {
+        throw new ArgumentError('the previous engine must be an Engine of pennon-wasm', 'invalid_argument', null);
+      }
+      return super.shareCounters(previous);
     }
 
     countOverride(flag) {

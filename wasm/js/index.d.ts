@@ -38,6 +38,12 @@ export class Engine {
   /** Every flag for one context (omitted or null: the empty context), for front-end bootstrap. */
   evaluateAll(context?: Context | null, now?: number | null): Record<string, EvaluationResult>;
   /**
+   * The keys of the flags whose evaluation may differ between `previous`'s snapshot and
+   * this engine's, as core computes them (added, removed, changed, and their dependents),
+   * sorted. An engine without a snapshot counts as an empty one.
+   */
+  changedFlags(previous: Engine): string[];
+  /**
    * Switches counting of `evaluate` and the typed getters (not `evaluateAll`) per flag ×
    * variant × reason on or off; off by default, counts so far are kept.
    */

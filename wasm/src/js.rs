@@ -308,6 +308,19 @@ impl Engine {
         self.revision.clone()
     }
 
+    /// The keys of the flags whose evaluation may differ between `previous`'s snapshot and
+    /// this engine's, as core computes them (`Snapshot::changed_flags`: added, removed,
+    /// changed, and their dependents), sorted. An engine without a snapshot counts as an
+    /// empty one. SDKs call it after loading a new snapshot into a fresh engine.
+    #[wasm_bindgen(js_name = changedFlags)]
+    pub fn changed_flags(&self, previous: &Engine) -> Array {
+        let (new, old) = (self.holder.current(), previous.holder.current());
+        pennon_host::changed_flags(new.as_ref().map(|l| &*l.snapshot), old.as_ref().map(|l| &*l.snapshot))
+            .iter()
+            .map(|key| JsValue::from_str(key))
+            .collect()
+    }
+
     /// `[{code, path, message}]`: the load warnings of the loaded snapshot.
     #[wasm_bindgen(getter)]
     pub fn warnings(&self) -> Array {

@@ -114,6 +114,14 @@ impl JsonEngine {
         Ok(json::canonical(&evaluation.to_json(default, revision)))
     }
 
+    /// `["flagKey", …]`: the keys of the flags whose evaluation may differ between
+    /// `previous`'s snapshot and this engine's, as core computes them
+    /// (`pennon_host::changed_flags`: sorted; an engine without a snapshot counts as empty).
+    pub fn changed_flags(&self, previous: &JsonEngine) -> String {
+        let keys = pennon_host::changed_flags(self.snapshot().as_deref(), previous.snapshot().as_deref());
+        json::canonical(&Value::Array(keys.into_iter().map(Value::from).collect()))
+    }
+
     /// Evaluates every flag for `{"context"?, "now"}`: `{"flagKey": result, …}` with a
     /// `null` default. Before any load the object is empty.
     pub fn evaluate_all(&self, request: &[u8]) -> Result<String, Error> {
@@ -262,6 +270,29 @@ mod tests {
         }
         let all = parse(&engine.evaluate_all(br#"{"now":0,"context":"x"}"#).unwrap());
         assert_eq!(all["dark"]["errorCode"], "INVALID_CONTEXT");
+    }
+
+    #[test]
+    fn changed_flags_are_cores_keys_for_every_case_of_changes_json() {
+        let cases = parse(include_str!("../../tests/conformance/changes.json"));
+        let cases = cases.as_array().expect("changes.json is an array");
+        assert!(cases.len() >= 10, "the case file went missing");
+        for case in cases {
+            let engine = |key: &str| {
+                let mut engine = JsonEngine::new();
+                engine.load(case[key].to_string().as_bytes()).expect("the case's snapshot loads");
+                engine
+            };
+            let (before, after) = (engine("before"), engine("after"));
+            let name = &case["name"];
+            assert_eq!(parse(&after.changed_flags(&before)), case["changed"], "{name}");
+            assert_eq!(parse(&before.changed_flags(&after)), case["changed"], "{name} (reversed)");
+        }
+        let mut one = JsonEngine::new();
+        one.load(SNAPSHOT.as_bytes()).unwrap();
+        assert_eq!(one.changed_flags(&JsonEngine::new()), r#"["dark"]"#);
+        assert_eq!(JsonEngine::new().changed_flags(&one), r#"["dark"]"#);
+        assert_eq!(one.changed_flags(&one), "[]");
     }
 
     #[test]

@@ -248,6 +248,22 @@ pub extern "C" fn pennon_engine_evaluate_all(handle: u32, ptr: u32, len: u32) ->
     })
 }
 
+/// Response: `["flagKey", …]`, the keys of the flags whose evaluation may differ between
+/// engine `previous`'s snapshot and engine `handle`'s (core's `changed_flags`, sorted; an
+/// engine without a snapshot counts as empty).
+#[unsafe(no_mangle)]
+pub extern "C" fn pennon_engine_changed_flags(handle: u32, previous: u32) -> u32 {
+    let internal = ErrorCode::Internal.status();
+    guarded(internal, |state| {
+        let outcome = match (state.engines.get(&handle), state.engines.get(&previous)) {
+            (Some(new), Some(old)) => Ok(new.changed_flags(old)),
+            (None, _) => Err(argument("handle", format!("no engine with handle {handle}"))),
+            (_, None) => Err(argument("previous", format!("no engine with handle {previous}"))),
+        };
+        respond(state, outcome)
+    })
+}
+
 /// Buckets `{"salt","unit"}`. Response: `{"bucket": n, "hash": "decimal u64"}`.
 #[unsafe(no_mangle)]
 pub extern "C" fn pennon_bucket(ptr: u32, len: u32) -> u32 {

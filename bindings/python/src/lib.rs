@@ -5,7 +5,7 @@
 //! exception classes, and owns the engine handle. Every decision about what a flag means
 //! is made by core.
 //!
-//! The Python package `pennon` (under `bindings/python/python/pennon/`) re-exports the
+//! The Python package `pennon` (under `sdks/python/pennon/`) re-exports the
 //! public names; its `.pyi` stub documents the API for type checkers.
 
 mod convert;

@@ -1,30 +1,39 @@
 'use strict'
-// The Pennon client (docs/sdk.md): holds the newest good snapshot of one source in a
-// pennon-node Engine, keeps it fresh (stream, poll, backoff, watchdog, breaker), and
-// answers evaluations from it. Every answer comes from core through the addon; this file
-// does IO, caching, events and integration only.
-const { EventEmitter } = require('node:events')
-const fs = require('node:fs')
-const { performance } = require('node:perf_hooks')
-const { Engine } = require('pennon-node')
+// The Pennon client (docs/sdk.md): holds the newest good snapshot of one source in an
+// Engine, keeps it fresh (stream, poll, backoff, watchdog, breaker), and answers
+// evaluations from it. Every answer comes from core through the engine; this file does
+// IO, caching, events and integration only, on either platform:
+//
+// `#platform` is the Node platform (lib/platform/node.js: pennon-node, EventEmitter,
+// node:http, node:fs, node:crypto) under Node's `node` condition, and the web platform
+// (lib/platform/web.mjs: pennon-wasm, fetch, WebCrypto) in the web build (dist/web.mjs,
+// made by scripts/build.mjs): package.json `imports`.
+const platform = require('#platform')
 const { Backoff } = require('./backoff.js')
 const { Breaker } = require('./breaker.js')
 const { ClientError } = require('./errors.js')
 const env = require('./env.js')
-const { Http, Failure } = require('./http.js')
+const { Failure } = require('./failure.js')
 const { Metrics } = require('./metrics.js')
-const { parsePublicKey, verifySignature } = require('./signature.js')
 const { SseParser } = require('./sse.js')
 
 const SECOND = 1000
 const TYPES = ['boolean', 'string', 'number', 'object']
 
 const monotonic = () => performance.now()
+// Bytes as they are (a BOM is kept, for core to judge, as Buffer#toString did).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
+const encoder = new TextEncoder()
+
+/** Timers never keep a Node process alive (a no-op where timers are numbers). */
+function unref(timer) {
+  if (typeof timer?.unref === 'function') timer.unref()
+}
 
 /**
  * `change.flags`: the keys of the flags whose evaluation may differ between two
  * snapshots, as core computes them (`Snapshot::changed_flags`, docs/snapshot-format.md
- * §9, through the addon's `Engine#changedFlags`), so that every language reports the
+ * §9, through the engine's `changedFlags`), so that every language reports the
  * same keys. The SDK never diffs definitions itself.
  */
 function changedFlags(previous, next) {
@@ -58,7 +67,7 @@ function duration(options, name, fallback) {
 
 function snapshotText(value, what) {
   if (typeof value === 'string') return value
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('utf8')
+  if (value instanceof Uint8Array) return utf8.decode(value)
   if (typeof value === 'object' && value !== null) return JSON.stringify(value)
   throw new ClientError('invalid_config', `${what} must be snapshot JSON text or an object`)
 }
@@ -88,19 +97,34 @@ class Prepared {
 
 /** Compiles snapshot text with core (acceptance b); throws a ClientError with core's code. */
 function compile(text) {
-  const engine = new Engine()
+  const engine = platform.newEngine()
   try {
     engine.load(text)
   } catch (error) {
-    throw new ClientError(error?.code ?? 'internal', error?.message ?? String(error), { cause: error })
+    throw loadError(error)
   }
   return new Prepared(engine, text)
 }
 
-class Client extends EventEmitter {
+/** `compile`, first loading what the snapshot needs (pennon-wasm: its regex module). */
+async function compileAsync(text) {
+  const engine = platform.newEngine()
+  try {
+    await engine.loadAsync(text)
+  } catch (error) {
+    throw loadError(error)
+  }
+  return new Prepared(engine, text)
+}
+
+function loadError(error) {
+  return new ClientError(error?.code ?? 'internal', error?.message ?? String(error), { cause: error })
+}
+
+class Client extends platform.Emitter {
   #config
   /** The engine evaluations use: the installed snapshot's, or an empty one before it. */
-  #engine = new Engine()
+  #engine = platform.newEngine()
   #current = null
   #etag = null
   #lastSuccess = monotonic()
@@ -137,10 +161,12 @@ class Client extends EventEmitter {
       }
       source = { kind: 'url', url: options.url.replace(/\/+$/, ''), sdkKey: options.sdkKey }
     } else if (options.file !== undefined && options.file !== null) {
+      noFiles('file')
       source = { kind: 'file', path: String(options.file) }
     } else {
       source = { kind: 'snapshot' }
     }
+    if (options.bootstrapFile != null) noFiles('bootstrapFile')
     const hasBootstrap = options.bootstrap != null || options.bootstrapFile != null
     if (hasBootstrap && source.kind !== 'url') {
       throw new ClientError('invalid_config', 'a bootstrap goes with the url source')
@@ -154,15 +180,14 @@ class Client extends EventEmitter {
       initTimeout: duration(options, 'initTimeout', 5 * SECOND),
       staleAfter: duration(options, 'staleAfter', 120 * SECOND),
       heartbeat: duration(options, 'heartbeat', 15 * SECOND),
-      publicKey: options.publicKey == null ? null : parsePublicKey(options.publicKey),
+      publicKey: options.publicKey == null ? null : platform.parsePublicKey(options.publicKey),
       backoffBase: duration(backoff, 'base', SECOND),
       backoffCap: duration(backoff, 'cap', 30 * SECOND),
       breakerFailures: duration(breaker, 'failures', 5),
       breakerOpenFor: duration(breaker, 'openFor', 30 * SECOND),
     }
     const envOverrides = options.envOverrides ?? false
-    this.#env =
-      envOverrides === false ? new Map() : env.collect(envOverrides === true ? process.env : envOverrides)
+    this.#env = envOverrides === false ? new Map() : env.collect(envOverrides === true ? environment() : envOverrides)
 
     // Sources given in memory load now; their errors are configuration errors (thrown).
     let inMemory = null
@@ -170,7 +195,7 @@ class Client extends EventEmitter {
     else if (options.bootstrap != null) inMemory = snapshotText(options.bootstrap, 'bootstrap')
     else if (options.bootstrapFile != null) {
       try {
-        inMemory = fs.readFileSync(options.bootstrapFile, 'utf8')
+        inMemory = platform.files.readSync(options.bootstrapFile)
       } catch (error) {
         throw new ClientError('io_error', `cannot read the bootstrap file ${options.bootstrapFile}: ${error.message}`)
       }
@@ -178,7 +203,7 @@ class Client extends EventEmitter {
     if (inMemory !== null) this.#install(compile(inMemory), null)
 
     if (source.kind === 'url') {
-      this.#http = new Http(source.url, source.sdkKey)
+      this.#http = new platform.Http(source.url, source.sdkKey)
       this.#background(this.#runUrl())
       const tick = Math.min(Math.max(this.#config.staleAfter / 4, 10), SECOND)
       this.#interval(() => this.#checkStaleness(), tick)
@@ -417,9 +442,9 @@ class Client extends EventEmitter {
   // ---- acceptance, install, status ----------------------------------------------------
 
   /** Verifies and compiles fetched snapshot bytes (acceptance a and b). */
-  #prepare(bytes, signature) {
-    if (this.#config.publicKey !== null) verifySignature(this.#config.publicKey, bytes, signature)
-    return compile(Buffer.from(bytes).toString('utf8'))
+  async #prepare(bytes, signature) {
+    if (this.#config.publicKey !== null) await platform.verifySignature(this.#config.publicKey, bytes, signature)
+    return compileAsync(utf8.decode(bytes))
   }
 
   /**
@@ -495,14 +520,14 @@ class Client extends EventEmitter {
         resolve(value)
       }
       const timer = setTimeout(() => done(!this.#closed), Math.max(0, ms))
-      timer.unref()
+      unref(timer)
       this.#sleepers.add(done)
     })
   }
 
   #interval(fn, ms) {
     const timer = setInterval(fn, ms)
-    timer.unref()
+    unref(timer)
     this.#timers.add(timer)
   }
 
@@ -518,16 +543,14 @@ class Client extends EventEmitter {
   async #runFile(path) {
     let seen = null
     const read = async () => {
-      let stamp
       try {
-        const stat = await fs.promises.stat(path)
-        stamp = `${stat.mtimeMs}:${stat.size}`
+        const stamp = await platform.files.stamp(path)
         if (stamp === seen) return this.#checkSucceeded()
-        const text = await fs.promises.readFile(path, 'utf8')
+        const text = await platform.files.read(path)
         seen = stamp
         let prepared
         try {
-          prepared = compile(text)
+          prepared = await compileAsync(text)
         } catch (error) {
           return this.#checkFailed(error)
         }
@@ -612,7 +635,8 @@ class Client extends EventEmitter {
         this.#succeeded(state)
         return null
       }
-      const prepared = this.#prepare(fetched.bytes, fetched.signature)
+      const prepared = await this.#prepare(fetched.bytes, fetched.signature)
+      if (this.#closed) return null
       this.#succeeded(state)
       try {
         this.#install(prepared, fetched.etag)
@@ -659,10 +683,9 @@ class Client extends EventEmitter {
   /** One stream connection, read until it ends: `{kind: 'closed'|'ended'|'failed'|'watchdog'}`. */
   async #stream(state) {
     const watchdog = 3 * this.#config.heartbeat
-    let req
-    let res
+    let stream
     try {
-      ;({ req, res } = await this.#http.openStream(this.revision, watchdog))
+      stream = await this.#http.openStream(this.revision, watchdog)
     } catch (error) {
       if (this.#closed) return { kind: 'closed' }
       // A failed connection was a check too: the next poll counts from it.
@@ -672,7 +695,7 @@ class Client extends EventEmitter {
       return { kind: 'failed', failure }
     }
     if (this.#closed) {
-      req.destroy()
+      stream.close()
       return { kind: 'closed' }
     }
     this.#succeeded(state)
@@ -683,18 +706,19 @@ class Client extends EventEmitter {
       clearTimeout(timer)
       timer = setTimeout(() => {
         silent = true
-        req.destroy()
+        stream.close()
       }, watchdog)
-      timer.unref()
+      unref(timer)
     }
     arm()
     try {
-      for await (const chunk of res) {
+      for await (const chunk of stream.chunks) {
         if (this.#closed) return { kind: 'closed' }
         arm()
         for (const item of parser.feed(chunk)) {
           if (item.type === 'comment') this.#checkSucceeded()
-          else if (item.event === 'snapshot') this.#snapshotEvent(state, item.data)
+          else if (item.event === 'snapshot') await this.#snapshotEvent(state, item.data)
+          if (this.#closed) return { kind: 'closed' }
         }
       }
       if (this.#closed) return { kind: 'closed' }
@@ -706,12 +730,12 @@ class Client extends EventEmitter {
       return { kind: 'ended' }
     } finally {
       clearTimeout(timer)
-      req.destroy()
+      stream.close()
     }
   }
 
   /** A `snapshot` event: metadata JSON, `\n`, the exact snapshot bytes. */
-  #snapshotEvent(state, data) {
+  async #snapshotEvent(state, data) {
     const newline = data.indexOf('\n')
     if (newline < 0) {
       const error = new ClientError('invalid_event', 'a snapshot event needs two data lines (metadata, snapshot)')
@@ -727,7 +751,7 @@ class Client extends EventEmitter {
     const etag = typeof meta.etag === 'string' ? meta.etag : null
     let prepared
     try {
-      prepared = this.#prepare(Buffer.from(data.slice(newline + 1), 'utf8'), signature)
+      prepared = await this.#prepare(encoder.encode(data.slice(newline + 1)), signature)
     } catch (error) {
       return this.#failed(state, { error, auth: false })
     }
@@ -739,6 +763,22 @@ class Client extends EventEmitter {
       this.#checkFailed(error)
     }
   }
+}
+
+/** The file source and bootstrap files need a file system (the Node platform). */
+function noFiles(option) {
+  if (platform.files === null) {
+    throw new ClientError('invalid_config', `${option} needs a file system, which ${platform.name} has not: use url, snapshot or bootstrap`)
+  }
+}
+
+/** The variables `envOverrides: true` reads (`process.env`). */
+function environment() {
+  const vars = platform.environment()
+  if (vars === null) {
+    throw new ClientError('invalid_config', 'envOverrides: true reads process.env, which is missing here: pass the variables as an object')
+  }
+  return vars
 }
 
 /** Creates a client and starts refreshing; does not wait (see `client.ready()`). */

@@ -5,20 +5,9 @@
 // unref'd; `Client.ready()` holds a ref'd timer while someone awaits it.
 const http = require('node:http')
 const https = require('node:https')
-const { ClientError } = require('./errors.js')
+const { Failure, asFailure, statusFailure, CONNECT_TIMEOUT, REQUEST_TIMEOUT } = require('./failure.js')
 
-const CONNECT_TIMEOUT = 5_000
-const REQUEST_TIMEOUT = 10_000
 const USER_AGENT = `pennon-node/${require('../package.json').version}`
-
-/** A failed check. `auth` marks 401/403: not a breaker failure, never retried faster than the poll interval. */
-class Failure extends Error {
-  constructor(code, message, auth = false) {
-    super(message)
-    this.error = new ClientError(code, message)
-    this.auth = auth
-  }
-}
 
 class Http {
   #base
@@ -124,8 +113,9 @@ class Http {
   }
 
   /**
-   * `GET /sdk/v1/stream` with `Last-Event-ID`: resolves `{req, res}` once a 2xx answer's
-   * headers arrived (no overall timeout: the caller's watchdog guards the body).
+   * `GET /sdk/v1/stream` with `Last-Event-ID`: resolves `{chunks, close}` (the body's byte
+   * chunks, and a function that ends the request) once a 2xx answer's headers arrived (no
+   * overall timeout: the caller's watchdog guards the body).
    */
   async openStream(lastEventId, watchdog) {
     let req
@@ -140,7 +130,7 @@ class Http {
       req.destroy()
       throw failure
     }
-    return { req, res }
+    return { chunks: res, close: () => req.destroy() }
   }
 }
 
@@ -149,25 +139,11 @@ function header(res, name) {
   return typeof value === 'string' ? value : null
 }
 
-function asFailure(error, timedOut, what = 'request failed') {
-  if (error instanceof Failure) return error
-  const code = timedOut ? 'timeout' : 'network_error'
-  return new Failure(code, `${what}: ${error?.message ?? error}`)
-}
-
 function checkStatus(res, base) {
-  const status = res.statusCode ?? 0
-  if (status >= 200 && status < 300) return
+  const failure = statusFailure(res.statusCode ?? 0, base)
+  if (failure === null) return
   res.resume()
-  const [code, auth, what] =
-    status === 401
-      ? ['unauthorized', true, 'the SDK key was refused (unknown, revoked or malformed): check sdkKey']
-      : status === 403
-        ? ['forbidden', true, 'the SDK key may not read this (is it an SDK key for this environment?)']
-        : status >= 500 && status <= 599
-          ? ['server_error', false, 'the server failed']
-          : ['http_error', false, 'unexpected answer']
-  throw new Failure(code, `${what} (HTTP ${status} from ${base})`, auth)
+  throw failure
 }
 
 module.exports = { Http, Failure }

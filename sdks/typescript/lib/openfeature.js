@@ -8,13 +8,17 @@ const { Client } = require('./client.js')
 
 const ERROR_CODES = new Set(Object.values(ErrorCode))
 
-/** OpenFeature's flag metadata holds strings, numbers and booleans: other JSON as its text. */
-function flagMetadata(metadata) {
+/**
+ * OpenFeature's flag metadata holds strings, numbers and booleans: the flag's metadata of
+ * those types plus the snapshot `revision`, as Pennon's OFREP endpoint and the Python
+ * provider report it (docs/sdk.md, OpenFeature).
+ */
+function flagMetadata(details) {
   const out = {}
-  for (const [key, value] of Object.entries(metadata ?? {})) {
-    if (value === null || value === undefined) continue
-    out[key] = typeof value === 'object' ? JSON.stringify(value) : value
+  for (const [key, value] of Object.entries(details.flagMetadata ?? {})) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = value
   }
+  if (details.revision !== null && details.revision !== undefined) out.revision = details.revision
   return out
 }
 
@@ -23,7 +27,7 @@ function resolution(details, defaultValue) {
   const out = {
     value: details.errorCode === null ? details.value : defaultValue,
     reason: details.reason,
-    flagMetadata: flagMetadata(details.flagMetadata),
+    flagMetadata: flagMetadata(details),
   }
   if (details.variant !== null) out.variant = details.variant
   if (details.errorCode !== null) {
@@ -68,8 +72,10 @@ class PennonProvider {
       },
       error: ({ code, message }) => {
         // While `initialize` waits, its rejection (init_timeout, naming the last error) is
-        // the error the SDK reports.
-        if (this.#initializing) return
+        // the error the SDK reports. With a snapshot held the provider still answers (a
+        // failed check is not OpenFeature's ERROR, "cannot evaluate"): `stale` says when
+        // that snapshot grows old.
+        if (this.#initializing || this.#client.revision !== null) return
         this.#errored = true
         emit(ProviderEvents.Error, { message, metadata: { code } })
       },

@@ -4,8 +4,11 @@
 // (ESM and CommonJS), every entry point by `require` and `import`, and a TypeScript
 // consumer type-checked against the installed declarations.
 //
-// To extend (e.g. the browser/wasm conditions): add a package to PACKAGES, a dependency
-// to the scratch project, and a test that runs `node` in `scratch` (`inScratch`).
+// The web build is checked there too: the browser and workerd conditions resolve `pennon`
+// to the packed dist/web.mjs, which imports the packed pennon-wasm.
+//
+// To extend: add a package to PACKAGES, a dependency to the scratch project, and a test
+// that runs `node` in `scratch` (`inScratch`).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -27,7 +30,7 @@ const PACKAGES = [
   { name: 'pennon', dir: 'sdks/typescript' },
 ]
 /** Registry dependencies of the scratch project: the versions this repository pins. */
-const FROM_REGISTRY = ['@openfeature/server-sdk', '@openfeature/core', 'fastify', '@types/node']
+const FROM_REGISTRY = ['@openfeature/server-sdk', '@openfeature/web-sdk', '@openfeature/core', 'fastify', '@types/node']
 
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 let scratch
@@ -59,13 +62,18 @@ after(() => {
 
 test('pennon packs its entries, declarations and lib, and no tests', () => {
   const files = packed.pennon.files.map((f) => f.path).sort()
-  for (const file of ['index.js', 'index.mjs', 'index.d.ts', 'openfeature.d.ts', 'fastify.d.ts', 'testing.d.ts', 'README.md']) {
+  const entries = ['index.js', 'index.mjs', 'index.d.ts', 'client.d.ts', 'web.d.ts', 'dist/web.mjs']
+  for (const file of [...entries, 'openfeature.d.ts', 'fastify.d.ts', 'testing.d.ts', 'README.md']) {
     assert.ok(files.includes(file), `${file} is packed (${files.join(', ')})`)
   }
-  for (const module of ['client', 'http', 'sse', 'middleware', 'fastify', 'openfeature', 'testing']) {
+  for (const module of ['client', 'http', 'fetch', 'sse', 'middleware', 'fastify', 'openfeature', 'testing', 'platform/node']) {
     assert.ok(files.includes(`lib/${module}.js`), `lib/${module}.js is packed`)
   }
-  assert.deepEqual(files.filter((f) => !/^(index\.|openfeature\.d|fastify\.d|testing\.d|lib\/|README\.md$|package\.json$)/.test(f)), [])
+  for (const file of ['browser/index.js', 'browser/index.d.ts', 'browser/openfeature.js', 'browser/openfeature.d.ts', 'browser/package.json']) {
+    assert.ok(files.includes(file), `${file} is packed`)
+  }
+  const expected = /^(index\.|(client|web|openfeature|fastify|testing)\.d\.ts$|dist\/web\.mjs$|lib\/|browser\/|README\.md$|package\.json$)/
+  assert.deepEqual(files.filter((f) => !expected.test(f)), [])
 })
 
 test('our packages are installed from the tarballs, not from a registry', () => {
@@ -103,16 +111,29 @@ test('every entry point by require and import, one module instance', () => {
   assert.equal(inScratch(['-e', script]).trim(), '[true,true,true,"pennon","function",true]')
 })
 
+test('browser and workerd get the packed web build, over the packed pennon-wasm', () => {
+  const script = "console.log(import.meta.resolve('pennon'), import.meta.resolve('pennon-wasm/web'))"
+  for (const condition of ['browser', 'workerd']) {
+    const [pennon, wasm] = inScratch([`--conditions=${condition}`, '--input-type=module', '-e', script]).trim().split(' ')
+    assert.equal(pennon, `file://${scratch}/node_modules/pennon/dist/web.mjs`, condition)
+    assert.equal(wasm, `file://${scratch}/node_modules/pennon-wasm/dist/web/index.js`, condition)
+  }
+})
+
 test('a TypeScript consumer type-checks against the installed declarations', () => {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   assert.ok(existsSync(tsc), 'typescript is a devDependency of the workspaces: run npm install at the repository root')
-  for (const file of ['types.ts', 'subpaths.types.ts']) copyFileSync(join(here, file), join(scratch, file))
+  for (const file of ['types.ts', 'subpaths.types.ts', 'browser-types.ts']) copyFileSync(join(here, file), join(scratch, file))
   writeFileSync(
     join(scratch, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: ['node'], skipLibCheck: false },
-      files: ['types.ts', 'subpaths.types.ts'],
+      files: ['types.ts', 'subpaths.types.ts', 'browser-types.ts'],
     }),
   )
-  inScratch([tsc, '-p', 'tsconfig.json'])
+  try {
+    inScratch([tsc, '-p', 'tsconfig.json'])
+  } catch (error) {
+    assert.fail(`tsc in the scratch project:\n${error.stdout}${error.stderr}`)
+  }
 })

@@ -1,12 +1,15 @@
 // A real `pennon serve` for the end-to-end tests (env PENNON_BIN; a missing binary fails
 // loudly with the command that builds it): SQLite database in a temporary directory, admin
-// token PENNON_ADMIN_TOKEN. Not a test file itself (no `.test.` in its name).
+// token PENNON_ADMIN_TOKEN. `admin(method, path, body)` calls the admin API, `sdkKey()`
+// creates an SDK key for `development`, `cli(...args)` runs the `pennon` command line
+// against it. Not a test file itself (no `.test.` in its name).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
 
 const ADMIN = 'ts-sdk-admin-token-0123456789abcdef'
 
@@ -48,7 +51,12 @@ export async function startServer() {
     assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`)
     return JSON.parse(text)
   }
-  return { child, url, admin }
+  const sdkKey = async (name = 'e2e') =>
+    (await admin('POST', '/api/v1/tokens', { name, role: 'sdk', environment: 'development' })).token
+  const cliEnv = { ...process.env, PENNON_URL: url, PENNON_TOKEN: ADMIN, PENNON_ENV: 'development' }
+  delete cliEnv.PENNON_CONFIG
+  const cli = (...args) => promisify(execFile)(binary(), args, { env: cliEnv })
+  return { child, url, admin, sdkKey, cli }
 }
 
 export const booleanFlag = (state) => ({
@@ -58,3 +66,16 @@ export const booleanFlag = (state) => ({
   offVariant: 'off',
   fallthrough: { variant: 'on' },
 })
+
+/**
+ * A client of `createClient` with a refused SDK key: its `ready()` rejects by
+ * `initTimeout` and an `error` event says `unauthorized`. Returns it (to close).
+ */
+export async function refusedKey(createClient, url) {
+  const bad = createClient({ url, sdkKey: 'nope', initTimeout: 500 })
+  const errors = []
+  bad.on('error', (e) => errors.push(e.code))
+  await assert.rejects(bad.ready(), (e) => e.code === 'init_timeout')
+  assert.ok(errors.includes('unauthorized'), JSON.stringify(errors))
+  return bad
+}

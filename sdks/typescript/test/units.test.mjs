@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url)
 const { SseParser } = require('../lib/sse.js')
 const { Backoff, backoffDelay } = require('../lib/backoff.js')
 const { Breaker } = require('../lib/breaker.js')
-const { parsePublicKey, verifySignature } = require('../lib/signature.js')
+const verifiers = { 'node:crypto': require('../lib/platform/node.js'), WebCrypto: require('../lib/webcrypto.js') }
 const env = require('../lib/env.js')
 const { Metrics } = require('../lib/metrics.js')
 
@@ -128,24 +128,26 @@ test('breaker: a success resets the consecutive count', () => {
   assert.equal(breaker.state, 'open')
 })
 
-test('signature: a good one verifies; anything else is signature_invalid', () => {
-  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519')
-  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url').toString('base64')
-  const key = parsePublicKey(raw)
-  const bytes = Buffer.from('{"schemaVersion":1,"revision":3,"flags":{}}')
-  const good = crypto.sign(null, bytes, privateKey).toString('base64')
-  verifySignature(key, bytes, good)
-  const code = (fn) => assert.throws(fn, (e) => e.code === 'signature_invalid')
-  code(() => verifySignature(key, Buffer.from('{"schemaVersion":1,"revision":4,"flags":{}}'), good))
-  const other = crypto.sign(null, bytes, crypto.generateKeyPairSync('ed25519').privateKey).toString('base64')
-  code(() => verifySignature(key, bytes, other))
-  for (const bad of [null, '', '***', 'AAAA']) code(() => verifySignature(key, bytes, bad))
-  // The harness's documented key parses.
-  parsePublicKey('YXnYz8KvLuCvwWVFQqbsMLEbYRhRUcw5byFevITwTaw=')
-  for (const bad of ['not base64!', Buffer.alloc(31).toString('base64'), 42]) {
-    assert.throws(() => parsePublicKey(bad), (e) => e.code === 'invalid_public_key')
-  }
-})
+for (const [name, { parsePublicKey, verifySignature }] of Object.entries(verifiers)) {
+  test(`signature (${name}): a good one verifies; anything else is signature_invalid`, async () => {
+    const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519')
+    const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url').toString('base64')
+    const key = parsePublicKey(raw)
+    const bytes = Buffer.from('{"schemaVersion":1,"revision":3,"flags":{}}')
+    const good = crypto.sign(null, bytes, privateKey).toString('base64')
+    await verifySignature(key, bytes, good)
+    const code = (fn) => assert.rejects(async () => fn(), (e) => e.code === 'signature_invalid')
+    await code(() => verifySignature(key, Buffer.from('{"schemaVersion":1,"revision":4,"flags":{}}'), good))
+    const other = crypto.sign(null, bytes, crypto.generateKeyPairSync('ed25519').privateKey).toString('base64')
+    await code(() => verifySignature(key, bytes, other))
+    for (const bad of [null, '', '***', 'AAAA']) await code(() => verifySignature(key, bytes, bad))
+    // The harness's documented key parses.
+    parsePublicKey('YXnYz8KvLuCvwWVFQqbsMLEbYRhRUcw5byFevITwTaw=')
+    for (const bad of ['not base64!', Buffer.alloc(31).toString('base64'), 42]) {
+      assert.throws(() => parsePublicKey(bad), (e) => e.code === 'invalid_public_key')
+    }
+  })
+}
 
 test('env: the variable name rule and value parsing', () => {
   assert.equal(env.variableName('checkout.new-flow'), 'PENNON_FLAG_CHECKOUT_NEW_FLOW')

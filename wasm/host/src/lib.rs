@@ -213,6 +213,7 @@ pub struct RawModule {
     engine_free: TypedFunc<u32, u32>,
     engine_load: TypedFunc<(u32, u32, u32), u32>,
     engine_info: TypedFunc<u32, u32>,
+    engine_changed_flags: TypedFunc<(u32, u32), u32>,
     engine_evaluate: TypedFunc<(u32, u32, u32), u32>,
     engine_evaluate_all: TypedFunc<(u32, u32, u32), u32>,
     bucket: TypedFunc<(u32, u32), u32>,
@@ -262,6 +263,7 @@ impl RawModule {
             engine_free: func!("pennon_engine_free"),
             engine_load: func!("pennon_engine_load"),
             engine_info: func!("pennon_engine_info"),
+            engine_changed_flags: func!("pennon_engine_changed_flags"),
             engine_evaluate: func!("pennon_engine_evaluate"),
             engine_evaluate_all: func!("pennon_engine_evaluate_all"),
             bucket: func!("pennon_bucket"),
@@ -381,6 +383,12 @@ impl RawModule {
     /// `pennon_engine_info(handle)`.
     pub fn engine_info(&mut self, handle: u32) -> wasmtime::Result<Response> {
         let status = self.engine_info.call(&mut self.store, handle)?;
+        self.response(status)
+    }
+
+    /// `pennon_engine_changed_flags(handle, previous)`.
+    pub fn engine_changed_flags(&mut self, handle: u32, previous: u32) -> wasmtime::Result<Response> {
+        let status = self.engine_changed_flags.call(&mut self.store, (handle, previous))?;
         self.response(status)
     }
 

@@ -272,3 +272,38 @@ fn random_calls_never_trap() {
     }
     assert_healthy(&mut module);
 }
+
+#[test]
+fn changed_flags_are_cores_keys_for_every_case_of_changes_json() {
+    let mut module = module();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/conformance/changes.json");
+    let cases: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = cases.as_array().unwrap();
+    assert!(cases.len() >= 10, "the case file went missing");
+    for case in cases {
+        let [before, after] = ["before", "after"].map(|key| {
+            let engine = RawEngine::new(&mut module).unwrap();
+            assert_eq!(engine.load(&mut module, case[key].to_string().as_bytes()).unwrap().status, 0);
+            engine.handle()
+        });
+        let name = &case["name"];
+        let forward = module.engine_changed_flags(after, before).unwrap();
+        assert_eq!(forward.json().unwrap(), case["changed"], "{name}");
+        let backward = module.engine_changed_flags(before, after).unwrap();
+        assert_eq!(backward.json().unwrap(), case["changed"], "{name} (reversed)");
+        assert_eq!(module.engine_free(before).unwrap().status, 0);
+        assert_eq!(module.engine_free(after).unwrap().status, 0);
+    }
+    // An engine without a snapshot counts as empty; unknown handles are statuses.
+    let loaded = RawEngine::new(&mut module).unwrap();
+    assert_eq!(loaded.load(&mut module, SNAPSHOT.as_bytes()).unwrap().status, 0);
+    let empty = module.engine_new().unwrap();
+    assert_eq!(module.engine_changed_flags(loaded.handle(), empty).unwrap().json().unwrap(), json!(["f"]));
+    assert_eq!(module.engine_changed_flags(empty, loaded.handle()).unwrap().json().unwrap(), json!(["f"]));
+    assert_eq!(module.engine_changed_flags(empty, empty).unwrap().json().unwrap(), json!([]));
+    for handle in [0, 999, u32::MAX] {
+        assert_error(&module.engine_changed_flags(handle, empty).unwrap(), ErrorCode::InvalidArgument);
+        assert_error(&module.engine_changed_flags(empty, handle).unwrap(), ErrorCode::InvalidArgument);
+    }
+    assert_healthy(&mut module);
+}

@@ -108,3 +108,10 @@ class LoadWarning(TypedDict):
     path: str
     """JSON Pointer (RFC 6901) of the offending value, e.g. ``/flags/checkout/rules/0``."""
     message: str
+
+
+class Details(EvaluationResult):
+    """Every detail of one evaluation through ``pennon.Client``: core's result plus ``age``."""
+
+    age: Optional[int]
+    """Milliseconds since the snapshot's ``generatedAt``, when it has one."""
