@@ -153,18 +153,31 @@ impl Holder {
         now: Millis,
         expected: Option<FlagType>,
     ) -> (Evaluation<'s>, Option<u64>) {
+        let answer = Holder::evaluate_uncounted(loaded, key, context, now, expected);
+        match loaded {
+            Some(loaded) => {
+                counters::count(&loaded.counters, Some((&loaded.snapshot, &loaded.table)), key, &answer.0);
+            }
+            None => counters::count(&self.counters(), None, key, &answer.0),
+        }
+        answer
+    }
+
+    /// [`Holder::evaluate`] without counting, for a host that offers no counters (the raw
+    /// wasm ABI): the same answer, and no counting code linked in.
+    pub fn evaluate_uncounted<'s>(
+        loaded: Option<&'s Loaded>,
+        key: &str,
+        context: Result<&Context, &str>,
+        now: Millis,
+        expected: Option<FlagType>,
+    ) -> (Evaluation<'s>, Option<u64>) {
         match loaded {
             Some(loaded) => {
                 let snapshot = &*loaded.snapshot;
-                let evaluation = snapshot.evaluate_converted(key, context, now, expected);
-                counters::count(&loaded.counters, Some((snapshot, &loaded.table)), key, &evaluation);
-                (evaluation, Some(snapshot.revision()))
+                (snapshot.evaluate_converted(key, context, now, expected), Some(snapshot.revision()))
             }
-            None => {
-                let evaluation = Evaluation::not_ready();
-                counters::count(&self.counters(), None, key, &evaluation);
-                (evaluation, None)
-            }
+            None => (Evaluation::not_ready(), None),
         }
     }
 }

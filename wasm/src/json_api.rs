@@ -110,7 +110,8 @@ impl JsonEngine {
         let default = request.get("default").unwrap_or(&Value::Null);
         let loaded = self.holder.current();
         let context = context.as_ref().map_err(String::as_str);
-        let (evaluation, revision) = self.holder.evaluate(loaded.as_deref(), flag, context, now, expected);
+        // The raw ABI offers no counters (nothing can switch them on): evaluate uncounted.
+        let (evaluation, revision) = Holder::evaluate_uncounted(loaded.as_deref(), flag, context, now, expected);
         Ok(json::canonical(&evaluation.to_json(default, revision)))
     }
 
