@@ -14,7 +14,6 @@ const { Breaker } = require('./breaker.js')
 const { ClientError } = require('./errors.js')
 const env = require('./env.js')
 const { Failure } = require('./failure.js')
-const { Metrics } = require('./metrics.js')
 const { SseParser } = require('./sse.js')
 
 const SECOND = 1000
@@ -117,14 +116,25 @@ async function compileAsync(text) {
   return new Prepared(engine, text)
 }
 
+/** `engine`, counting its evaluations. */
+function counting(engine) {
+  engine.countEvaluations(true)
+  return engine
+}
+
 function loadError(error) {
   return new ClientError(error?.code ?? 'internal', error?.message ?? String(error), { cause: error })
 }
 
 class Client extends platform.Emitter {
   #config
-  /** The engine evaluations use: the installed snapshot's, or an empty one before it. */
-  #engine = platform.newEngine()
+  /**
+   * The engine evaluations use: the installed snapshot's, or an empty one before it. The
+   * engines count evaluations (`pennon_evaluations_total`: docs/bindings.md, "Counting
+   * evaluations"), each snapshot's into its predecessor's counters (`shareCounters`, which
+   * also hands over what the predecessor counted on the JS side), so there is one set.
+   */
+  #engine = counting(platform.newEngine())
   #current = null
   #etag = null
   #lastSuccess = monotonic()
@@ -138,7 +148,6 @@ class Client extends platform.Emitter {
   #readyWaiters = new Set()
   #overrides = new Map()
   #env
-  #metrics = new Metrics()
   #hooks = []
   #http = null
 
@@ -307,7 +316,7 @@ class Client extends platform.Emitter {
       details = this.#engine.evaluate(flag, context, { type, default: defaultValue, now })
       details.age = this.#age(now)
     }
-    this.#metrics.count(flag, details.variant ?? '', details.reason)
+    if (override !== null) this.#engine.countOverride(flag)
     this.#runHooks(flag, details)
     return details
   }
@@ -322,39 +331,47 @@ class Client extends platform.Emitter {
     }
   }
 
+  /** No override, environment variable or hook: a typed getter is the engine's (it counts). */
+  #plain() {
+    return this.#hooks.length === 0 && this.#overrides.size === 0 && this.#env.size === 0
+  }
+
   #typed(flag, context, type, defaultValue) {
     if (!accepts(type, defaultValue) && !(type === 'object' && defaultValue === null)) {
       throw new ClientError('invalid_argument', `the default of a ${type} getter must be a ${type}`)
-    }
-    // The hot path: no override and no hook, so no details to build (no `age`); core's
-    // result is only counted. The same answers and counts as `#resolve`.
-    if (this.#hooks.length === 0 && this.#overrides.size === 0 && this.#env.size === 0) {
-      const result = this.#engine.evaluate(flag, context, { type, default: defaultValue, now: Date.now() })
-      this.#metrics.count(flag, result.variant ?? '', result.reason)
-      return accepts(type, result.value) ? result.value : defaultValue
     }
     const { value } = this.#resolve(flag, context, type, defaultValue)
     return accepts(type, value) ? value : defaultValue
   }
 
+  // The typed getters. The hot path (no override, environment variable or hook) is one
+  // call of the engine's typed getter, which counts the evaluation itself: no details are
+  // built. Anything else goes through `#resolve`, with the same answers and counts.
+
   /** A boolean flag is on: `getBoolean(flag, context, false)`. */
   isEnabled(flag, context) {
-    return this.#typed(flag, context, 'boolean', false)
+    return this.#plain() ? this.#engine.getBoolean(flag, context, false) : this.#typed(flag, context, 'boolean', false)
   }
 
   getBoolean(flag, context, defaultValue) {
+    if (this.#plain() && typeof defaultValue === 'boolean') return this.#engine.getBoolean(flag, context, defaultValue)
     return this.#typed(flag, context, 'boolean', defaultValue)
   }
 
   getString(flag, context, defaultValue) {
+    if (this.#plain() && typeof defaultValue === 'string') return this.#engine.getString(flag, context, defaultValue)
     return this.#typed(flag, context, 'string', defaultValue)
   }
 
   getNumber(flag, context, defaultValue) {
+    if (this.#plain() && accepts('number', defaultValue)) return this.#engine.getNumber(flag, context, defaultValue)
     return this.#typed(flag, context, 'number', defaultValue)
   }
 
   getObject(flag, context, defaultValue) {
+    if (this.#plain() && (defaultValue === null || accepts('object', defaultValue))) {
+      return this.#engine.getObject(flag, context, defaultValue)
+    }
     return this.#typed(flag, context, 'object', defaultValue)
   }
 
@@ -410,7 +427,7 @@ class Client extends platform.Emitter {
 
   /** The evaluation counters in Prometheus text (`pennon_evaluations_total{flag,variant,reason}`). */
   metrics() {
-    return this.#metrics.render()
+    return this.#engine.metrics()
   }
 
   /**
@@ -468,6 +485,7 @@ class Client extends platform.Emitter {
       }
     }
     this.#current = prepared
+    prepared.engine.shareCounters(this.#engine)
     this.#engine = prepared.engine
     this.#etag = etag
     if (previous === null) {

@@ -4,7 +4,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync, utimesSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync, utimesSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -167,6 +167,27 @@ test('file source: re-read when it changes; a bad file keeps the last good snaps
   await waitFor(() => client.revision === 2)
   assert.deepEqual(events.find((e) => e.revision === 2), { revision: 2, previousRevision: 1, flags: [] }, 'identical definitions: core reports no flag')
   client.close()
+})
+
+test('the counts of every snapshot add up: answers before a swap are not lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pennon-ts-'))
+  const path = join(dir, 'snapshot.json')
+  writeFileSync(path, JSON.stringify(snapshot(1)))
+  const client = createClient({ file: path, pollInterval: 20 })
+  await client.ready()
+  // new-checkout is the same for everyone: the addon answers it from its constant table,
+  // whose counts live on the JS side until the engine hands them over.
+  for (let i = 0; i < 3; i++) client.isEnabled('new-checkout', {})
+  writeFileSync(path, JSON.stringify(snapshot(2)))
+  utimesSync(path, new Date(), new Date(Date.now() + 2000))
+  await waitFor(() => client.revision === 2)
+  for (let i = 0; i < 2; i++) client.isEnabled('new-checkout', {})
+  client.getString('new-checkout', {}, 'x')
+  const text = client.metrics()
+  assert.ok(text.includes('pennon_evaluations_total{flag="new-checkout",variant="on",reason="STATIC"} 5\n'), text)
+  assert.ok(text.includes('pennon_evaluations_total{flag="new-checkout",variant="",reason="ERROR"} 1\n'), text)
+  client.close()
+  rmSync(dir, { recursive: true, force: true })
 })
 
 test('no unhandled rejection and no hang: a script with a client to nowhere exits by itself', () => {

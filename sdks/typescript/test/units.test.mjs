@@ -1,5 +1,6 @@
 // Unit tests of the pieces under the refresh loop: SSE parser, backoff, breaker,
-// signatures, environment-variable names, metrics text.
+// signatures, environment-variable names. (The metrics text is the engine's: each
+// binding runs tests/conformance/counters.json.)
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
@@ -11,7 +12,6 @@ const { Backoff, backoffDelay } = require('../lib/backoff.js')
 const { Breaker } = require('../lib/breaker.js')
 const verifiers = { 'node:crypto': require('../lib/platform/node.js'), WebCrypto: require('../lib/webcrypto.js') }
 const env = require('../lib/env.js')
-const { Metrics } = require('../lib/metrics.js')
 
 const EVENT = 'event: snapshot\nid: 42\ndata: {"revision":42}\ndata: {"schemaVersion":1,"s":"é"}\n\n'
 const DATA = '{"revision":42}\n{"schemaVersion":1,"s":"é"}'
@@ -160,43 +160,4 @@ test('env: the variable name rule and value parsing', () => {
   assert.deepEqual(env.parseValue('blue'), 'blue')
   assert.deepEqual(env.parseValue('{broken'), '{broken')
   assert.deepEqual([...env.collect({ PENNON_FLAG_A: '1', PATH: '/bin' })], [['PENNON_FLAG_A', 1]])
-})
-
-test('metrics: Prometheus text, sorted, escaped', () => {
-  const metrics = new Metrics()
-  for (let i = 0; i < 3; i++) metrics.count('a', 'on', 'STATIC')
-  metrics.count('a', '', 'ERROR')
-  metrics.count('we"ird\\', 'x', 'SPLIT')
-  const text = metrics.render()
-  assert.match(text, /# TYPE pennon_evaluations_total counter\n/)
-  assert.ok(text.includes('pennon_evaluations_total{flag="a",variant="",reason="ERROR"} 1\n'), text)
-  assert.ok(text.includes('pennon_evaluations_total{flag="a",variant="on",reason="STATIC"} 3\n'), text)
-  assert.ok(text.includes('{flag="we\\"ird\\\\",variant="x",reason="SPLIT"} 1'), text)
-  assert.equal(text.trim().split('\n').length, 5)
-})
-
-test('metrics: series of one flag by variant and reason; past 10 000 flag × variant series, new ones count as _other', () => {
-  const metrics = new Metrics()
-  for (const [variant, reason] of [['on', 'SPLIT'], ['off', 'SPLIT'], ['on', 'SPLIT'], ['on', 'TARGETING_MATCH']]) {
-    metrics.count('f', variant, reason)
-  }
-  for (let i = 1; i < 9_998; i++) metrics.count(`g${i}`, 'v', 'STATIC')
-  // 2 + 9 997 = 9 999 series: one more fits, then new pairs go to _other.
-  metrics.count('last', 'v', 'STATIC')
-  metrics.count('over', 'v', 'STATIC')
-  metrics.count('f', 'new', 'DEFAULT')
-  metrics.count('f', 'on', 'DEFAULT') // a known pair with a new reason is still its own series
-  const text = metrics.render()
-  for (const line of [
-    '{flag="f",variant="on",reason="SPLIT"} 2',
-    '{flag="f",variant="off",reason="SPLIT"} 1',
-    '{flag="f",variant="on",reason="TARGETING_MATCH"} 1',
-    '{flag="f",variant="on",reason="DEFAULT"} 1',
-    '{flag="last",variant="v",reason="STATIC"} 1',
-    '{flag="_other",variant="",reason="STATIC"} 1',
-    '{flag="_other",variant="",reason="DEFAULT"} 1',
-  ]) {
-    assert.ok(text.includes(`pennon_evaluations_total${line}\n`), line)
-  }
-  assert.ok(!text.includes('flag="over"'))
 })
