@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Literal, Mapping, O
 from pennon import _env
 from pennon._errors import ClientError
 from pennon._events import ChangeEvent, ErrorEvent, Event, EventName, ReadyEvent, StaleEvent
-from pennon._metrics import Metrics
 from pennon._native import Engine, PennonError
 from pennon._types import Context, Details, FlagType
 
@@ -64,6 +63,17 @@ def _accepts(kind: Optional[str], value: Any) -> bool:
     if kind == "object":
         return isinstance(value, dict)
     return False
+
+
+# An engine without a snapshot that never counts: the typed getters' slow path asks it to
+# check a default (`pennon_host::args`: a default must have the getter's type), so both
+# paths raise the same `ArgumentError` with the same words.
+_ARGUMENTS = Engine()
+_GETTERS = ("get_boolean", "get_string", "get_number", "get_object")
+
+
+def _check_default(kind: FlagType, default: Any) -> None:
+    getattr(_ARGUMENTS, "get_" + kind)("", None, default)
 
 
 def _now_ms() -> int:
@@ -226,8 +236,11 @@ class Client:
         else:
             self._env = _env.collect(env_overrides)
 
-        # What evaluations read: one reference, swapped whole.
+        # What evaluations read: one reference, swapped whole. The engines count
+        # evaluations (`pennon_evaluations_total`, docs/bindings.md "Counting evaluations"):
+        # each snapshot's engine counts into this one's counters (`share_counters`).
         self._empty = Engine()
+        self._empty.count_evaluations(True)
         self._current: Optional[_Prepared] = None
         self._etag: Optional[str] = None
         self._overrides: Dict[str, Any] = {}
@@ -235,8 +248,6 @@ class Client:
         self._listeners: Dict[str, Tuple[Callable[[Any], None], ...]] = {name: () for name in _EVENTS}
         # Events of a kind nobody listened to yet (see `on`).
         self._held: Dict[str, List[Event]] = {name: [] for name in _EVENTS}
-        self._metrics = Metrics()
-        self._count = self._metrics.count
         self._plain = True
         self._replain()
         self._closed = False
@@ -422,7 +433,9 @@ class Client:
             found, value = self._override_for(flag, kind, current)
             if found:
                 details = self._overridden(value, current, _now_ms())
-                self._after(flag, details)
+                self._empty.count_override(flag)
+                if self._hooks:
+                    self._run_hooks(flag, details)
                 return details
         engine = self._empty if current is None else current.engine
         # The host clock (the binding's) decides; keyword arguments only when needed: each
@@ -433,15 +446,9 @@ class Client:
             details = engine.evaluate(flag, context, type=kind, default=default)  # type: ignore[assignment]
         generated_at = None if current is None else current.generated_at
         details["age"] = None if generated_at is None else int(_now_ms() - generated_at)
-        self._count(flag, details["variant"], details["reason"])
         if self._hooks:
             self._run_hooks(flag, details)
         return details
-
-    def _after(self, flag: str, details: Details) -> None:
-        self._count(flag, details["variant"], details["reason"])
-        if self._hooks:
-            self._run_hooks(flag, details)
 
     def _run_hooks(self, flag: str, details: Details) -> None:
         for hook in self._hooks:
@@ -451,36 +458,36 @@ class Client:
                 self._emit_error(ClientError("hook_failed", f"an on_evaluation hook raised: {error!r}"))
 
     def _typed(self, flag: str, context: Optional[Context], kind: FlagType, default: Any) -> Any:
-        """The typed getters' path. With no override, environment variable or hook set (the
-        common case) it is one binding call, one counter increment and a type check (the
-        details' ``age`` is not computed: nobody sees it)."""
-        if not _accepts(kind, default) and not (kind == "object" and default is None):
-            raise ClientError("invalid_argument", f"the default of a {kind} getter must be a {kind}")
-        current = self._current
-        if current is None or not self._plain:
-            value = self._resolve(flag, context, kind, default)["value"]
-        else:
-            # No `default=`: on error the value is None, and the default is answered below.
-            result = current.engine.evaluate(flag, context, type=kind)
-            self._count(flag, result["variant"], result["reason"])
-            value = result["value"]
+        """The typed getters with an override, environment variable or hook in force (else
+        the getters are the engine's own: see ``_rebind``)."""
+        _check_default(kind, default)
+        value = self._resolve(flag, context, kind, default)["value"]
         return value if _accepts(kind, value) else default
+
+    def _rebind(self) -> None:
+        """The typed getters' fast path. With no override, environment variable or hook in
+        force (the common case), ``get_boolean`` … ``get_object`` of this client *are* the
+        native methods of the engine in use (they count the evaluation themselves), set as
+        instance attributes at every swap; otherwise the methods below answer. One
+        attribute store each, so a reader on another thread sees one or the other."""
+        current = self._current
+        engine = self._empty if current is None else current.engine
+        attributes = self.__dict__
+        for name in _GETTERS:
+            if self._plain:
+                attributes[name] = getattr(engine, name)
+            else:
+                attributes.pop(name, None)
 
     def is_enabled(self, flag: str, context: Optional[Context] = None) -> bool:
         """A boolean flag is on: ``get_boolean(flag, context, False)``."""
         return self.get_boolean(flag, context, False)
 
     def get_boolean(self, flag: str, context: Optional[Context], default: bool) -> bool:
-        """A boolean flag's value, or ``default`` on any error."""
-        # `_typed` inlined: the most frequent call of all.
-        current = self._current
-        if current is None or not self._plain or type(default) is not bool:
-            result: bool = self._typed(flag, context, "boolean", default)
-            return result
-        details = current.engine.evaluate(flag, context, type="boolean")
-        self._count(flag, details["variant"], details["reason"])
-        value = details["value"]
-        return value if type(value) is bool else default
+        """A boolean flag's value, or ``default`` on any error. A default of another type
+        raises ``ArgumentError``."""
+        result: bool = self._typed(flag, context, "boolean", default)
+        return result
 
     def get_string(self, flag: str, context: Optional[Context], default: str) -> str:
         """A string flag's value, or ``default`` on any error."""
@@ -605,10 +612,11 @@ class Client:
     def _replain(self) -> None:
         # One attribute for the getters' fast path to read.
         self._plain = not (self._overrides or self._env or self._hooks)
+        self._rebind()
 
     def metrics(self) -> str:
         """The evaluation counters in Prometheus text (``pennon_evaluations_total{flag,variant,reason}``)."""
-        return self._metrics.render()
+        return self._empty.metrics()
 
     def on_evaluation(self, hook: EvaluationHook) -> Callable[[], None]:
         """Runs ``hook(flag, details)`` after every single-flag evaluation (typed getters,
@@ -676,9 +684,11 @@ class Client:
             if revision == previous.revision:
                 self._etag = etag or self._etag
                 return
+        prepared.engine.share_counters(self._empty)
         with self._cond:
             self._current = prepared
             self._etag = etag
+            self._rebind()
             if previous is None:
                 self._settle_waiters(None)
         if previous is None:

@@ -102,9 +102,12 @@ def test_details_carry_the_age_of_the_snapshot() -> None:
 
 def test_a_getter_default_must_have_the_getters_type() -> None:
     with pennon.Client(snapshot=fixture("basic-r1")) as client:
-        with pytest.raises(pennon.ClientError) as caught:
+        with pytest.raises(pennon.ArgumentError) as caught:
             client.get_boolean("new-checkout", USER, "no")  # type: ignore[arg-type]
         assert caught.value.code == "invalid_argument"
+        client.override("other", True)  # the slow path words it the same way
+        with pytest.raises(pennon.ArgumentError, match="must be a boolean, not a string"):
+            client.get_boolean("new-checkout", USER, "no")  # type: ignore[arg-type]
         assert client.get_object("banner", USER, None) is None
 
 
@@ -267,6 +270,46 @@ def test_metrics_and_hooks() -> None:
         assert 'pennon_evaluations_total{flag="new-checkout",variant="on",reason="STATIC"} 2\n' in text
         assert 'pennon_evaluations_total{flag="banner",variant="staff",reason="TARGETING_MATCH"} 1\n' in text
         assert 'pennon_evaluations_total{flag="missing",variant="",reason="ERROR"} 1\n' in text
+
+
+def test_counts_lose_nothing_across_threads_overrides_and_swaps(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    path.write_text(fixture("basic-r1"))
+    with pennon.Client(file=str(path), poll_interval=0.02) as client:
+        client.ready(5)
+        assert "get_boolean" in vars(client), "no override or hook: the getters are the engine's"
+        per_thread = 5_000
+
+        def work() -> None:
+            for _ in range(per_thread):
+                client.is_enabled("new-checkout", USER)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        # A newer snapshot swaps the engine while the threads count.
+        path.write_text(fixture("basic-r2"))
+        os.utime(path, (time.time() + 2, time.time() + 2))
+        for thread in threads:
+            thread.join()
+        deadline = time.monotonic() + 5
+        while client.revision != 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client.revision == 2
+        client.override("new-checkout", True)
+        assert "get_boolean" not in vars(client), "an override takes the getters off the fast path"
+        assert client.get_boolean("new-checkout", USER, False) is True
+        with pytest.raises(pennon.ArgumentError):
+            client.get_boolean("new-checkout", USER, "no")  # type: ignore[arg-type]
+        client.clear_override()
+        text = client.metrics()
+        counted = sum(
+            int(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith('pennon_evaluations_total{flag="new-checkout",') and 'reason="ERROR"' not in line
+        )
+        assert counted == 4 * per_thread + 1, text
+        assert 'pennon_evaluations_total{flag="new-checkout",variant="override",reason="STATIC"} 1\n' in text
 
 
 def test_a_raising_hook_becomes_an_error_event() -> None:

@@ -4,8 +4,6 @@ variable names, metrics, signatures."""
 from __future__ import annotations
 
 import base64
-import itertools
-import threading
 from typing import List
 
 import pytest
@@ -16,7 +14,6 @@ from pennon import ClientError
 from pennon._backoff import Backoff, backoff_delay
 from pennon._breaker import Breaker
 from pennon._env import collect, parse_value, variable_name
-from pennon._metrics import MAX_SERIES, Metrics
 from pennon._signature import parse_public_key, verify_signature
 from pennon._sse import SseComment, SseEvent, SseItem, SseParser
 
@@ -109,46 +106,6 @@ def test_environment_variable_names_and_values() -> None:
     assert parse_value("hello") == "hello"
     assert parse_value("NaN") == "NaN" and parse_value("-Infinity") == "-Infinity"
     assert collect({"PENNON_FLAG_X": "1", "OTHER": "2", "PENNON_FLAG_Y": None}) == {"PENNON_FLAG_X": 1}
-
-
-def test_metrics_count_and_render() -> None:
-    metrics = Metrics()
-    for _ in range(3):
-        metrics.count("checkout", "on", "STATIC")
-    metrics.count("say", "", "ERROR")
-    metrics.count('we"ird\\', "a\nb", "SPLIT")
-    assert metrics.render() == (
-        "# HELP pennon_evaluations_total Flag evaluations by flag, variant and reason.\n"
-        "# TYPE pennon_evaluations_total counter\n"
-        'pennon_evaluations_total{flag="checkout",variant="on",reason="STATIC"} 3\n'
-        'pennon_evaluations_total{flag="say",variant="",reason="ERROR"} 1\n'
-        'pennon_evaluations_total{flag="we\\"ird\\\\",variant="a\\nb",reason="SPLIT"} 1\n'
-    )
-
-
-def test_metrics_lose_no_count_across_threads() -> None:
-    metrics = Metrics()
-    per_thread = 20_000
-
-    def work() -> None:
-        for _ in range(per_thread):
-            metrics.count("f", "on", "STATIC")
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert metrics.snapshot() == {("f", "on", "STATIC"): 4 * per_thread}
-
-
-def test_metrics_series_are_bounded() -> None:
-    metrics = Metrics()
-    for i in itertools.islice(itertools.count(), MAX_SERIES + 5):
-        metrics.count(f"flag-{i}", "v", "STATIC")
-    counts = metrics.snapshot()
-    assert len(counts) == MAX_SERIES + 1
-    assert counts[("_other", "", "STATIC")] == 5
 
 
 def _key_pair() -> tuple[Ed25519PrivateKey, str]:
