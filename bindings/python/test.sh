@@ -36,10 +36,8 @@ step "Type stubs match the module (mypy.stubtest pennon._native)"
 
 step "Type-check the tests and benchmarks against the stubs (mypy)"
 "$PY" -m mypy --check-untyped-defs bindings/python/tests benches/python
-# The binding's part of the package; the SDK modules (and their dependencies) are checked
-# by sdks/python/test.sh.
-# Imports into the SDK (h11, cryptography: installed by sdks/python/test.sh) are followed
-# silently: the SDK modules are checked by sdks/python/test.sh.
+# The binding's part of the package. Imports into the SDK modules are followed silently:
+# those (and their dependencies h11, cryptography) are checked by sdks/python/test.sh.
 "$PY" -m mypy --strict --follow-imports=silent sdks/python/pennon/_types.py sdks/python/pennon/_native.pyi
 
 step "pytest bindings/python/tests"
