@@ -11,7 +11,6 @@ import os
 import queue
 import re
 import subprocess
-import threading
 import time
 import urllib.request
 from dataclasses import asdict
@@ -20,7 +19,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 import pennon
-from conftest import ROOT, binary, same
+from conftest import ROOT, binary, listening_url, same
 
 # Scenarios this SDK cannot express, by name, with the reason: reported as xfail-free
 # failures would hide nothing, so they are listed here and the list is checked below.
@@ -58,26 +57,7 @@ class Harness:
         self.process = subprocess.Popen(
             [path, "--exit-with-stdin"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        assert self.process.stdout is not None
-        lines: "queue.Queue[str]" = queue.Queue()
-        stdout = self.process.stdout
-
-        def pump() -> None:
-            for line in stdout:
-                lines.put(line)
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + 10
-        self.url = ""
-        while not self.url:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                self.stop()
-                raise AssertionError("the harness did not print `harness: listening on URL`") from None
-            match = re.match(r"^harness: listening on (\S+)", line)
-            if match:
-                self.url = match.group(1)
+        self.url = listening_url(self.process, "harness:", 10)
 
     def control(self, path: str, body: Optional[Any] = None) -> Any:
         data = None if body is None else json.dumps(body).encode()

@@ -8,9 +8,7 @@ import base64
 import json
 import os
 import queue
-import re
 import subprocess
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -21,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import pennon
-from conftest import binary
+from conftest import binary, listening_url
 
 ADMIN = "py-sdk-admin-token-0123456789abcdef"
 USER = {"targetingKey": "user-1"}
@@ -38,26 +36,7 @@ class Server:
              "--database-url", f"sqlite://{directory / 'db'}"],
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
-        lines: "queue.Queue[str]" = queue.Queue()
-        stdout = self.process.stdout
-        assert stdout is not None
-
-        def pump() -> None:
-            for line in stdout:
-                lines.put(line)
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.monotonic() + 30
-        self.url = ""
-        while not self.url:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                self.stop()
-                raise AssertionError("pennon serve printed no `pennon: listening on URL`") from None
-            match = re.match(r"^pennon: listening on (\S+)", line)
-            if match:
-                self.url = match.group(1)
+        self.url = listening_url(self.process, "pennon:", 30)
 
     @property
     def port(self) -> int:
