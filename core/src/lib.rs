@@ -21,6 +21,7 @@ mod flag;
 mod getters;
 mod graph;
 pub mod json;
+pub mod judgement;
 mod memo;
 mod reads;
 pub mod regex;
