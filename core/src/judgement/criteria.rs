@@ -65,7 +65,7 @@ impl Default for Criteria {
             max_error_rate: None,
             guard_min_requests: 20,
             latency: vec![LatencyCriterion { quantile: 0.95, max_increase_ms: Some(500.0), max_ratio: Some(1.5) }],
-            srm_p_value: 0.001,
+            srm_p_value: super::srm::DEFAULT_THRESHOLD,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! ```
 
 mod criteria;
+mod experiment;
 mod latency;
 pub mod proportions;
 pub mod sequential;
@@ -24,6 +25,7 @@ pub mod stats;
 mod verdict;
 
 pub use criteria::{Criteria, CriteriaError, LatencyCriterion};
+pub use experiment::{VariantTally, experiment};
 pub use latency::{LatencyComparison, compare as compare_latency};
 pub use sketch::LatencySketch;
 pub use verdict::{Judgement, Verdict, judge};

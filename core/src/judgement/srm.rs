@@ -8,6 +8,10 @@
 
 use super::stats::chi_square_sf;
 
+/// The p-value below which a mismatch holds a rollout or warns about an experiment, unless
+/// the criteria say otherwise: 0.001, strict because the check runs at every look.
+pub const DEFAULT_THRESHOLD: f64 = 0.001;
+
 /// The outcome of the test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SampleRatio {
