@@ -6,10 +6,10 @@
 use crate::app::App;
 use crate::auth::Reader;
 use crate::error::{ApiError, ApiResult};
-use crate::judgement::{VariantTally, experiment};
 use crate::store::now_ms;
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use pennon_core::judgement::{VariantTally, experiment};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -119,4 +119,27 @@ async fn results(
         crate::error::set(&mut answer, field, value);
     }
     Ok(Json(answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_promised_shares_come_from_the_fallthrough() {
+        let split = json!({ "fallthrough": { "split": { "variants": [
+            { "variant": "a", "weight": 50 }, { "variant": "b", "weight": 30 }, { "variant": "c", "weight": 20 } ] } } });
+        let shares = promised(&split).unwrap();
+        assert_eq!(shares.len(), 3);
+        assert!((shares["b"] - 0.3).abs() < 1e-12 && (shares["c"] - 0.2).abs() < 1e-12);
+        let rollout =
+            json!({ "fallthrough": { "rollout": { "variant": "on", "otherwise": "off", "percentage": 12.5 } } });
+        let shares = promised(&rollout).unwrap();
+        assert!((shares["on"] - 0.125).abs() < 1e-12 && (shares["off"] - 0.875).abs() < 1e-12);
+        let staged = json!({ "fallthrough": { "rollout": { "variant": "on", "otherwise": "off",
+            "progressive": { "start": "2026-01-01T00:00:00Z", "stages": [{ "percentage": 100 }] } } } });
+        assert_eq!(promised(&staged), None);
+        assert_eq!(promised(&json!({ "fallthrough": { "variant": "on" } })), None);
+    }
 }

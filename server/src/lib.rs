@@ -11,7 +11,6 @@ pub mod change;
 pub mod edit;
 pub mod error;
 pub mod experiment;
-pub mod judgement;
 pub mod metrics;
 pub mod ofrep;
 pub mod ops;

@@ -14,6 +14,7 @@ use crate::store::Store;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use pennon_core::judgement::Arm;
 use pennon_core::judgement::sketch::LatencySketch;
 use serde_json::{Map, Value, json};
 use sqlx::Row;
@@ -364,12 +365,12 @@ pub async fn window(
     flag: &str,
     from_ms: i64,
     to_ms: i64,
-) -> ApiResult<BTreeMap<String, crate::judgement::Arm>> {
+) -> ApiResult<BTreeMap<String, Arm>> {
     let counts = totals(store, environment, flag, from_ms, to_ms, true).await?;
     Ok(counts
         .into_iter()
         .map(|(variant, counts)| {
-            let arm = crate::judgement::Arm {
+            let arm = Arm {
                 exposures: counts.exposures,
                 requests: counts.requests,
                 errors: counts.errors,

@@ -349,6 +349,34 @@ fn experiment_results_compare_every_variant_with_the_control_over_a_window() {
         assert_eq!((by_name("a")["exposures"].as_u64(), by_name("a")["conversions"].as_u64()), (Some(2000), Some(200)));
         assert_eq!((by_name("b")["exposures"].as_u64(), by_name("b")["conversions"].as_u64()), (Some(1000), Some(130)));
         assert_eq!(result["control"], "a");
+        // By hand: rates 200/2000 = 10 %, 130/1000 = 13 %, 100/1000 = 10 %; b's difference
+        // 0.03 and lift 0.13/0.10 − 1 = 30 %, c's 0; exposures 2000:1000:1000 are exactly
+        // the promised 50:25:25, so χ² = 0 and its p-value 1.
+        let close = |value: &Value, expected: f64| (value.as_f64().unwrap() - expected).abs() < 1e-12;
+        assert!(close(&by_name("a")["rate"], 0.1) && close(&by_name("b")["rate"], 0.13), "{result}");
+        assert!(close(&by_name("b")["difference"]["estimate"], 0.03), "{result}");
+        assert!(close(&by_name("b")["lift"]["estimate"], 0.3), "{result}");
+        assert!(close(&by_name("c")["lift"]["estimate"], 0.0), "{result}");
+        assert!(close(&by_name("b")["weight"], 0.25) && close(&by_name("a")["weight"], 0.5), "{result}");
+        let interval = by_name("b")["lift"]["interval"].as_array().unwrap();
+        assert!(interval[0].as_f64().unwrap() < 0.3 && 0.3 < interval[1].as_f64().unwrap(), "{result}");
+        assert_eq!(by_name("a")["control"], true);
+        assert!(close(&result["sampleRatio"]["chi2"], 0.0) && close(&result["sampleRatio"]["pValue"], 1.0), "{result}");
+        assert_eq!(result["warnings"], json!([]));
+
+        // 1000:1300 against 50:50: χ² = 2 · 150² / 1150 = 39.13, p ≈ 4·10⁻¹⁰ → the warning.
+        let mut skewed = split_flag();
+        skewed["variants"] = json!({ "a": "A", "b": "B" });
+        skewed["fallthrough"] =
+            json!({ "split": { "variants": [ { "variant": "a", "weight": 50 }, { "variant": "b", "weight": 50 } ] } });
+        assert_eq!(admin.put(&format!("{DEV}/flags/skewed"), json!({ "definition": skewed })).status, 201);
+        let body = json!({ "batch": batch_id(2), "flags": { "skewed": {
+            "a": { "exposures": 1000, "conversions": 100 }, "b": { "exposures": 1300, "conversions": 130 } } } });
+        assert_eq!(sdk.post("/sdk/v1/metrics", body).status, 202);
+        let srm = admin.get(&format!("{DEV}/experiments/skewed?since=2000-01-01T00:00:00Z")).json;
+        assert!((srm["sampleRatio"]["chi2"].as_f64().unwrap() - 2.0 * 22_500.0 / 1150.0).abs() < 1e-9, "{srm}");
+        assert_eq!(srm["sampleRatio"]["mismatch"], true, "{srm}");
+        assert!(srm["warnings"][0].as_str().unwrap().starts_with("sample ratio mismatch"), "{srm}");
 
         // The window starts at the flag's last change: outcomes before it are not counted.
         let change = json!({ "state": "on", "reason": "restart the experiment" });

@@ -56,22 +56,19 @@ fn signed_percent(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_string(), |v| format!("{:+.1}%", v * 100.0))
 }
 
-/// The table of an experiment's results.
+/// The table of an experiment's results, and core's warnings (a sample-ratio mismatch
+/// among them) below it.
 pub fn render(answer: &Value) -> String {
-    let control = answer.get("control").and_then(Value::as_str).unwrap_or("");
+    let control = format::text(answer, "control");
     let number = |value: &Value, pointer: &str| value.pointer(pointer).and_then(Value::as_f64);
-    let rows: Vec<Vec<String>> = answer
-        .get("variants")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    let list = |value: &Value, key: &str| value.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let rows: Vec<Vec<String>> = list(answer, "variants")
         .iter()
         .map(|variant| {
-            let name = variant.get("variant").and_then(Value::as_str).unwrap_or("");
-            let lift = if name == control {
+            let lift = if variant.get("control").and_then(Value::as_bool) == Some(true) {
                 "(control)".to_string()
             } else {
-                let interval = match (number(variant, "/lift/low"), number(variant, "/lift/high")) {
+                let interval = match (number(variant, "/lift/interval/0"), number(variant, "/lift/interval/1")) {
                     (Some(low), Some(high)) => {
                         format!(" [{}, {}]", signed_percent(Some(low)), signed_percent(Some(high)))
                     }
@@ -80,12 +77,12 @@ pub fn render(answer: &Value) -> String {
                 signed_percent(number(variant, "/lift/estimate")) + &interval
             };
             vec![
-                name.to_string(),
+                format::text(variant, "variant").to_string(),
                 format::field(variant, "exposures"),
                 format::field(variant, "conversions"),
                 percent(number(variant, "/rate")),
                 lift,
-                number(variant, "/pValue").map_or_else(|| "-".to_string(), |p| format!("{p:.4}")),
+                number(variant, "/lift/pValue").map_or_else(|| "-".to_string(), |p| format!("{p:.4}")),
             ]
         })
         .collect();
@@ -97,11 +94,35 @@ pub fn render(answer: &Value) -> String {
         short_time(format::text(answer, "to")),
     );
     out.push_str(&table(&["VARIANT", "EXPOSURES", "CONVERSIONS", "RATE", "LIFT [INTERVAL]", "P-VALUE"], &rows));
-    if answer.pointer("/srm/mismatch").and_then(Value::as_bool) == Some(true) {
-        let p = number(answer, "/srm/pValue").map_or_else(String::new, |p| format!(" (p = {p:.2e})"));
-        out.push_str(&format!(
-            "warning: sample ratio mismatch{p}: the exposures do not match the split the flag promises; the results may be biased\n"
-        ));
+    for warning in list(answer, "warnings") {
+        out.push_str(&format!("warning: {}\n", warning.as_str().unwrap_or_default()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_table_shows_rates_lift_with_its_interval_and_warnings() {
+        let answer = json!({ "flag": "exp", "environment": "development", "control": "a",
+            "from": "2026-12-06T08:00:00Z", "to": "2026-12-06T09:30:00.500Z",
+            "variants": [
+                { "variant": "a", "exposures": 2000, "conversions": 200, "rate": 0.1, "control": true },
+                { "variant": "b", "exposures": 1000, "conversions": 130, "rate": 0.13, "control": false,
+                  "lift": { "estimate": 0.3, "interval": [-0.05, 0.65], "pValue": 0.1234567 } },
+                { "variant": "c", "exposures": 0, "conversions": 0, "rate": 0.0, "control": false, "lift": null } ],
+            "warnings": ["sample ratio mismatch (χ² = 333.3, p = 1.00e-74): …"] });
+        assert_eq!(
+            render(&answer),
+            "exp in development, 2026-12-06 08:00:00Z to 2026-12-06 09:30:00Z, control a\n\n\
+             VARIANT  EXPOSURES  CONVERSIONS  RATE   LIFT [INTERVAL]         P-VALUE\n\
+             a        2000       200          10.0%  (control)               -\n\
+             b        1000       130          13.0%  +30.0% [-5.0%, +65.0%]  0.1235\n\
+             c        0          0            0.0%   -                       -\n\
+             warning: sample ratio mismatch (χ² = 333.3, p = 1.00e-74): …\n"
+        );
+    }
 }
