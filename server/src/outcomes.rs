@@ -436,16 +436,15 @@ async fn totals(
     latencies: bool,
 ) -> ApiResult<BTreeMap<String, Counts>> {
     let (from, to) = seconds(from_ms, to_ms);
-    let rows = sqlx::query(
+    // `$1`…`$4`: the environment, the flag, the window's first and end seconds.
+    let select = |sql: &'static str| {
+        sqlx::query(sql).bind(environment.to_string()).bind(flag.to_string()).bind(from).bind(to).fetch_all(&store.pool)
+    };
+    let rows = select(
         "SELECT variant, CAST(SUM(exposures) AS BIGINT) AS exposures, CAST(SUM(requests) AS BIGINT) AS requests, \
          CAST(SUM(errors) AS BIGINT) AS errors, CAST(SUM(conversions) AS BIGINT) AS conversions \
          FROM outcomes WHERE environment = $1 AND flag = $2 AND second >= $3 AND second < $4 GROUP BY variant",
     )
-    .bind(environment.to_string())
-    .bind(flag.to_string())
-    .bind(from)
-    .bind(to)
-    .fetch_all(&store.pool)
     .await?;
     let mut out = BTreeMap::new();
     for row in rows {
@@ -459,15 +458,10 @@ async fn totals(
         out.insert(row.try_get::<String, _>("variant")?, counts);
     }
     if latencies {
-        let rows = sqlx::query(
+        let rows = select(
             "SELECT variant, latency FROM outcomes \
              WHERE environment = $1 AND flag = $2 AND second >= $3 AND second < $4 AND latency <> '[]'",
         )
-        .bind(environment.to_string())
-        .bind(flag.to_string())
-        .bind(from)
-        .bind(to)
-        .fetch_all(&store.pool)
         .await?;
         for row in rows {
             let sketch = stored_sketch(&row.try_get::<String, _>("latency")?)?;
