@@ -522,17 +522,9 @@ fn step_for(rollout: &Rollout, decision: Decision, judged: &Judged) -> Option<St
             ..here(
                 "rolled_back",
                 Status::RolledBack,
-                format!("stage {stage_no} unhealthy ({criterion}): {} rollback", rollback_name(plan.rollback)),
+                format!("stage {stage_no} unhealthy ({criterion}): {} rollback", plan.rollback.as_str()),
             )
         }),
-    }
-}
-
-fn rollback_name(kind: RollbackKind) -> &'static str {
-    match kind {
-        RollbackKind::Gradual => "gradual",
-        RollbackKind::Immediate => "immediate",
-        RollbackKind::Kill => "kill",
     }
 }
 
@@ -798,7 +790,7 @@ pub async fn command(
                 status: Status::Aborted,
                 edit: Some(kind.edit()),
                 percentage: rollback_percentage(kind),
-                reason: said(format!("aborted by hand: {} rollback", rollback_name(kind))),
+                reason: said(format!("aborted by hand: {} rollback", kind.as_str())),
                 ..base
             }
         }

@@ -45,7 +45,7 @@ fn is_false(value: &bool) -> bool {
 }
 
 /// What a rollback does to the flag (seed 002's three rollback types).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum RollbackKind {
     /// The canary's percentage goes to 0 (state stays `canary`).
@@ -58,6 +58,15 @@ pub enum RollbackKind {
 }
 
 impl RollbackKind {
+    /// Its name: `gradual`, `immediate` or `kill`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollbackKind::Gradual => "gradual",
+            RollbackKind::Immediate => "immediate",
+            RollbackKind::Kill => "kill",
+        }
+    }
+
     /// The flag edit that rolls back.
     pub fn edit(self) -> FlagEdit {
         match self {

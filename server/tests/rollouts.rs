@@ -363,3 +363,81 @@ fn a_controller_killed_mid_rollout_resumes_without_skipping_a_stage_or_losing_a_
     assert_eq!(audit.as_array().unwrap().len(), events.len() - 1, "every decision has its event and audit entry");
     server.kill();
 }
+
+/// Runs the `pennon` command line against a server.
+fn pennon(server: &Server, args: &[&str]) -> (i32, String) {
+    let output = std::process::Command::new(common::binary())
+        .args(args)
+        .env("PENNON_URL", &server.url)
+        .env("PENNON_TOKEN", common::ADMIN_TOKEN)
+        .env_remove("PENNON_ENV")
+        .env_remove("PENNON_CONFIG")
+        .env("HOME", std::env::temp_dir())
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("pennon-rollouts-test-no-config"))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn the_command_line_starts_reads_and_steers_a_rollout() {
+    let db = Database::new(Backend::Sqlite);
+    let server = Server::start_on(&db, &FAST);
+    create(&server, "cli");
+    let start = [
+        "rollout",
+        "start",
+        "cli",
+        "--stages",
+        "10:PT1H,50:PT1H,100",
+        "--min-requests",
+        "500",
+        "--approval",
+        "50",
+        "--rollback",
+        "kill",
+        "--max-error-rate",
+        "0.05",
+        "-m",
+        "4.2",
+    ];
+    let (code, out) = pennon(&server, &start);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("development cli: running, stage 1/3, canary 10%"), "{out}");
+    let plan = &rollout(&server, "cli")["plan"];
+    assert_eq!(
+        plan["stages"][1],
+        json!({"percentage": 50, "minDuration": "PT1H", "minRequests": 500, "approval": true, "maxErrorRate": 0.05})
+    );
+    assert_eq!(plan["rollback"], "kill");
+    assert_eq!(pennon(&server, &start).0, 6, "one active rollout per flag");
+
+    report(&db.url, "cli", &[("on", HEALTHY), ("off", HEALTHY)]);
+    let (code, out) = pennon(&server, &["canary-status"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("JUDGEMENT") && out.contains("1/3") && out.contains("canary on 150 req"), "{out}");
+    let (_, out) = pennon(&server, &["canary-status", "cli", "--json"]);
+    let rows: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "the rollout's row replaces the canary row: {rows:#}");
+    assert_eq!((rows[0]["status"].as_str(), rows[0]["stage"].as_i64()), (Some("running"), Some(1)));
+    assert_eq!(rows[0]["judgement"]["control"]["requests"], 150);
+
+    assert!(pennon(&server, &["rollout", "pause", "cli"]).1.contains("paused"));
+    assert!(pennon(&server, &["rollout", "resume", "cli"]).1.contains("running"));
+    let (code, out) = pennon(&server, &["rollout", "promote", "cli", "-m", "dashboards green"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("stage 2/3, canary 50%"), "{out}");
+    let (code, out) = pennon(&server, &["rollout", "status", "cli"]);
+    assert_eq!(code, 0, "{out}");
+    for word in ["SEQ", "JUDGEMENT", "started", "paused", "resumed", "promoted", "dashboards green", "now: "] {
+        assert!(out.contains(word), "{word}: {out}");
+    }
+    let (code, out) = pennon(&server, &["rollout", "abort", "cli", "--rollback", "immediate"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("aborted"), "{out}");
+    assert_eq!(definition(&server, "cli")["state"], "off");
+    assert_eq!(pennon(&server, &["rollout", "promote", "cli"]).0, 6, "nothing active to promote");
+    assert_eq!(pennon(&server, &["rollout", "status", "nothing"]).0, 5);
+    assert_eq!(pennon(&server, &["rollout", "start", "cli", "--stages", "50:PT1M,20"]).0, 7);
+}
