@@ -13,11 +13,11 @@ use crate::auth::{Caller, Role};
 use crate::change::{self, Author, Mutation};
 use crate::edit::FlagEdit;
 use crate::error::{ApiError, ApiResult};
+use crate::outcomes;
 use crate::rollout::{self, Decision, Look, Plan, Position, RollbackKind, Status};
-use crate::standin::judgement::{self, Arm, Criteria, Verdict, Window};
-use crate::standin::outcomes;
 use crate::store::{Write, now_ms};
 use axum::http::StatusCode;
+use pennon_core::judgement::{self, Arm, Criteria, Window};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -400,18 +400,8 @@ pub struct Judged {
     pub control: Arm,
 }
 
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Healthy => "healthy",
-        Verdict::Unhealthy => "unhealthy",
-        Verdict::NotEnoughData => "not_enough_data",
-        Verdict::Hold => "hold",
-    }
-}
-
-#[allow(clippy::cast_precision_loss)]
 fn arm_json(variant: &str, arm: &Arm) -> Value {
-    let rate = if arm.requests == 0 { None } else { Some(arm.errors as f64 / arm.requests as f64) };
+    let rate = (arm.requests > 0).then(|| arm.error_rate());
     json!({
         "variant": variant,
         "exposures": arm.exposures,
@@ -448,7 +438,7 @@ pub async fn judge(app: &App, rollout: &Rollout, now: i64) -> ApiResult<Judged> 
     let share = rollout.plan.stage(rollout.position.stage).percentage.as_f64().unwrap_or(0.0) / 100.0;
     let judgement = judgement::judge(&Window { canary: &canary, control: &control, canary_share: share }, &criteria);
     let json = json!({
-        "verdict": verdict_name(judgement.verdict),
+        "verdict": judgement.verdict.as_str(),
         "criterion": judgement.criterion,
         "canary": arm_json(&rollout.canary_variant, &canary),
         "control": arm_json(&rollout.control_variant, &control),

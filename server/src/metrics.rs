@@ -1,6 +1,7 @@
 //! Prometheus metrics (`GET /metrics`): requests and their latency by route, SSE
-//! clients, publishes, each environment's snapshot size and revision, and the canary
-//! gauges of the rollout controller (per environment and flag, as of its last look).
+//! clients, publishes, each environment's snapshot size and revision, outcome batches
+//! received from SDKs, and the canary gauges of the rollout controller (per environment
+//! and flag, as of its last look).
 
 use crate::controller::{Judged, Rollout};
 use crate::publish::Published;
@@ -68,6 +69,14 @@ pub struct CanaryGauges {
     pub requests: Family<CohortLabels, Gauge>,
 }
 
+/// Labels of outcome batches: `accepted`, `duplicate` (a batch id stored before) or
+/// `refused` (a bad body).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BatchLabels {
+    /// What became of the batch.
+    pub result: &'static str,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -87,6 +96,8 @@ pub struct Metrics {
     pub auth_failures: Counter,
     /// The rollout controller's canary gauges.
     pub canary: CanaryGauges,
+    /// Outcome batches received from SDKs, by result.
+    pub outcome_batches: Family<BatchLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -101,6 +112,7 @@ impl Default for Metrics {
         let snapshot_bytes = Family::default();
         let snapshot_revision = Family::default();
         let auth_failures = Counter::default();
+        let outcome_batches = Family::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
         registry.register("sse_clients", "SDK stream clients connected", sse_clients.clone());
@@ -118,6 +130,7 @@ impl Default for Metrics {
             canary.latency_p95.clone(),
         );
         registry.register("canary_requests", "Requests per cohort in the current stage", canary.requests.clone());
+        registry.register("outcome_batches", "Outcome batches from SDKs, by result", outcome_batches.clone());
         Metrics {
             registry,
             requests,
@@ -128,6 +141,7 @@ impl Default for Metrics {
             snapshot_revision,
             auth_failures,
             canary,
+            outcome_batches,
         }
     }
 }
@@ -142,7 +156,6 @@ impl Metrics {
     }
 
     /// Records the controller's look at an active rollout.
-    #[allow(clippy::cast_precision_loss)]
     pub fn observe_canary(&self, rollout: &Rollout, judged: &Judged) {
         let flag = FlagLabels { environment: rollout.environment.clone(), flag: rollout.flag.clone() };
         self.canary.active.get_or_create(&flag).set(1);
@@ -154,8 +167,7 @@ impl Metrics {
                 flag: rollout.flag.clone(),
                 cohort: cohort.to_string(),
             };
-            let rate = if arm.requests == 0 { 0.0 } else { arm.errors as f64 / arm.requests as f64 };
-            self.canary.error_rate.get_or_create(&labels).set(rate);
+            self.canary.error_rate.get_or_create(&labels).set(arm.error_rate());
             self.canary.latency_p95.get_or_create(&labels).set(arm.latency.quantile(0.95).unwrap_or(0.0));
             self.canary.requests.get_or_create(&labels).set(i64::try_from(arm.requests).unwrap_or(i64::MAX));
         }
@@ -171,6 +183,11 @@ impl Metrics {
             _ => 0.0,
         };
         self.canary.percentage.get_or_create(&flag).set(percentage);
+    }
+
+    /// Counts an outcome batch: `accepted`, `duplicate` or `refused`.
+    pub fn count_batch(&self, result: &'static str) {
+        self.outcome_batches.get_or_create(&BatchLabels { result }).inc();
     }
 
     /// The Prometheus text exposition.

@@ -8,7 +8,7 @@
 //! "Safe rollouts").
 
 use crate::edit::FlagEdit;
-use crate::standin::judgement::Verdict;
+use pennon_core::judgement::Verdict;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use utoipa::ToSchema;

@@ -34,39 +34,32 @@ struct Traffic {
 const HEALTHY: Traffic = Traffic { requests: 150, errors: 1, latency_ms: 120.0 };
 const FAILING: Traffic = Traffic { requests: 150, errors: 60, latency_ms: 120.0 };
 
-/// Reports outcomes of a flag's variants as SDKs would, stamped now.
-fn report(db_url: &str, flag: &str, arms: &[(&str, Traffic)]) {
-    let url = db_url.to_string();
-    let flag = flag.to_string();
-    let arms: Vec<(String, Traffic)> = arms.iter().map(|(v, t)| ((*v).to_string(), *t)).collect();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            use sqlx::Connection;
-            sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-            sqlx::query(pennon_server::standin::outcomes::TABLE).execute(&mut conn).await.unwrap();
-            let second = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
-            for (variant, traffic) in arms {
-                let index = pennon_core::judgement::sketch::index_of(traffic.latency_ms);
-                sqlx::query(
-                    "INSERT INTO outcomes (environment, flag, variant, second, exposures, requests, errors, conversions, latency) \
-                     VALUES ('development', $1, $2, $3, $4, $4, $5, 0, $6)",
-                )
-                .bind(flag.clone())
-                .bind(variant)
-                .bind(second)
-                .bind(i64::try_from(traffic.requests).unwrap())
-                .bind(i64::try_from(traffic.errors).unwrap())
-                .bind(json!([[index, traffic.requests]]).to_string())
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            }
-        })
-    })
-    .join()
-    .unwrap();
+/// An SDK key of `development` for a server.
+fn sdk(server: &Server) -> common::Client {
+    let answer =
+        server.admin().post("/api/v1/tokens", json!({"name": "app", "role": "sdk", "environment": "development"}));
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    server.client(answer.json["token"].as_str())
+}
+
+/// Reports outcomes as an SDK does (`POST /sdk/v1/metrics`): the first arm is the canary,
+/// which got `share` of 1,000 exposures, the second the control.
+fn report(sdk: &common::Client, flag: &str, share: f64, arms: &[(&str, Traffic)]) {
+    let mut variants = serde_json::Map::new();
+    for (index, (variant, traffic)) in arms.iter().enumerate() {
+        let canary = (share * 1000.0).round() as u64;
+        let exposures = if index == 0 { canary } else { 1000 - canary };
+        let bucket = pennon_core::judgement::sketch::index_of(traffic.latency_ms);
+        variants.insert(
+            (*variant).to_string(),
+            json!({"exposures": exposures, "requests": traffic.requests, "errors": traffic.errors,
+                   "latency": [[bucket, traffic.requests]]}),
+        );
+    }
+    let batch = uuid::Uuid::new_v4().simple().to_string();
+    let body = json!({"batch": batch, "sdk": "pennon-test/0", "flags": {flag: variants}});
+    let answer = sdk.post("/sdk/v1/metrics", body);
+    assert_eq!((answer.status, answer.json["accepted"].as_bool()), (202, Some(true)), "{}", answer.text);
 }
 
 fn create(server: &Server, flag: &str) {
@@ -90,10 +83,11 @@ fn definition(server: &Server, flag: &str) -> Value {
     server.admin().get(&format!("{DEV}/flags/{flag}")).json["definition"].clone()
 }
 
-/// Waits until the rollout satisfies `done`, feeding it `traffic` meanwhile.
+/// Waits until the rollout satisfies `done`, feeding it `traffic` meanwhile (the canary
+/// first, at the rollout's percentage).
 fn until(
     server: &Server,
-    db: &Database,
+    sdk: &common::Client,
     flag: &str,
     traffic: &[(&str, Traffic)],
     done: impl Fn(&Value) -> bool,
@@ -106,7 +100,7 @@ fn until(
         }
         assert!(Instant::now() < deadline, "rollout of {flag} did not get there: {now:#}");
         if !traffic.is_empty() {
-            report(&db.url, flag, traffic);
+            report(sdk, flag, now["percentage"].as_f64().unwrap() / 100.0, traffic);
         }
         std::thread::sleep(Duration::from_millis(150));
     }
@@ -148,6 +142,7 @@ fn a_healthy_canary_advances_waits_for_approval_and_completes() {
     each_backend(|backend| {
         let db = Database::new(backend);
         let server = Server::start_on(&db, &FAST);
+        let sdk = sdk(&server);
         create(&server, "checkout");
         let started = start(&server, "checkout", three_stages("gradual"));
         assert_eq!((started["status"].as_str(), started["stage"].as_i64()), (Some("running"), Some(1)));
@@ -158,7 +153,7 @@ fn a_healthy_canary_advances_waits_for_approval_and_completes() {
         assert_eq!(rollout(&server, "checkout")["status"], "running");
 
         let healthy = [("on", HEALTHY), ("off", HEALTHY)];
-        let waiting = until(&server, &db, "checkout", &healthy, |r| r["status"] == "awaiting_approval");
+        let waiting = until(&server, &sdk, "checkout", &healthy, |r| r["status"] == "awaiting_approval");
         assert_eq!(waiting["stage"], 1, "no advance into an approval stage");
         assert_eq!(definition(&server, "checkout")["canary"]["percentage"], 10);
         let promoted =
@@ -167,9 +162,9 @@ fn a_healthy_canary_advances_waits_for_approval_and_completes() {
         assert_eq!((promoted.json["stage"].as_i64(), promoted.json["status"].as_str()), (Some(2), Some("running")));
         assert_eq!(definition(&server, "checkout")["canary"]["percentage"], 50);
 
-        until(&server, &db, "checkout", &healthy, |r| r["stage"] == 3);
+        until(&server, &sdk, "checkout", &healthy, |r| r["stage"] == 3);
         assert_eq!(definition(&server, "checkout")["canary"]["percentage"], 100);
-        let done = until(&server, &db, "checkout", &[("on", HEALTHY)], |r| r["status"] == "completed");
+        let done = until(&server, &sdk, "checkout", &[("on", HEALTHY)], |r| r["status"] == "completed");
         assert_eq!(definition(&server, "checkout")["state"], "on");
         assert_eq!(kinds(&done), ["started", "awaiting_approval", "promoted", "advanced", "completed"]);
         assert_history_is_whole(&server, &done);
@@ -210,6 +205,7 @@ fn an_unhealthy_canary_rolls_back_as_its_plan_says() {
     each_backend(|backend| {
         let db = Database::new(backend);
         let server = Server::start_on(&db, &FAST);
+        let sdk = sdk(&server);
         for (flag, rollback) in [("gradual", "gradual"), ("immediate", "immediate"), ("kill", "kill")] {
             create(&server, flag);
             let mut plan = three_stages(rollback);
@@ -221,7 +217,7 @@ fn an_unhealthy_canary_rolls_back_as_its_plan_says() {
         assert_eq!(paused.json["status"], "paused", "{}", paused.text);
         for flag in ["gradual", "immediate", "kill"] {
             let failing = [("on", FAILING), ("off", HEALTHY)];
-            let done = until(&server, &db, flag, &failing, |r| r["status"] == "rolled_back");
+            let done = until(&server, &sdk, flag, &failing, |r| r["status"] == "rolled_back");
             let last = done["events"].as_array().unwrap().last().unwrap().clone();
             assert_eq!(last["judgement"]["verdict"], "unhealthy");
             assert_eq!(last["judgement"]["criterion"], "max_error_rate");
@@ -243,6 +239,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
     each_backend(|backend| {
         let db = Database::new(backend);
         let server = Server::start_on(&db, &FAST);
+        let sdk = sdk(&server);
         let admin = server.admin();
         for flag in ["paused", "full", "aborted", "touched"] {
             create(&server, flag);
@@ -257,12 +254,12 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         assert_eq!(admin.post(&format!("{DEV}/rollouts/paused/pause"), json!({})).status, 409);
         let healthy = [("on", HEALTHY), ("off", HEALTHY)];
         for _ in 0..10 {
-            report(&db.url, "paused", &healthy);
+            report(&sdk, "paused", 0.1, &healthy);
             std::thread::sleep(Duration::from_millis(150));
         }
         assert_eq!(rollout(&server, "paused")["stage"], 1);
         assert_eq!(admin.post(&format!("{DEV}/rollouts/paused/resume"), json!({})).json["status"], "running");
-        until(&server, &db, "paused", &healthy, |r| r["stage"] == 2);
+        until(&server, &sdk, "paused", &healthy, |r| r["stage"] == 2);
 
         // Instant deploy.
         start(&server, "full", plan.clone());
@@ -283,7 +280,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         start(&server, "touched", plan.clone());
         let by_hand = admin.post(&format!("{DEV}/flags/touched/state"), json!({"state": "on"}));
         assert_eq!(by_hand.status, 200, "{}", by_hand.text);
-        let interrupted = until(&server, &db, "touched", &[], |r| r["status"] == "interrupted");
+        let interrupted = until(&server, &sdk, "touched", &[], |r| r["status"] == "interrupted");
         assert_eq!(kinds(&interrupted), ["started", "interrupted"]);
         assert_eq!(definition(&server, "touched")["state"], "on");
 
@@ -339,6 +336,7 @@ fn in_a_protected_environment_another_person_approves_the_next_stage() {
 fn a_controller_killed_mid_rollout_resumes_without_skipping_a_stage_or_losing_a_decision() {
     let db = Database::new(Backend::Sqlite);
     let mut server = Server::start_on(&db, &FAST);
+    let sdk = sdk(&server);
     create(&server, "resilient");
     let stages: Vec<Value> = [5, 10, 20, 30, 50, 70, 100]
         .iter()
@@ -346,15 +344,15 @@ fn a_controller_killed_mid_rollout_resumes_without_skipping_a_stage_or_losing_a_
         .collect();
     start(&server, "resilient", json!({"stages": stages, "rollback": "immediate"}));
     let healthy = [("on", HEALTHY), ("off", HEALTHY)];
-    let middle = until(&server, &db, "resilient", &healthy, |r| r["stage"] == 3);
+    let middle = until(&server, &sdk, "resilient", &healthy, |r| r["stage"] == 3);
     server.kill();
     // Stopped: the flag stays exactly where the controller left it.
     std::thread::sleep(Duration::from_millis(1500));
-    report(&db.url, "resilient", &healthy);
     let mut server = Server::start_on(&db, &FAST);
+    let sdk = common::Client::new(&server.url, sdk.token.as_deref());
     let after = rollout(&server, "resilient");
     assert!(after["stage"].as_i64() >= middle["stage"].as_i64());
-    let done = until(&server, &db, "resilient", &healthy, |r| r["status"] == "completed");
+    let done = until(&server, &sdk, "resilient", &healthy, |r| r["status"] == "completed");
     assert_history_is_whole(&server, &done);
     let events = done["events"].as_array().unwrap();
     let stages: Vec<i64> = events.iter().map(|e| e["stage"].as_i64().unwrap()).collect();
@@ -384,6 +382,7 @@ fn pennon(server: &Server, args: &[&str]) -> (i32, String) {
 fn the_command_line_starts_reads_and_steers_a_rollout() {
     let db = Database::new(Backend::Sqlite);
     let server = Server::start_on(&db, &FAST);
+    let sdk = sdk(&server);
     create(&server, "cli");
     let start = [
         "rollout",
@@ -413,7 +412,9 @@ fn the_command_line_starts_reads_and_steers_a_rollout() {
     assert_eq!(plan["rollback"], "kill");
     assert_eq!(pennon(&server, &start).0, 6, "one active rollout per flag");
 
-    report(&db.url, "cli", &[("on", HEALTHY), ("off", HEALTHY)]);
+    // A stage's window holds the seconds that begin after it started.
+    std::thread::sleep(Duration::from_millis(1100));
+    report(&sdk, "cli", 0.1, &[("on", HEALTHY), ("off", HEALTHY)]);
     let (code, out) = pennon(&server, &["canary-status"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("JUDGEMENT") && out.contains("1/3") && out.contains("canary on 150 req"), "{out}");
