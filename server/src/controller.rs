@@ -518,40 +518,51 @@ fn step_for(rollout: &Rollout, decision: Decision, judged: &Judged) -> Option<St
     }
 }
 
-/// One look at every active rollout. Returns how many actions were taken.
+/// One look at every active rollout (a failure with one is logged and does not stop
+/// the others). Returns how many actions were taken.
 pub async fn tick(app: &App) -> ApiResult<usize> {
     let mut acted = 0;
     for rollout in active(app).await? {
-        let now = now_ms();
-        let judged = judge(app, &rollout, now).await?;
-        app.metrics.observe_canary(&rollout, &judged);
-        let decision = rollout::decide(&rollout.plan, &rollout.position, &judged.look, now);
-        let step = step_for(&rollout, decision, &judged);
-        let untouched = app.environments.slot(&rollout.environment).is_some_and(|slot| {
-            slot.document
-                .flags
-                .get(&rollout.flag)
-                .is_some_and(|e| rollout::flag_matches(&rollout.plan, rollout.position.stage, &e.definition))
-        });
-        if step.is_none() && untouched {
-            continue;
-        }
-        let caller = controller_caller();
-        let who = Who { caller: &caller, request_id: format!("controller-{}", uuid::Uuid::new_v4().simple()) };
-        match act(app, &rollout, &who, step).await {
-            Ok(Acted::Done(now)) | Ok(Acted::Interrupted(now)) => {
-                acted += 1;
-                tracing::info!(environment = %now.environment, flag = %now.flag, status = now.position.status.as_str(),
-                    stage = now.position.stage + 1, "rollout");
-                if !now.position.status.is_active() {
-                    app.metrics.observe_canary_end(&now);
-                }
-            }
-            Ok(Acted::Lost) => {}
-            Err(error) => tracing::warn!(flag = %rollout.flag, "rollout controller: {error}"),
+        match look_at(app, &rollout).await {
+            Ok(true) => acted += 1,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(environment = %rollout.environment, flag = %rollout.flag,
+                "rollout controller: {error}"),
         }
     }
     Ok(acted)
+}
+
+/// Judges one rollout and takes the step its decision asks for; true when it acted.
+async fn look_at(app: &App, rollout: &Rollout) -> ApiResult<bool> {
+    let now = now_ms();
+    let judged = judge(app, rollout, now).await?;
+    app.metrics.observe_canary(rollout, &judged);
+    let decision = rollout::decide(&rollout.plan, &rollout.position, &judged.look, now);
+    let step = step_for(rollout, decision, &judged);
+    // A flag changed by hand is found here without a transaction; `act` makes sure.
+    let untouched = app.environments.slot(&rollout.environment).is_some_and(|slot| {
+        slot.document
+            .flags
+            .get(&rollout.flag)
+            .is_some_and(|e| rollout::flag_matches(&rollout.plan, rollout.position.stage, &e.definition))
+    });
+    if step.is_none() && untouched {
+        return Ok(false);
+    }
+    let caller = controller_caller();
+    let who = Who { caller: &caller, request_id: format!("controller-{}", uuid::Uuid::new_v4().simple()) };
+    match act(app, rollout, &who, step).await? {
+        Acted::Done(now) | Acted::Interrupted(now) => {
+            tracing::info!(environment = %now.environment, flag = %now.flag, status = now.position.status.as_str(),
+                stage = now.position.stage + 1, "rollout");
+            if !now.position.status.is_active() {
+                app.metrics.observe_canary_end(&now);
+            }
+            Ok(true)
+        }
+        Acted::Lost => Ok(false),
+    }
 }
 
 /// Runs the controller until the server shuts down.

@@ -206,7 +206,9 @@ fn an_unhealthy_canary_rolls_back_as_its_plan_says() {
         let db = Database::new(backend);
         let server = Server::start_on(&db, &FAST);
         let sdk = sdk(&server);
-        for (flag, rollback) in [("gradual", "gradual"), ("immediate", "immediate"), ("kill", "kill")] {
+        for (flag, rollback) in
+            [("gradual", "gradual"), ("immediate", "immediate"), ("kill", "kill"), ("slow", "immediate")]
+        {
             create(&server, flag);
             let mut plan = three_stages(rollback);
             plan["stages"][0]["maxErrorRate"] = json!(0.05);
@@ -224,13 +226,20 @@ fn an_unhealthy_canary_rolls_back_as_its_plan_says() {
             assert!(last["judgement"]["canary"]["errorRate"].as_f64().unwrap() > 0.05);
             assert_history_is_whole(&server, &done);
         }
+        // +780 ms at p95: core's latency criterion (p95 at most +500 ms or ×1.5).
+        let slow = Traffic { latency_ms: 900.0, ..HEALTHY };
+        let done = until(&server, &sdk, "slow", &[("on", slow), ("off", HEALTHY)], |r| r["status"] == "rolled_back");
+        let last = done["events"].as_array().unwrap().last().unwrap().clone();
+        assert!(last["judgement"]["criterion"].as_str().unwrap().starts_with("latency"), "{last:#}");
+        assert!(last["judgement"]["canary"]["p95"].as_f64().unwrap() > 800.0, "{last:#}");
+        assert_eq!(definition(&server, "slow")["state"], "off");
         let gradual = definition(&server, "gradual");
         assert_eq!((gradual["state"].as_str(), gradual["canary"]["percentage"].as_i64()), (Some("canary"), Some(0)));
         assert_eq!(definition(&server, "immediate")["state"], "off");
         assert_eq!(definition(&server, "kill")["state"], "kill");
         let audit = server.admin().get("/api/v1/audit?principal=controller").json;
         let rollbacks = audit.as_array().unwrap().iter().filter(|e| e["detail"]["event"] == "rolled_back").count();
-        assert_eq!(rollbacks, 3, "{audit:#}");
+        assert_eq!(rollbacks, 4, "{audit:#}");
     });
 }
 
@@ -241,7 +250,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         let server = Server::start_on(&db, &FAST);
         let sdk = sdk(&server);
         let admin = server.admin();
-        for flag in ["paused", "full", "aborted", "touched"] {
+        for flag in ["paused", "full", "aborted", "touched", "held"] {
             create(&server, flag);
         }
         let mut plan = three_stages("immediate");
@@ -260,6 +269,19 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         assert_eq!(rollout(&server, "paused")["stage"], 1);
         assert_eq!(admin.post(&format!("{DEV}/rollouts/paused/resume"), json!({})).json["status"], "running");
         until(&server, &sdk, "paused", &healthy, |r| r["stage"] == 2);
+
+        // Cohorts not the sizes the percentage promises (half the exposures at 10 %): a
+        // sample-ratio mismatch holds the rollout, recorded once.
+        start(&server, "held", plan.clone());
+        std::thread::sleep(Duration::from_millis(1100));
+        for _ in 0..15 {
+            report(&sdk, "held", 0.5, &healthy);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        let held = rollout(&server, "held");
+        assert_eq!(kinds(&held), ["started", "hold"], "{held:#}");
+        assert_eq!((held["stage"].as_i64(), held["status"].as_str()), (Some(1), Some("running")));
+        assert_eq!(held["events"][1]["judgement"]["criterion"], "sample_ratio");
 
         // Instant deploy.
         start(&server, "full", plan.clone());
@@ -305,7 +327,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         );
 
         let list = admin.get(&format!("{DEV}/rollouts")).json;
-        assert_eq!(list.as_array().unwrap().len(), 4);
+        assert_eq!(list.as_array().unwrap().len(), 5);
     });
 }
 
@@ -352,6 +374,10 @@ fn a_controller_killed_mid_rollout_resumes_without_skipping_a_stage_or_losing_a_
     let sdk = common::Client::new(&server.url, sdk.token.as_deref());
     let after = rollout(&server, "resilient");
     assert!(after["stage"].as_i64() >= middle["stage"].as_i64());
+    if after["stage"] == middle["stage"] {
+        let percentage = definition(&server, "resilient")["canary"]["percentage"].as_f64();
+        assert_eq!(percentage, middle["percentage"].as_f64(), "the flag stayed where the controller left it");
+    }
     let done = until(&server, &sdk, "resilient", &healthy, |r| r["status"] == "completed");
     assert_history_is_whole(&server, &done);
     let events = done["events"].as_array().unwrap();
@@ -441,4 +467,28 @@ fn the_command_line_starts_reads_and_steers_a_rollout() {
     assert_eq!(pennon(&server, &["rollout", "promote", "cli"]).0, 6, "nothing active to promote");
     assert_eq!(pennon(&server, &["rollout", "status", "nothing"]).0, 5);
     assert_eq!(pennon(&server, &["rollout", "start", "cli", "--stages", "50:PT1M,20"]).0, 7);
+}
+
+#[test]
+fn two_replicas_controllers_take_each_decision_once() {
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("PostgreSQL is not among the backends: skipped");
+        return;
+    }
+    let db = Database::new(Backend::Postgres);
+    let a = Server::start_on(&db, &FAST);
+    let b = Server::start_on(&db, &FAST);
+    let sdk = sdk(&a);
+    create(&a, "shared");
+    let stages: Vec<Value> = [10, 25, 50, 75, 100]
+        .iter()
+        .map(|p| json!({"percentage": p, "minDuration": "PT1S", "minRequests": 100}))
+        .collect();
+    start(&a, "shared", json!({"stages": stages}));
+    let done = until(&b, &sdk, "shared", &[("on", HEALTHY), ("off", HEALTHY)], |r| r["status"] == "completed");
+    assert_eq!(kinds(&done), ["started", "advanced", "advanced", "advanced", "advanced", "completed"], "{done:#}");
+    assert_history_is_whole(&a, &done);
+    let audit = a.admin().get("/api/v1/audit?principal=controller").json;
+    assert_eq!(audit.as_array().unwrap().len(), 5, "{audit:#}");
+    assert_eq!(definition(&b, "shared")["state"], "on");
 }
