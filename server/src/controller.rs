@@ -430,8 +430,12 @@ pub fn stage_criteria(plan: &Plan, stage: usize) -> ApiResult<Criteria> {
 
 /// Judges a rollout's current stage as of `now`.
 pub async fn judge(app: &App, rollout: &Rollout, now: i64) -> ApiResult<Judged> {
-    let from = rollout.position.stage_started_at;
-    let arms = outcomes::window(&app.store, &rollout.environment, &rollout.flag, from, now).await?;
+    let from = rollout.position.stage_started_at + rollout.plan.settle_ms();
+    let arms = if from < now {
+        outcomes::window(&app.store, &rollout.environment, &rollout.flag, from, now).await?
+    } else {
+        Default::default()
+    };
     let canary = arms.get(&rollout.canary_variant).cloned().unwrap_or_default();
     let control = arms.get(&rollout.control_variant).cloned().unwrap_or_default();
     let criteria = stage_criteria(&rollout.plan, rollout.position.stage)?;

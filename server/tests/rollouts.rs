@@ -250,7 +250,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         let server = Server::start_on(&db, &FAST);
         let sdk = sdk(&server);
         let admin = server.admin();
-        for flag in ["paused", "full", "aborted", "touched", "held"] {
+        for flag in ["paused", "full", "aborted", "touched", "held", "settled"] {
             create(&server, flag);
         }
         let mut plan = three_stages("immediate");
@@ -282,6 +282,18 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         assert_eq!(kinds(&held), ["started", "hold"], "{held:#}");
         assert_eq!((held["stage"].as_i64(), held["status"].as_str()), (Some(1), Some("running")));
         assert_eq!(held["events"][1]["judgement"]["criterion"], "sample_ratio");
+
+        // `settle`: what SDKs send in the first seconds of a stage is left out of its window.
+        let mut settled = plan.clone();
+        settled["settle"] = json!("PT30S");
+        start(&server, "settled", settled);
+        std::thread::sleep(Duration::from_millis(1100));
+        report(&sdk, "settled", 0.1, &healthy);
+        let current = &rollout(&server, "settled")["current"];
+        assert_eq!(
+            (current["canary"]["requests"].as_u64(), current["verdict"].as_str()),
+            (Some(0), Some("not_enough_data"))
+        );
 
         // Instant deploy.
         start(&server, "full", plan.clone());
@@ -327,7 +339,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         );
 
         let list = admin.get(&format!("{DEV}/rollouts")).json;
-        assert_eq!(list.as_array().unwrap().len(), 5);
+        assert_eq!(list.as_array().unwrap().len(), 6);
     });
 }
 
@@ -424,6 +436,8 @@ fn the_command_line_starts_reads_and_steers_a_rollout() {
         "kill",
         "--max-error-rate",
         "0.05",
+        "--settle",
+        "PT1S",
         "-m",
         "4.2",
     ];
@@ -435,11 +449,11 @@ fn the_command_line_starts_reads_and_steers_a_rollout() {
         plan["stages"][1],
         json!({"percentage": 50, "minDuration": "PT1H", "minRequests": 500, "approval": true, "maxErrorRate": 0.05})
     );
-    assert_eq!(plan["rollback"], "kill");
+    assert_eq!((plan["rollback"].as_str(), plan["settle"].as_str()), (Some("kill"), Some("PT1S")));
     assert_eq!(pennon(&server, &start).0, 6, "one active rollout per flag");
 
-    // A stage's window holds the seconds that begin after it started.
-    std::thread::sleep(Duration::from_millis(1100));
+    // A stage's window holds the seconds that begin after it started and settled.
+    std::thread::sleep(Duration::from_millis(2100));
     report(&sdk, "cli", 0.1, &[("on", HEALTHY), ("off", HEALTHY)]);
     let (code, out) = pennon(&server, &["canary-status"]);
     assert_eq!(code, 0, "{out}");
