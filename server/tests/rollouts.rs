@@ -338,6 +338,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
             404
         );
 
+        assert_eq!(admin.get("/api/v1/environments/nowhere/rollouts").status, 404);
         let list = admin.get(&format!("{DEV}/rollouts")).json;
         assert_eq!(list.as_array().unwrap().len(), 6);
     });
