@@ -114,11 +114,8 @@ impl Mixture {
             low = high;
             high *= 2.0;
         }
-        for _ in 0..200 {
+        while high - low > 1e-13 * high {
             let middle = 0.5 * (low + high);
-            if middle <= low || middle >= high {
-                break;
-            }
             if self.ln_one_sided(middle) < target {
                 low = middle;
             } else {
