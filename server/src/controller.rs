@@ -526,7 +526,17 @@ fn step_for(rollout: &Rollout, decision: Decision, judged: &Judged) -> Option<St
 /// the others). Returns how many actions were taken.
 pub async fn tick(app: &App) -> ApiResult<usize> {
     let mut acted = 0;
-    for rollout in active(app).await? {
+    let rollouts = active(app).await?;
+    // Rollouts that ended elsewhere (a person, another replica) since the last look.
+    let watched: Vec<(String, String)> = rollouts.iter().map(|r| (r.environment.clone(), r.flag.clone())).collect();
+    for (environment, flag) in app.metrics.active_canaries() {
+        if !watched.contains(&(environment.clone(), flag.clone()))
+            && let Ok(ended) = newest(app, &environment, &flag).await
+        {
+            app.metrics.observe_canary_end(&ended);
+        }
+    }
+    for rollout in rollouts {
         match look_at(app, &rollout).await {
             Ok(true) => acted += 1,
             Ok(false) => {}

@@ -67,6 +67,8 @@ pub struct CanaryGauges {
     pub latency_p95: Family<CohortLabels, FloatGauge>,
     /// Requests per cohort in the current stage's window.
     pub requests: Family<CohortLabels, Gauge>,
+    /// `(environment, flag)` of the rollouts shown active.
+    watched: std::sync::Mutex<std::collections::BTreeSet<(String, String)>>,
 }
 
 /// Labels of outcome batches: `accepted`, `duplicate` (a batch id stored before) or
@@ -159,6 +161,9 @@ impl Metrics {
     pub fn observe_canary(&self, rollout: &Rollout, judged: &Judged) {
         let flag = FlagLabels { environment: rollout.environment.clone(), flag: rollout.flag.clone() };
         self.canary.active.get_or_create(&flag).set(1);
+        if let Ok(mut watched) = self.canary.watched.lock() {
+            watched.insert((rollout.environment.clone(), rollout.flag.clone()));
+        }
         let percentage = rollout.plan.stage(rollout.position.stage).percentage.as_f64().unwrap_or(0.0);
         self.canary.percentage.get_or_create(&flag).set(percentage);
         for (cohort, arm) in [("canary", &judged.canary), ("control", &judged.control)] {
@@ -177,12 +182,20 @@ impl Metrics {
     pub fn observe_canary_end(&self, rollout: &Rollout) {
         let flag = FlagLabels { environment: rollout.environment.clone(), flag: rollout.flag.clone() };
         self.canary.active.get_or_create(&flag).set(0);
+        if let Ok(mut watched) = self.canary.watched.lock() {
+            watched.remove(&(rollout.environment.clone(), rollout.flag.clone()));
+        }
         let percentage = match rollout.position.status {
             crate::rollout::Status::Completed => 100.0,
             crate::rollout::Status::Interrupted => self.canary.percentage.get_or_create(&flag).get(),
             _ => 0.0,
         };
         self.canary.percentage.get_or_create(&flag).set(percentage);
+    }
+
+    /// The flags whose `pennon_canary_active` is 1: `(environment, flag)`.
+    pub fn active_canaries(&self) -> Vec<(String, String)> {
+        self.canary.watched.lock().map(|set| set.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Counts an outcome batch: `accepted`, `duplicate` or `refused`.

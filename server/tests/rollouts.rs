@@ -506,4 +506,13 @@ fn two_replicas_controllers_take_each_decision_once() {
     let audit = a.admin().get("/api/v1/audit?principal=controller").json;
     assert_eq!(audit.as_array().unwrap().len(), 5, "{audit:#}");
     assert_eq!(definition(&b, "shared")["state"], "on");
+    // Both replicas' gauges see the end, whichever of them took the last decision.
+    for server in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let gauge = r#"pennon_canary_active{environment="development",flag="shared"} 0"#;
+        while !server.client(None).get("/metrics").text.contains(gauge) {
+            assert!(Instant::now() < deadline, "{} still shows the rollout active", server.url);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
