@@ -39,7 +39,22 @@ export interface ClientOptions {
   breaker?: { failures?: number; openFor?: number }
   /** Read `PENNON_FLAG_*` overrides: `true` from `process.env` (where there is one), or from the given variables. */
   envOverrides?: boolean | Record<string, string | undefined>
+  /**
+   * Send what `record` recorded and the exposures (evaluations counted per variant) to
+   * `POST {url}/sdk/v1/metrics` in batches (default `true` with `url`; only with `url`).
+   */
+  metrics?: boolean
+  /** How often a batch is sent, in ms (default 10 000). */
+  metricsInterval?: number
 }
+
+/** A request's outcome: it succeeded (`ok`) or failed (`error`), optionally how long it took. */
+export type RequestOutcome =
+  | { ok: true; error?: never; latencyMs?: number; converted?: boolean }
+  | { error: true; ok?: never; latencyMs?: number; converted?: boolean }
+
+/** What `record` takes: a request (`ok` / `error`, `latencyMs`) and/or a conversion (`converted`). */
+export type Outcome = RequestOutcome | { converted: true; ok?: never; error?: never; latencyMs?: never }
 
 /** Every detail of one evaluation: core's result plus `age`. */
 export interface Details<T = unknown> extends EvaluationResult<T> {
@@ -116,5 +131,18 @@ export interface ClientMethods {
   metrics(): string
   /** Runs after every single-flag evaluation; returns a function that removes the hook. */
   onEvaluation(hook: (flag: string, details: Details) => void): () => void
-  close(): void
+  /**
+   * Records an outcome under the variant `context` gets for `flag` (sent in the next batch).
+   * Throws a ClientError `invalid_argument` for an invalid outcome; an unknown flag or a
+   * bad context records nothing.
+   */
+  record(flag: string, context: Context | null | undefined, outcome: Outcome): void
+  /**
+   * Prometheus text of the recorded outcomes (cumulative, `cohort` = variant):
+   * `pennon_canary_requests_total`, `pennon_canary_errors_total`, `pennon_conversions_total`,
+   * `pennon_canary_latency_ms` (histogram).
+   */
+  outcomeMetrics(): string
+  /** Stops refreshing; resolves once the last outcome batch is sent (within 1 s). Never rejects. */
+  close(): Promise<void>
 }

@@ -93,6 +93,14 @@ class Engine:
         """From now on counts into ``previous``'s counters (an SDK's fresh engine per snapshot keeps one set)."""
     def metrics(self) -> str:
         """The counters in Prometheus text: ``pennon_evaluations_total{flag,variant,reason}``, sorted."""
+    def record(self, flag: str, context: Optional[Context], outcome: Mapping[str, Any]) -> None:
+        """Records an outcome (``ok``/``error``, ``latency_ms``, ``converted``) under the variant ``context`` gets."""
+    def take_outcomes(self, batch_id: str) -> Optional[str]:
+        """The outcomes and exposures since the last take as a ``POST /sdk/v1/metrics`` body, or None."""
+    def restore_outcomes(self, batch: str) -> None:
+        """Adds a batch whose send failed back to the outcomes."""
+    def outcome_metrics(self) -> str:
+        """The recorded outcomes in Prometheus text (``pennon_canary_*``, ``pennon_conversions_total``)."""
     def _evaluate_canonical(
         self, flag: str, context_json: str, type: Optional[TypeName], default_json: str, now: int
     ) -> str: ...

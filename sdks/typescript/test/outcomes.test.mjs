@@ -1,0 +1,276 @@
+// Outcomes (docs/sdk.md, Outcomes): `client.record`, `client.outcomeMetrics()`, batches sent
+// to `POST /sdk/v1/metrics` by a local server that captures them (and refuses some, to
+// prove a refused batch is restored), bounded memory while the server is down, batch ids,
+// `close()`'s final flush, the OpenFeature provider's `track`.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { OpenFeature } from '@openfeature/server-sdk'
+import { ClientError, createClient } from 'pennon'
+import { PennonProvider } from 'pennon/openfeature'
+import { startMetricsServer, total } from '../test-support/metrics-server.mjs'
+
+const boolean = (fallthrough) => ({
+  type: 'boolean',
+  state: 'on',
+  variants: { on: true, off: false },
+  offVariant: 'off',
+  fallthrough,
+})
+
+const snapshot = (extra = {}) => ({
+  schemaVersion: 1,
+  revision: 3,
+  flags: {
+    'new-checkout': boolean({ variant: 'on' }),
+    // Half the users get `on` (the canary), the others `off` (its control).
+    'checkout.canary': boolean({ rollout: { variant: 'on', otherwise: 'off', percentage: 50 } }),
+    ...extra,
+  },
+})
+
+/** Users whose `checkout.canary` variant is `variant`, found by asking the client. */
+function usersOf(client, variant, count) {
+  const out = []
+  for (let i = 0; out.length < count; i++) {
+    const user = { targetingKey: `user-${i}` }
+    if (client.evaluate('checkout.canary', user).variant === variant) out.push(user)
+  }
+  return out
+}
+
+async function waitFor(check, what, ms = 5000) {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+test('record + outcomeMetrics: Prometheus text per flag and cohort (the variant)', () => {
+  const client = createClient({ snapshot: snapshot() })
+  const [on] = usersOf(client, 'on', 1)
+  const [off] = usersOf(client, 'off', 1)
+  client.record('checkout.canary', on, { ok: true, latencyMs: 12 })
+  client.record('checkout.canary', on, { error: true, latencyMs: 700 })
+  client.record('checkout.canary', off, { ok: true, latencyMs: 3 })
+  client.record('checkout.canary', off, { converted: true })
+  const text = client.outcomeMetrics()
+  const has = (line) => assert.ok(text.includes(`${line}\n`), `missing ${line} in:\n${text}`)
+  has('pennon_canary_requests_total{flag="checkout.canary",cohort="on"} 2')
+  has('pennon_canary_errors_total{flag="checkout.canary",cohort="on"} 1')
+  has('pennon_canary_requests_total{flag="checkout.canary",cohort="off"} 1')
+  has('pennon_conversions_total{flag="checkout.canary",cohort="off"} 1')
+  has('pennon_canary_latency_ms_bucket{flag="checkout.canary",cohort="on",le="25"} 1')
+  has('pennon_canary_latency_ms_bucket{flag="checkout.canary",cohort="on",le="1000"} 2')
+  has('pennon_canary_latency_ms_bucket{flag="checkout.canary",cohort="on",le="+Inf"} 2')
+  has('pennon_canary_latency_ms_count{flag="checkout.canary",cohort="on"} 2')
+  has('pennon_canary_latency_ms_bucket{flag="checkout.canary",cohort="off",le="5"} 1')
+  assert.match(text, /^# TYPE pennon_canary_latency_ms histogram$/m)
+  client.close()
+})
+
+test('record: an invalid outcome throws invalid_argument; an unknown flag or bad context records nothing', () => {
+  const client = createClient({ snapshot: snapshot() })
+  const invalid = [{}, { ok: true, error: true }, { ok: true, latencyMs: -1 }, { ok: true, latencyMs: 'fast' }, { ok: true, extra: 1 }]
+  for (const outcome of invalid) {
+    assert.throws(
+      () => client.record('new-checkout', {}, outcome),
+      (error) => error instanceof ClientError && error.code === 'invalid_argument',
+      JSON.stringify(outcome),
+    )
+  }
+  client.record('no-such-flag', {}, { ok: true })
+  client.record('new-checkout', { targetingKey: 42 }, { ok: true })
+  assert.doesNotMatch(client.outcomeMetrics(), /pennon_canary_requests_total\{/)
+  client.close()
+})
+
+test('metrics options: only with url, an interval > 0', () => {
+  const refused = [
+    { snapshot: snapshot(), metrics: true },
+    { url: 'http://127.0.0.1:9', sdkKey: 'k', metrics: 'yes' },
+    { url: 'http://127.0.0.1:9', sdkKey: 'k', metricsInterval: 0 },
+    { url: 'http://127.0.0.1:9', sdkKey: 'k', metricsInterval: -5 },
+  ]
+  for (const options of refused) {
+    assert.throws(() => createClient(options), (e) => e.code === 'invalid_config', JSON.stringify(options))
+  }
+})
+
+test('batches reach POST /sdk/v1/metrics with the SDK key: outcomes and exposures per variant', async () => {
+  const server = await startMetricsServer(snapshot())
+  const client = createClient({ url: server.url, sdkKey: 'sdk-key-1', stream: false, metricsInterval: 50 })
+  await client.ready()
+  const ons = usersOf(client, 'on', 3)
+  const offs = usersOf(client, 'off', 2)
+  for (const user of ons) {
+    client.isEnabled('checkout.canary', user)
+    client.record('checkout.canary', user, { ok: true, latencyMs: 20 })
+  }
+  for (const user of offs) {
+    client.isEnabled('checkout.canary', user)
+    client.record('checkout.canary', user, { error: true, latencyMs: 40 })
+    client.record('checkout.canary', user, { converted: true })
+  }
+  await waitFor(() => total(server.posts.map((p) => p.body), 'checkout.canary', 'off', 'conversions') === 2, 'a batch')
+  const bodies = server.posts.map((p) => p.body)
+  for (const post of server.posts) {
+    assert.equal(post.authorization, 'Bearer sdk-key-1')
+    assert.equal(post.contentType, 'application/json')
+    assert.match(post.body.batch, /^[0-9a-f]{32}$/)
+  }
+  assert.equal(total(bodies, 'checkout.canary', 'on', 'requests'), 3)
+  assert.equal(total(bodies, 'checkout.canary', 'on', 'errors'), 0)
+  assert.equal(total(bodies, 'checkout.canary', 'on', 'latency'), 3)
+  assert.equal(total(bodies, 'checkout.canary', 'off', 'requests'), 2)
+  assert.equal(total(bodies, 'checkout.canary', 'off', 'errors'), 2)
+  // Exposures are the evaluations counted per variant: at least the isEnabled calls
+  // (usersOf's `evaluate` calls count too), and never a record's own evaluation.
+  assert.ok(total(bodies, 'checkout.canary', 'on', 'exposures') >= 3)
+  const counted = client.metrics()
+  const evaluations = (variant) =>
+    [...counted.matchAll(new RegExp(`pennon_evaluations_total\\{flag="checkout.canary",variant="${variant}",reason="[A-Z_]+"\\} (\\d+)`, 'g'))]
+      .reduce((n, m) => n + Number(m[1]), 0)
+  await client.close()
+  const all = server.posts.map((p) => p.body)
+  assert.equal(total(all, 'checkout.canary', 'on', 'exposures'), evaluations('on'), 'every counted evaluation is one exposure')
+  assert.equal(total(all, 'checkout.canary', 'off', 'exposures'), evaluations('off'))
+  server.close()
+})
+
+test('a refused batch is restored: the next accepted batch carries its counts; batch ids differ', async () => {
+  const server = await startMetricsServer(snapshot(), { refuse: 3 })
+  const client = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 30 })
+  const errors = []
+  client.on('error', (e) => errors.push(e))
+  await client.ready()
+  const [user] = usersOf(client, 'on', 1)
+  let recorded = 0
+  // Record while the first three batches are refused, and after.
+  while (server.posts.length < 2) {
+    client.record('checkout.canary', user, { ok: true, latencyMs: 5 })
+    recorded += 1
+    await sleep(7)
+  }
+  await client.close()
+  assert.equal(server.refused.length, 3)
+  const accepted = server.posts.map((p) => p.body)
+  assert.equal(total(accepted, 'checkout.canary', 'on', 'requests'), recorded, 'nothing lost, nothing counted twice')
+  assert.equal(total(accepted, 'checkout.canary', 'on', 'latency'), recorded)
+  // Each refused batch was the sum so far: the first accepted one holds at least the last refused one's counts.
+  const lastRefused = total([server.refused[2].body], 'checkout.canary', 'on', 'requests')
+  assert.ok(total([accepted[0]], 'checkout.canary', 'on', 'requests') >= lastRefused)
+  const ids = [...server.refused, ...server.posts].map((p) => p.body.batch)
+  assert.equal(new Set(ids).size, ids.length, `batch ids repeat: ${ids}`)
+  // One error event for the run of failures, not one per batch.
+  assert.deepEqual(errors.map((e) => e.code), ['metrics_failed'])
+  server.close()
+})
+
+test('bounded memory while the server is down: a failed batch is merged back, never queued', async () => {
+  // 1,100 flags: more flag × variant pairs than the engine keeps (1,000; beyond → `_other`).
+  const many = {}
+  for (let i = 0; i < 1100; i++) many[`f${String(i).padStart(4, '0')}`] = boolean({ variant: 'on' })
+  const server = await startMetricsServer(snapshot(many), { refuse: 8 })
+  const client = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 40 })
+  await client.ready()
+  for (const flag of Object.keys(many)) client.record(flag, {}, { ok: true, latencyMs: 1 })
+  await waitFor(() => server.refused.length >= 8, 'eight refused batches')
+  // Nothing new was recorded between the refused sends: each carried the same sums, so
+  // what the client holds did not grow with the number of failures.
+  const sizes = server.refused.slice(1).map((p) => p.text.length)
+  const first = server.refused[1].text.length
+  for (const size of sizes) assert.ok(Math.abs(size - first) <= 0, `sizes of failed batches: ${sizes}`)
+  await waitFor(() => server.posts.length >= 1, 'an accepted batch')
+  await client.close()
+  const body = server.posts[0].body
+  const pairs = Object.values(body.flags).reduce((n, variants) => n + Object.keys(variants).length, 0)
+  assert.ok(pairs <= 1001, `${pairs} flag × variant pairs`)
+  assert.ok(body.flags._other, 'pairs beyond the cap are kept under _other')
+  const requests = Object.values(body.flags).reduce(
+    (n, variants) => n + Object.values(variants).reduce((m, arm) => m + (arm.requests ?? 0), 0),
+    0,
+  )
+  assert.equal(requests, 1100, 'every record is in the batch, the overflow under _other')
+  server.close()
+})
+
+test('close() sends what is left once, within 1 s, and resolves also when the server hangs', async () => {
+  const server = await startMetricsServer(snapshot())
+  const client = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 60_000 })
+  await client.ready()
+  const [user] = usersOf(client, 'off', 1)
+  client.record('checkout.canary', user, { converted: true })
+  let started = Date.now()
+  await client.close()
+  assert.ok(Date.now() - started < 1000)
+  assert.equal(server.posts.length, 1)
+  assert.equal(total([server.posts[0].body], 'checkout.canary', 'off', 'conversions'), 1)
+  assert.equal(client.close(), client.close(), 'close() is idempotent: one flush')
+  server.close()
+
+  const hanging = await startMetricsServer(snapshot(), { hang: true })
+  const stuck = createClient({ url: hanging.url, sdkKey: 'k', stream: false, metricsInterval: 60_000 })
+  await stuck.ready()
+  stuck.record('new-checkout', {}, { ok: true })
+  started = Date.now()
+  await stuck.close()
+  const took = Date.now() - started
+  assert.ok(took >= 900 && took < 1500, `close() took ${took} ms`)
+  hanging.close()
+})
+
+test('a script that records and calls close() without awaiting it still sends the batch, then exits', async () => {
+  const server = await startMetricsServer(snapshot())
+  const script = `
+    const { createClient } = require('pennon')
+    const c = createClient({ url: ${JSON.stringify(server.url)}, sdkKey: 'k', stream: false })
+    c.ready().then(() => {
+      c.record('new-checkout', {}, { ok: true, latencyMs: 3 })
+      c.close()
+    })
+  `
+  const child = spawn(process.execPath, ['--unhandled-rejections=strict', '-e', script], { stdio: 'inherit' })
+  const started = Date.now()
+  const code = await new Promise((resolve) => child.on('exit', resolve))
+  assert.equal(code, 0)
+  assert.ok(Date.now() - started < 5000)
+  assert.equal(total(server.posts.map((p) => p.body), 'new-checkout', 'on', 'requests'), 1)
+  server.close()
+})
+
+test('metrics: false sends nothing; an idle client sends nothing', async () => {
+  const server = await startMetricsServer(snapshot())
+  const off = createClient({ url: server.url, sdkKey: 'k', stream: false, metrics: false, metricsInterval: 20 })
+  const idle = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 20 })
+  await off.ready()
+  await idle.ready()
+  off.record('new-checkout', {}, { ok: true })
+  off.isEnabled('new-checkout', {})
+  await sleep(150)
+  await off.close()
+  await idle.close()
+  assert.equal(server.posts.length + server.refused.length, 0)
+  assert.match(off.outcomeMetrics(), /pennon_canary_requests_total\{flag="new-checkout",cohort="on"\} 1/, 'still exported locally')
+  server.close()
+})
+
+test('OpenFeature track(): a conversion of the flags the event names, nothing otherwise', async () => {
+  const client = createClient({ snapshot: snapshot() })
+  const provider = new PennonProvider(client, { conversions: { purchase: ['checkout.canary', 'new-checkout'] } })
+  await OpenFeature.setProviderAndWait('outcomes-track', provider)
+  const features = OpenFeature.getClient('outcomes-track')
+  const [on] = usersOf(client, 'on', 1)
+  features.track('purchase', on, { value: 99.5 })
+  features.track('signup', on, { flag: 'checkout.canary' })
+  features.track('page-view', on)
+  const text = client.outcomeMetrics()
+  assert.match(text, /pennon_conversions_total\{flag="checkout.canary",cohort="on"\} 2\n/)
+  assert.match(text, /pennon_conversions_total\{flag="new-checkout",cohort="on"\} 1\n/)
+  assert.doesNotMatch(text, /pennon_canary_requests_total\{/, 'conversions only')
+  assert.throws(() => new PennonProvider(client, { conversions: { purchase: 7 } }), (e) => e.code === 'invalid_config')
+  await OpenFeature.clearProviders()
+  client.close()
+})
