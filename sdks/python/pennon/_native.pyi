@@ -95,7 +95,7 @@ class Engine:
         """The counters in Prometheus text: ``pennon_evaluations_total{flag,variant,reason}``, sorted."""
     def record(self, flag: str, context: Optional[Context], outcome: Mapping[str, Any]) -> None:
         """Records an outcome (``ok``/``error``, ``latency_ms``, ``converted``) under the variant ``context`` gets."""
-    def take_outcomes(self, batch_id: str) -> Optional[str]:
+    def take_outcomes(self, batch_id: str, sdk: Optional[str] = None) -> Optional[str]:
         """The outcomes and exposures since the last take as a ``POST /sdk/v1/metrics`` body, or None."""
     def restore_outcomes(self, batch: str) -> None:
         """Adds a batch whose send failed back to the outcomes."""

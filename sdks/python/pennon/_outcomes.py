@@ -19,6 +19,7 @@ import time
 from typing import Callable
 
 from pennon._errors import ClientError
+from pennon._http import USER_AGENT
 from pennon._native import Engine
 
 CLOSE_FLUSH_TIMEOUT = 1.0
@@ -64,7 +65,7 @@ class Outcomes:
     def flush(self, timeout: float) -> None:
         """Takes one batch and sends it within ``timeout`` seconds. Never raises."""
         try:
-            body = self._engine.take_outcomes(new_batch_id())
+            body = self._engine.take_outcomes(new_batch_id(), USER_AGENT)
         except Exception as error:  # noqa: BLE001 - reported, never raised
             return self._failed(ClientError("internal", f"taking an outcome batch failed: {error!r}"))
         if body is None:
@@ -80,10 +81,14 @@ class Outcomes:
             return self._failed(ClientError("metrics_refused", f"the server refused an outcome batch (HTTP {status}): dropped"))
         return self._restore(body, f"sending outcomes failed (HTTP {status})")
 
+    def final_flush(self) -> None:
+        """``close()``'s flush: once, within ``CLOSE_FLUSH_TIMEOUT``."""
+        self.flush(CLOSE_FLUSH_TIMEOUT)
+
     def discard(self) -> None:
         """Drops what is held (a forked child: its parent sends those counts)."""
         try:
-            self._engine.take_outcomes(new_batch_id())
+            self._engine.take_outcomes(new_batch_id(), USER_AGENT)
         except Exception:  # noqa: BLE001 - nothing to keep
             pass
 

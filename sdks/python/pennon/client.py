@@ -31,10 +31,10 @@ from pennon import _env
 from pennon._errors import ClientError
 from pennon._events import ChangeEvent, ErrorEvent, Event, EventName, ReadyEvent, StaleEvent
 from pennon._native import Engine, PennonError
-from pennon._outcomes import CLOSE_FLUSH_TIMEOUT, Outcomes
 from pennon._types import Context, Details, FlagType
 
 if TYPE_CHECKING:
+    from pennon._outcomes import Outcomes
     from pennon._refresh import Run
 
 __all__ = ["Client", "ClientError", "SnapshotInput", "EvaluationHook"]
@@ -258,9 +258,10 @@ class Client:
         self._empty.count_evaluations(True)
         # Outcome batches: taken from this engine, whose outcomes every snapshot's engine
         # shares (`share_counters` shares both), sent on the refresh thread's tick.
-        self._outcomes: Optional[Outcomes] = None
+        self._outcomes: Optional["Outcomes"] = None
         if send_metrics:
             from pennon._http import Http
+            from pennon._outcomes import Outcomes
 
             assert self._url is not None and self._sdk_key is not None
             sender = Http(self._url, self._sdk_key, lambda: True, 1.0)
@@ -712,7 +713,7 @@ class Client:
             if thread is not None and thread is not threading.current_thread():
                 thread.join(1.0)
         if self._outcomes is not None:
-            self._outcomes.flush(CLOSE_FLUSH_TIMEOUT)
+            self._outcomes.final_flush()
         _live.discard(self)
 
     def __enter__(self) -> "Client":

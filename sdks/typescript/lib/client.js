@@ -233,6 +233,7 @@ class Client extends platform.Emitter {
         const http = this.#http
         this.#outcomes = new Outcomes(
           () => this.#engine,
+          http.sdk,
           (body, sending) => http.postMetrics(body, sending),
           (error) => this.#emitError(error),
         )

@@ -5,6 +5,8 @@
 // `Authorization` header, nor choose `Last-Event-ID` on a reconnect.
 const { Failure, asFailure, statusFailure, REQUEST_TIMEOUT } = require('./failure.js')
 
+const SDK = `pennon-web/${require('../package.json').version}`
+
 class FetchHttp {
   #base
   #authorization
@@ -13,6 +15,11 @@ class FetchHttp {
   constructor(base, sdkKey) {
     this.#base = base
     this.#authorization = `Bearer ${sdkKey}`
+  }
+
+  /** What an outcome batch says sent it (its `sdk`): this SDK and version. */
+  get sdk() {
+    return SDK
   }
 
   /** `POST /sdk/v1/metrics` (see `postMetrics`): the HTTP status. */

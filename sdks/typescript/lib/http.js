@@ -24,6 +24,11 @@ class Http {
     this.#agent = new this.#module.Agent({ keepAlive: true })
   }
 
+  /** What an outcome batch says sent it (its `sdk`): this SDK and version, as `User-Agent`. */
+  get sdk() {
+    return USER_AGENT
+  }
+
   /** `POST /sdk/v1/metrics` (see `postMetrics`): the HTTP status. */
   postMetrics(body, options) {
     return postMetrics(this.#module, this.#base, this.#authorization, body, options)

@@ -27,17 +27,20 @@ const UNSENDABLE = new Set([400, 413])
 
 class Outcomes {
   #engine
+  #sdk
   #send
   #report
   #failing = false
 
   /**
-   * `engine()`: the engine in use (successive engines share their outcomes);
-   * `send(body, {timeout, hold})`: resolves with the HTTP status or rejects;
-   * `report(error)`: a `ClientError` for the client's `error` event (once per run of failures).
+   * `engine()`: the engine in use (successive engines share their outcomes); `sdk`: what
+   * a batch says sent it; `send(body, {timeout, hold})`: resolves with the HTTP status or
+   * rejects; `report(error)`: a `ClientError` for the client's `error` event (once per run
+   * of failures).
    */
-  constructor(engine, send, report) {
+  constructor(engine, sdk, send, report) {
     this.#engine = engine
+    this.#sdk = sdk
     this.#send = send
     this.#report = report
   }
@@ -49,7 +52,7 @@ class Outcomes {
   async flush(final = false) {
     let body
     try {
-      body = this.#engine().takeOutcomes(newBatchId())
+      body = this.#engine().takeOutcomes(newBatchId(), this.#sdk)
     } catch (error) {
       return this.#failed(new ClientError('internal', `taking an outcome batch failed: ${error?.message ?? error}`))
     }
