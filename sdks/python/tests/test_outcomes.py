@@ -211,6 +211,7 @@ def test_batches_reach_the_server_with_the_sdk_key_outcomes_and_exposures(serve:
         assert post["authorization"] == "Bearer sdk-key-1"
         assert post["type"] == "application/json"
         assert re.fullmatch(r"[0-9a-f]{32}", post["body"]["batch"])
+        assert re.match(r"pennon-python/\d+\.\d+\.\d+", post["body"]["sdk"])
     bodies = server.bodies()
     assert total(bodies, "checkout.canary", "on", "requests") == 3
     assert total(bodies, "checkout.canary", "on", "errors") == 0

@@ -31,6 +31,7 @@ class Outcomes {
   #send
   #report
   #failing = false
+  #sending = false
 
   /**
    * `engine()`: the engine in use (successive engines share their outcomes); `sdk`: what
@@ -46,10 +47,22 @@ class Outcomes {
   }
 
   /**
-   * Takes one batch and sends it; never rejects. `final`: the flush of `close()` (shorter
-   * timeout, and in Node it holds the process open until it settles).
+   * Takes one batch and sends it; never rejects. A periodic flush is skipped while the
+   * previous one is still in flight (a slow server gets one request at a time). `final`:
+   * the flush of `close()` (shorter timeout; in Node it holds the process open until it
+   * settles).
    */
   async flush(final = false) {
+    if (this.#sending && !final) return
+    this.#sending = true
+    try {
+      await this.#flush(final)
+    } finally {
+      this.#sending = false
+    }
+  }
+
+  async #flush(final) {
     let body
     try {
       body = this.#engine().takeOutcomes(newBatchId(), this.#sdk)

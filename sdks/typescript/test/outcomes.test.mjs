@@ -10,6 +10,7 @@ import { OpenFeature } from '@openfeature/server-sdk'
 import { ClientError, createClient } from 'pennon'
 import { PennonProvider } from 'pennon/openfeature'
 import { startMetricsServer, total } from '../test-support/metrics-server.mjs'
+import { loadWebClient } from '../test-support/web-client.mjs'
 
 const boolean = (fallthrough) => ({
   type: 'boolean',
@@ -120,6 +121,7 @@ test('batches reach POST /sdk/v1/metrics with the SDK key: outcomes and exposure
     assert.equal(post.authorization, 'Bearer sdk-key-1')
     assert.equal(post.contentType, 'application/json')
     assert.match(post.body.batch, /^[0-9a-f]{32}$/)
+    assert.match(post.body.sdk, /^pennon-node\/\d+\.\d+\.\d+/)
   }
   assert.equal(total(bodies, 'checkout.canary', 'on', 'requests'), 3)
   assert.equal(total(bodies, 'checkout.canary', 'on', 'errors'), 0)
@@ -273,4 +275,25 @@ test('OpenFeature track(): a conversion of the flags the event names, nothing ot
   assert.throws(() => new PennonProvider(client, { conversions: { purchase: 7 } }), (e) => e.code === 'invalid_config')
   await OpenFeature.clearProviders()
   client.close()
+})
+
+test('the web build records and sends its batches over fetch, the same way', async () => {
+  const web = await loadWebClient()
+  const server = await startMetricsServer(snapshot(), { refuse: 1 })
+  const client = web.createClient({ url: server.url, sdkKey: 'web-key', stream: false, metricsInterval: 30 })
+  await client.ready()
+  const [off] = usersOf(client, 'off', 1)
+  client.record('checkout.canary', off, { error: true, latencyMs: 250 })
+  assert.throws(() => client.record('checkout.canary', off, { ok: 1 }), (e) => e instanceof web.ClientError && e.code === 'invalid_argument')
+  await waitFor(() => server.posts.length >= 1, 'an accepted batch after a refused one')
+  client.record('checkout.canary', off, { converted: true })
+  await client.close()
+  assert.equal(server.refused.length, 1)
+  const bodies = server.posts.map((p) => p.body)
+  assert.equal(total(bodies, 'checkout.canary', 'off', 'errors'), 1, 'the refused batch was restored')
+  assert.equal(total(bodies, 'checkout.canary', 'off', 'conversions'), 1, 'close() sent the last one')
+  assert.equal(server.posts[0].authorization, 'Bearer web-key')
+  assert.match(server.posts[0].body.sdk, /^pennon-web\//)
+  assert.match(client.outcomeMetrics(), /pennon_canary_errors_total\{flag="checkout.canary",cohort="off"\} 1\n/)
+  server.close()
 })
