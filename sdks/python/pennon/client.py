@@ -31,7 +31,7 @@ from pennon import _env
 from pennon._errors import ClientError
 from pennon._events import ChangeEvent, ErrorEvent, Event, EventName, ReadyEvent, StaleEvent
 from pennon._native import Engine, PennonError
-from pennon._types import Context, Details, FlagType
+from pennon._types import Context, Details, FlagType, Outcome
 
 if TYPE_CHECKING:
     from pennon._outcomes import Outcomes
@@ -664,7 +664,7 @@ class Client:
         Raises ``ArgumentError`` (code ``invalid_argument``) for an invalid outcome: none of
         ``ok``/``error``/``converted``, ``ok`` and ``error`` together, a negative latency.
         An unknown flag or a bad context records nothing and raises nothing."""
-        outcome: Dict[str, Any] = {}
+        outcome: Outcome = {}
         if ok:
             outcome["ok"] = True
         if error:

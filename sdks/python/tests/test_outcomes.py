@@ -176,7 +176,7 @@ def test_record_invalid_outcomes_raise_but_evaluation_errors_record_nothing() ->
     with pytest.raises(TypeError):
         client.record("new-checkout", {}, ok=True, extra=1)  # type: ignore[call-arg]
     client.record("no-such-flag", {}, ok=True)
-    client.record("new-checkout", {"targetingKey": 42}, ok=True)
+    client.record("checkout.canary", {}, ok=True)  # TARGETING_KEY_MISSING
     assert "pennon_canary_requests_total{" not in client.outcome_metrics()
     client.close()
 

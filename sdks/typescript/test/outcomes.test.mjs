@@ -83,7 +83,7 @@ test('record: an invalid outcome throws invalid_argument; an unknown flag or bad
     )
   }
   client.record('no-such-flag', {}, { ok: true })
-  client.record('new-checkout', { targetingKey: 42 }, { ok: true })
+  client.record('checkout.canary', {}, { ok: true }) // TARGETING_KEY_MISSING
   assert.doesNotMatch(client.outcomeMetrics(), /pennon_canary_requests_total\{/)
   client.close()
 })
