@@ -48,13 +48,14 @@ export interface ClientOptions {
   metricsInterval?: number
 }
 
-/** A request's outcome: it succeeded (`ok`) or failed (`error`), optionally how long it took. */
-export type RequestOutcome =
-  | { ok: true; error?: never; latencyMs?: number; converted?: boolean }
-  | { error: true; ok?: never; latencyMs?: number; converted?: boolean }
-
-/** What `record` takes: a request (`ok` / `error`, `latencyMs`) and/or a conversion (`converted`). */
-export type Outcome = RequestOutcome | { converted: true; ok?: never; error?: never; latencyMs?: never }
+/**
+ * What `record` takes: a request (`ok` / `error`, `latencyMs`) and/or a conversion
+ * (`converted`). pennon-wasm's `Outcome`, stricter: a latency only with a request.
+ */
+export type Outcome =
+  | { ok: true; error?: false; converted?: boolean; latencyMs?: number }
+  | { error: true; ok?: false; converted?: boolean; latencyMs?: number }
+  | { converted: true; ok?: false; error?: false; latencyMs?: never }
 
 /** Every detail of one evaluation: core's result plus `age`. */
 export interface Details<T = unknown> extends EvaluationResult<T> {
@@ -133,10 +134,16 @@ export interface ClientMethods {
   onEvaluation(hook: (flag: string, details: Details) => void): () => void
   /**
    * Records an outcome under the variant `context` gets for `flag` (sent in the next batch).
-   * Throws a ClientError `invalid_argument` for an invalid outcome; an unknown flag or a
-   * bad context records nothing.
+   * Throws a ClientError `invalid_argument` for an invalid outcome; an unknown flag, a bad
+   * context or a flag a local override answers records nothing.
    */
   record(flag: string, context: Context | null | undefined, outcome: Outcome): void
+  /**
+   * Sends what was recorded since the last batch now: `true` when the server took it,
+   * `false` when nothing was new; rejects with a ClientError when the send failed (the
+   * batch is kept for the next one). Only for a `url` client (`invalid_config` otherwise).
+   */
+  flushOutcomes(): Promise<boolean>
   /**
    * Prometheus text of the recorded outcomes (cumulative, `cohort` = variant):
    * `pennon_canary_requests_total`, `pennon_canary_errors_total`, `pennon_conversions_total`,

@@ -9,7 +9,6 @@ class ClientError(Exception):
     ``init_timeout``, ``closed``, ``signature_invalid``, ``revision_older``,
     ``unauthorized``, ``forbidden``, ``server_error``, ``http_error``, ``network_error``,
     ``timeout``, ``stream_silent``, ``invalid_event``, ``io_error``, ``hook_failed``,
-    ``metrics_failed`` / ``metrics_refused`` (an outcome batch was not sent / was refused),
     ``internal``, and core's load codes (``invalid_json``, ``invalid_snapshot``...).
     """
 

@@ -79,7 +79,11 @@ def _header(response: h11.Response, name: bytes) -> Optional[str]:
 
 
 def _check_status(response: h11.Response, base: str) -> None:
-    status = response.status_code
+    check_status(response.status_code, base)
+
+
+def check_status(status: int, base: str) -> None:
+    """Raises the ``Failure`` of a non-2xx ``status`` (``base``: where it came from)."""
     if 200 <= status < 300:
         return
     if status == 401:

@@ -7,9 +7,11 @@ whose send fails is added back to the engine (``restore_outcomes``), so nothing 
 memory stays bounded however long the server is down: the engine holds one set of sums,
 never a queue of batches.
 
-Sends run on the client's refresh thread, on its tick (``Run.idle``/``Run.sleep``), and
-once more from ``close()``. Two sends may overlap (a tick's and ``close()``'s): each takes
-its own batch, so neither loses or repeats the other's counts.
+Sends run on the client's refresh thread, on its tick (``Run.idle``/``Run.sleep``), once
+more from ``close()``, and from ``client.flush_outcomes()``. Two sends may overlap (a
+tick's and ``close()``'s): each takes its own batch, so neither loses or repeats the
+other's counts. The same policy as the Rust SDK (sdks/rust/src/outcomes.rs): periodic
+failures are retried with the next batch, silently; ``flush_outcomes()`` reports them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from typing import Callable
 
 from pennon._errors import ClientError
-from pennon._http import USER_AGENT
+from pennon._http import USER_AGENT, Failure, check_status
 from pennon._native import Engine
 
 CLOSE_FLUSH_TIMEOUT = 1.0
@@ -29,11 +31,11 @@ SEND_TIMEOUT = 5.0
 """A periodic send gets this long at most: it runs on the refresh thread."""
 
 # After these statuses sending the same batch again cannot succeed (the server refused its
-# body): it is dropped rather than restored, else it would block every later batch.
-_UNSENDABLE = (400, 413)
+# body): it is dropped rather than given back, else it would block every later batch.
+_UNSENDABLE = (400, 413, 422)
 
 Send = Callable[[str, float], int]
-"""``send(body, timeout)``: the HTTP status of ``POST /sdk/v1/metrics``; raises on failure."""
+"""``send(body, timeout)``: the HTTP status of ``POST /sdk/v1/metrics``; raises ``Failure``."""
 
 
 def new_batch_id() -> str:
@@ -43,64 +45,56 @@ def new_batch_id() -> str:
 
 class Outcomes:
     """The batches of one client: ``engine`` holds its outcomes (every later engine of the
-    client shares them), ``send`` posts a batch, ``report`` gets an error for the client's
-    ``error`` event (once per run of failures)."""
+    client shares them), ``send`` posts a batch."""
 
-    def __init__(self, engine: Engine, send: Send, report: Callable[[ClientError], None], interval: float) -> None:
+    def __init__(self, engine: Engine, send: Send, interval: float) -> None:
         self._engine = engine
         self._send = send
-        self._report = report
         self._interval = interval
         self._next = time.monotonic() + interval
-        self._failing = False
 
     def tick(self) -> None:
-        """Sends a batch when ``interval`` passed since the last (the refresh thread's tick)."""
+        """Sends a batch when ``interval`` passed since the last (the refresh thread's
+        tick). Never raises: a failed batch goes with the next one."""
         now = time.monotonic()
         if now < self._next:
             return
         self._next = now + self._interval
-        self.flush(SEND_TIMEOUT)
-
-    def flush(self, timeout: float) -> None:
-        """Takes one batch and sends it within ``timeout`` seconds. Never raises."""
         try:
-            body = self._engine.take_outcomes(new_batch_id(), USER_AGENT)
-        except Exception as error:  # noqa: BLE001 - reported, never raised
-            return self._failed(ClientError("internal", f"taking an outcome batch failed: {error!r}"))
+            self.flush(SEND_TIMEOUT)
+        except ClientError:
+            pass
+
+    def flush(self, timeout: float) -> bool:
+        """Takes one batch and sends it within ``timeout`` seconds: ``True`` when the server
+        took it, ``False`` when nothing was new. Raises ``ClientError`` when the send failed
+        (the batch was given back, or dropped when the server refused its body)."""
+        body = self._engine.take_outcomes(new_batch_id(), USER_AGENT)
         if body is None:
-            return None
+            return False
         try:
             status = self._send(body, timeout)
-        except Exception as error:  # noqa: BLE001 - restored and reported, never raised
-            return self._restore(body, f"sending outcomes failed: {error}")
+        except Failure as failure:
+            self._engine.restore_outcomes(body)
+            raise ClientError(failure.error.code, f"sending outcomes failed: {failure.error.message}") from None
         if 200 <= status < 300:
-            self._failing = False
-            return None
+            return True
         if status in _UNSENDABLE:
-            return self._failed(ClientError("metrics_refused", f"the server refused an outcome batch (HTTP {status}): dropped"))
-        return self._restore(body, f"sending outcomes failed (HTTP {status})")
+            raise ClientError("http_error", f"the server refused an outcome batch (HTTP {status}): dropped")
+        self._engine.restore_outcomes(body)
+        try:
+            check_status(status, "POST /sdk/v1/metrics")
+        except Failure as failure:
+            raise failure.error from None
+        raise ClientError("internal", f"unexpected status {status}")  # pragma: no cover - 2xx returned above
 
     def final_flush(self) -> None:
-        """``close()``'s flush: once, within ``CLOSE_FLUSH_TIMEOUT``."""
-        self.flush(CLOSE_FLUSH_TIMEOUT)
+        """``close()``'s flush: once, within ``CLOSE_FLUSH_TIMEOUT``, never raising."""
+        try:
+            self.flush(CLOSE_FLUSH_TIMEOUT)
+        except ClientError:
+            pass
 
     def discard(self) -> None:
         """Drops what is held (a forked child: its parent sends those counts)."""
-        try:
-            self._engine.take_outcomes(new_batch_id(), USER_AGENT)
-        except Exception:  # noqa: BLE001 - nothing to keep
-            pass
-
-    def _restore(self, body: str, why: str) -> None:
-        try:
-            self._engine.restore_outcomes(body)
-        except Exception as error:  # noqa: BLE001 - reported, never raised
-            return self._failed(ClientError("internal", f"{why}; restoring it failed: {error!r}"))
-        return self._failed(ClientError("metrics_failed", f"{why}: kept for the next send"))
-
-    def _failed(self, error: ClientError) -> None:
-        if self._failing:
-            return
-        self._failing = True
-        self._report(error)
+        self._engine.take_outcomes(new_batch_id(), USER_AGENT)

@@ -265,7 +265,7 @@ class Client:
 
             assert self._url is not None and self._sdk_key is not None
             sender = Http(self._url, self._sdk_key, lambda: True, 1.0)
-            self._outcomes = Outcomes(self._empty, sender.post_metrics, self._emit_error, interval)
+            self._outcomes = Outcomes(self._empty, sender.post_metrics, interval)
         self._current: Optional[_Prepared] = None
         self._etag: Optional[str] = None
         self._overrides: Dict[str, Any] = {}
@@ -658,12 +658,13 @@ class Client:
     ) -> None:
         """Records what happened after using ``flag`` for ``context``: a request (``ok=True``
         or ``error=True``, with ``latency_ms``) and/or a conversion (``converted=True``),
-        under the variant core serves ``context`` (evaluated again, uncounted, without hooks
-        or overrides). Lock free; sent in the next batch (``metrics``).
+        under the variant core serves ``context`` (evaluated again, uncounted, without
+        hooks). Lock free; sent in the next batch (``metrics``).
 
         Raises ``ArgumentError`` (code ``invalid_argument``) for an invalid outcome: none of
         ``ok``/``error``/``converted``, ``ok`` and ``error`` together, a negative latency.
-        An unknown flag or a bad context records nothing and raises nothing."""
+        An unknown flag, a bad context or a flag a local override answers (no cohort of a
+        rollout) records nothing and raises nothing."""
         outcome: Outcome = {}
         if ok:
             outcome["ok"] = True
@@ -674,7 +675,27 @@ class Client:
         if converted:
             outcome["converted"] = True
         current = self._current
+        if not self._plain and self._override_for(flag, None, current)[0]:
+            _ARGUMENTS.record(flag, context, outcome)  # checks the outcome, records nothing
+            return
         (self._empty if current is None else current.engine).record(flag, context, outcome)
+
+    def flush_outcomes(self) -> bool:
+        """Sends what was recorded since the last batch now, on the calling thread (at most
+        10 s), instead of at the next ``metrics_interval``: ``True`` when the server took
+        the batch, ``False`` when nothing was new. Raises ``ClientError`` when the send
+        failed (the batch is kept for the next one). Only for a ``url`` client
+        (``invalid_config`` otherwise)."""
+        from pennon._http import REQUEST_TIMEOUT, Http
+        from pennon._outcomes import Outcomes
+
+        if self._url is None or self._sdk_key is None:
+            raise ClientError("invalid_config", "outcomes are sent to the server of a url source")
+        outcomes = self._outcomes
+        if outcomes is None:
+            sender = Http(self._url, self._sdk_key, lambda: True, 1.0)
+            outcomes = Outcomes(self._empty, sender.post_metrics, self._metrics_interval)
+        return outcomes.flush(REQUEST_TIMEOUT)
 
     def outcome_metrics(self) -> str:
         """The recorded outcomes in Prometheus text (cumulative, ``cohort`` = the variant):

@@ -198,7 +198,7 @@ class PennonProvider(AbstractProvider):
         )
 
     def _on_error(self, event: ErrorEvent) -> None:
-        if self._live() and self._client.revision is None and event.code not in _NOT_PROVIDER_ERRORS:
+        if self._live() and self._client.revision is None and event.code != "hook_failed":
             self.emit_provider_error(
                 ProviderEventDetails(message=f"{event.code}: {event.message}", error_code=ErrorCode.GENERAL)
             )
@@ -315,10 +315,6 @@ class PennonProvider(AbstractProvider):
         evaluation_context: Optional[EvaluationContext] = None,
     ) -> FlagResolutionDetails[_Object]:
         return self._resolve(flag_key, default_value, evaluation_context, _is_object, _same, "object")
-
-
-# Client errors that do not mean "cannot evaluate" (OpenFeature's PROVIDER_ERROR).
-_NOT_PROVIDER_ERRORS = ("hook_failed", "metrics_failed", "metrics_refused")
 
 
 def _flag_list(value: Any) -> List[str]:

@@ -249,11 +249,49 @@ def test_a_refused_batch_is_restored_and_batch_ids_differ(serve: Callable[..., M
     assert total(accepted, "checkout.canary", "on", "latency") == recorded
     ids = [post["body"]["batch"] for post in server.refused + server.posts]
     assert len(set(ids)) == len(ids), ids
-    assert errors == ["metrics_failed"], "one error event for the run of failures"
+    assert errors == [], "as in the Rust SDK: a periodic failure is retried with the next batch, no event"
+
+
+def test_flush_outcomes_sends_now_and_reports_failures(serve: Callable[..., MetricsServer]) -> None:
+    server = serve(snapshot(), refuse=lambda attempt: attempt == 1)
+    client = pennon.Client(url=server.url, sdk_key="k", stream=False, metrics_interval=60)
+    client.ready()
+    assert client.flush_outcomes() is False, "nothing new"
+    client.record("new-checkout", {}, ok=True)
+    with pytest.raises(ClientError) as raised:
+        client.flush_outcomes()
+    assert raised.value.code == "server_error" and "503" in raised.value.message
+    assert client.flush_outcomes() is True
+    assert total(server.bodies(), "new-checkout", "on", "requests") == 1, "the refused batch went with the next"
+    client.close()
+    with pytest.raises(ClientError) as local:
+        pennon.Client(snapshot=snapshot()).flush_outcomes()
+    assert local.value.code == "invalid_config"
+    # With metrics off, a url client still sends when asked.
+    quiet = pennon.Client(url=server.url, sdk_key="k", stream=False, metrics=False)
+    quiet.ready()
+    quiet.record("new-checkout", {}, error=True)
+    assert quiet.flush_outcomes() is True
+    quiet.close()
+    assert total(server.bodies(), "new-checkout", "on", "errors") == 1
+
+
+def test_a_flag_a_local_override_answers_records_nothing_but_the_outcome_is_checked() -> None:
+    client = pennon.Client(snapshot=snapshot(), env_overrides={"PENNON_FLAG_CHECKOUT_CANARY": "true"})
+    client.override("new-checkout", False)
+    client.record("new-checkout", {}, ok=True)
+    client.record("checkout.canary", {"targetingKey": "u1"}, converted=True)
+    with pytest.raises(pennon.ArgumentError):
+        client.record("new-checkout", {}, ok=True, error=True)
+    assert "_total{" not in client.outcome_metrics()
+    client.clear_override()
+    client.record("new-checkout", {}, ok=True)
+    assert 'pennon_canary_requests_total{flag="new-checkout",cohort="on"} 1\n' in client.outcome_metrics()
 
 
 def test_bounded_memory_while_the_server_is_down(serve: Callable[..., MetricsServer]) -> None:
-    # 1,100 flags: more flag x variant pairs than the engine keeps (1,000; beyond -> `_other`).
+    # 1,100 flags: more flag x variant pairs than the engine keeps (1,000; beyond -> `_other`,
+    # which stays local: it stands for no flag).
     many = {f"f{i:04}": boolean({"variant": "on"}) for i in range(1100)}
     server = serve(snapshot(many), refuse=lambda attempt: attempt <= 8)
     client = pennon.Client(url=server.url, sdk_key="k", stream=False, metrics_interval=0.04)
@@ -267,12 +305,13 @@ def test_bounded_memory_while_the_server_is_down(serve: Callable[..., MetricsSer
     assert len(set(sizes)) == 1, sizes
     wait_for(lambda: len(server.posts) >= 1, "an accepted batch")
     client.close()
-    body = server.posts[0]["body"]
-    pairs = sum(len(variants) for variants in body["flags"].values())
-    assert pairs <= 1001, pairs
-    assert "_other" in body["flags"], "pairs beyond the cap are kept under _other"
-    requests = sum(arm.get("requests", 0) for variants in body["flags"].values() for arm in variants.values())
-    assert requests == 1100, "every record is in the batch, the overflow under _other"
+    bodies = server.bodies()
+    assert all(len(body["flags"]) <= 1000 for body in bodies), "a batch keeps to the server's limit"
+    sent = {flag for body in bodies for flag in body["flags"]}
+    assert len(sent) == 1000 and "_other" not in sent
+    requests = sum(arm.get("requests", 0) for body in bodies for variants in body["flags"].values() for arm in variants.values())
+    assert requests == 1000, "each sent once, after eight refusals"
+    assert 'pennon_canary_requests_total{flag="_other",cohort=""} 100\n' in client.outcome_metrics()
 
 
 def test_close_sends_what_is_left_once_within_a_second(serve: Callable[..., MetricsServer]) -> None:

@@ -235,9 +235,8 @@ class Client extends platform.Emitter {
           () => this.#engine,
           http.sdk,
           (body, sending) => http.postMetrics(body, sending),
-          (error) => this.#emitError(error),
         )
-        this.#interval(() => this.#outcomes.flush(), this.#config.metricsInterval)
+        this.#interval(() => this.#outcomes.tick(), this.#config.metricsInterval)
       }
     } else if (source.kind === 'file') {
       this.#background(this.#runFile(source.path))
@@ -456,16 +455,31 @@ class Client extends platform.Emitter {
   /**
    * Records what happened after using `flag` for `context`: a request (`{ok: true}` or
    * `{error: true}`, with `latencyMs`) and/or a conversion (`{converted: true}`), under the
-   * variant core serves `context` (evaluated again, uncounted, no hooks or overrides). Lock
-   * free; sent in the next batch (`metrics`). Throws a ClientError `invalid_argument` for
-   * an invalid outcome only: an unknown flag or a bad context records nothing.
+   * variant core serves `context` (evaluated again, uncounted, no hooks). Lock free; sent
+   * in the next batch (`metrics`). Throws a ClientError `invalid_argument` for an invalid
+   * outcome only: an unknown flag, a bad context or a flag a local override answers (no
+   * cohort of a rollout) records nothing.
    */
   record(flag, context, outcome) {
+    // An engine without a snapshot checks the outcome and records nothing.
+    const engine = this.#overrideFor(flag, null) === null ? this.#engine : argumentsEngine()
     try {
-      this.#engine.record(flag, context, outcome)
+      engine.record(flag, context, outcome)
     } catch (error) {
       throw new ClientError(error?.code ?? 'invalid_argument', error?.message ?? String(error), { cause: error })
     }
+  }
+
+  /**
+   * Sends what was recorded since the last batch now instead of at the next
+   * `metricsInterval`: resolves `true` when the server took the batch, `false` when nothing
+   * was new; rejects with a ClientError when the send failed (the batch is kept for the
+   * next one). Only for a `url` client (`invalid_config` otherwise).
+   */
+  async flushOutcomes() {
+    if (this.#http === null) throw new ClientError('invalid_config', 'outcomes are sent to the server of a url source')
+    const outcomes = this.#outcomes ?? new Outcomes(() => this.#engine, this.#http.sdk, (b, s) => this.#http.postMetrics(b, s))
+    return outcomes.flush()
   }
 
   /**
@@ -505,7 +519,10 @@ class Client extends platform.Emitter {
     for (const waiter of [...this.#readyWaiters]) {
       waiter.reject(new ClientError('closed', 'the client was closed before it became ready'))
     }
-    this.#closing = this.#outcomes === null ? Promise.resolve() : this.#outcomes.flush(true)
+    this.#closing = this.#outcomes === null ? Promise.resolve() : this.#outcomes.flush(true).then(
+      () => undefined,
+      () => undefined,
+    )
     return this.#closing
   }
 
@@ -834,6 +851,13 @@ class Client extends platform.Emitter {
       this.#checkFailed(error)
     }
   }
+}
+
+let checker = null
+/** An engine without a snapshot (made on first use: the web build's needs `init()` first). */
+function argumentsEngine() {
+  checker ??= platform.newEngine()
+  return checker
 }
 
 /** The file source and bootstrap files need a file system (the Node platform). */

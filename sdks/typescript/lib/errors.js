@@ -5,7 +5,6 @@
  * `invalid_config`, `invalid_public_key`, `init_timeout`, `closed`, `signature_invalid`,
  * `revision_older`, `unauthorized`, `forbidden`, `server_error`, `http_error`,
  * `network_error`, `timeout`, `stream_silent`, `invalid_event`, `io_error`, `internal`,
- * `metrics_failed` / `metrics_refused` (an outcome batch was not sent / was refused),
  * and core's load codes; the web build adds `not_initialized`: createClient before `init()`) and a message for people.
  */
 class ClientError extends Error {

@@ -8,8 +8,6 @@ const { Client } = require('./client.js')
 const { ClientError } = require('./errors.js')
 
 const ERROR_CODES = new Set(Object.values(ErrorCode))
-/** Client errors that do not mean "cannot evaluate" (OpenFeature's PROVIDER_ERROR): outcome batches. */
-const NOT_PROVIDER_ERRORS = new Set(['metrics_failed', 'metrics_refused'])
 
 /**
  * OpenFeature's flag metadata holds strings, numbers and booleans: the flag's metadata of
@@ -106,7 +104,7 @@ class PennonProvider {
         // the error the SDK reports. With a snapshot held the provider still answers (a
         // failed check is not OpenFeature's ERROR, "cannot evaluate"): `stale` says when
         // that snapshot grows old.
-        if (this.#initializing || this.#client.revision !== null || NOT_PROVIDER_ERRORS.has(code)) return
+        if (this.#initializing || this.#client.revision !== null) return
         this.#errored = true
         emit(ProviderEvents.Error, { message, metadata: { code } })
       },

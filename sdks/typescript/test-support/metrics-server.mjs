@@ -46,7 +46,9 @@ export async function startMetricsServer(snapshot, { refuse = 0, hang = false } 
     url: `http://127.0.0.1:${server.address().port}`,
     posts,
     refused,
+    /** Stops the server (again: nothing). */
     close() {
+      if (!server.listening) return
       server.closeAllConnections()
       server.close()
     },

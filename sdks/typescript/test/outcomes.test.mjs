@@ -88,6 +88,18 @@ test('record: an invalid outcome throws invalid_argument; an unknown flag or bad
   client.close()
 })
 
+test('record: a flag a local override answers records nothing (no cohort), but the outcome is checked', () => {
+  const client = createClient({ snapshot: snapshot(), envOverrides: { PENNON_FLAG_CHECKOUT_CANARY: 'true' } })
+  client.override('new-checkout', false)
+  client.record('new-checkout', {}, { ok: true })
+  client.record('checkout.canary', { targetingKey: 'u1' }, { converted: true })
+  assert.throws(() => client.record('new-checkout', {}, { ok: true, error: true }), (e) => e.code === 'invalid_argument')
+  assert.doesNotMatch(client.outcomeMetrics(), /_total\{/)
+  client.clearOverride()
+  client.record('new-checkout', {}, { ok: true })
+  assert.match(client.outcomeMetrics(), /pennon_canary_requests_total\{flag="new-checkout",cohort="on"\} 1\n/)
+})
+
 test('metrics options: only with url, an interval > 0', () => {
   const refused = [
     { snapshot: snapshot(), metrics: true },
@@ -100,8 +112,9 @@ test('metrics options: only with url, an interval > 0', () => {
   }
 })
 
-test('batches reach POST /sdk/v1/metrics with the SDK key: outcomes and exposures per variant', async () => {
+test('batches reach POST /sdk/v1/metrics with the SDK key: outcomes and exposures per variant', async (t) => {
   const server = await startMetricsServer(snapshot())
+  t.after(() => server.close())
   const client = createClient({ url: server.url, sdkKey: 'sdk-key-1', stream: false, metricsInterval: 50 })
   await client.ready()
   const ons = usersOf(client, 'on', 3)
@@ -142,8 +155,9 @@ test('batches reach POST /sdk/v1/metrics with the SDK key: outcomes and exposure
   server.close()
 })
 
-test('a refused batch is restored: the next accepted batch carries its counts; batch ids differ', async () => {
+test('a refused batch is restored: the next accepted batch carries its counts; batch ids differ', async (t) => {
   const server = await startMetricsServer(snapshot(), { refuse: 3 })
+  t.after(() => server.close())
   const client = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 30 })
   const errors = []
   client.on('error', (e) => errors.push(e))
@@ -166,16 +180,39 @@ test('a refused batch is restored: the next accepted batch carries its counts; b
   assert.ok(total([accepted[0]], 'checkout.canary', 'on', 'requests') >= lastRefused)
   const ids = [...server.refused, ...server.posts].map((p) => p.body.batch)
   assert.equal(new Set(ids).size, ids.length, `batch ids repeat: ${ids}`)
-  // One error event for the run of failures, not one per batch.
-  assert.deepEqual(errors.map((e) => e.code), ['metrics_failed'])
-  server.close()
+  // As in the Rust SDK: a periodic failure is retried with the next batch, no event.
+  assert.deepEqual(errors, [])
 })
 
-test('bounded memory while the server is down: a failed batch is merged back, never queued', async () => {
-  // 1,100 flags: more flag × variant pairs than the engine keeps (1,000; beyond → `_other`).
+test('flushOutcomes() sends now and reports what the periodic sends keep quiet', async (t) => {
+  const server = await startMetricsServer(snapshot(), { refuse: (attempt) => attempt === 1 })
+  t.after(() => server.close())
+  const client = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 60_000 })
+  await client.ready()
+  assert.equal(await client.flushOutcomes(), false, 'nothing new')
+  client.record('new-checkout', {}, { ok: true })
+  await assert.rejects(client.flushOutcomes(), (e) => e instanceof ClientError && e.code === 'server_error' && /503/.test(e.message))
+  assert.equal(await client.flushOutcomes(), true)
+  assert.equal(total(server.posts.map((p) => p.body), 'new-checkout', 'on', 'requests'), 1, 'the refused batch went with the next')
+  await client.close()
+  const local = createClient({ snapshot: snapshot() })
+  await assert.rejects(local.flushOutcomes(), (e) => e.code === 'invalid_config')
+  // With metrics off, a url client still sends when asked.
+  const quiet = createClient({ url: server.url, sdkKey: 'k', stream: false, metrics: false })
+  await quiet.ready()
+  quiet.record('new-checkout', {}, { error: true })
+  assert.equal(await quiet.flushOutcomes(), true)
+  await quiet.close()
+  assert.equal(total(server.posts.map((p) => p.body), 'new-checkout', 'on', 'errors'), 1)
+})
+
+test('bounded memory while the server is down: a failed batch is merged back, never queued', async (t) => {
+  // 1,100 flags: more flag × variant pairs than the engine keeps (1,000; beyond → `_other`,
+  // which stays local: it stands for no flag).
   const many = {}
   for (let i = 0; i < 1100; i++) many[`f${String(i).padStart(4, '0')}`] = boolean({ variant: 'on' })
   const server = await startMetricsServer(snapshot(many), { refuse: 8 })
+  t.after(() => server.close())
   const client = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 40 })
   await client.ready()
   for (const flag of Object.keys(many)) client.record(flag, {}, { ok: true, latencyMs: 1 })
@@ -187,20 +224,22 @@ test('bounded memory while the server is down: a failed batch is merged back, ne
   for (const size of sizes) assert.ok(Math.abs(size - first) <= 0, `sizes of failed batches: ${sizes}`)
   await waitFor(() => server.posts.length >= 1, 'an accepted batch')
   await client.close()
-  const body = server.posts[0].body
-  const pairs = Object.values(body.flags).reduce((n, variants) => n + Object.keys(variants).length, 0)
-  assert.ok(pairs <= 1001, `${pairs} flag × variant pairs`)
-  assert.ok(body.flags._other, 'pairs beyond the cap are kept under _other')
-  const requests = Object.values(body.flags).reduce(
-    (n, variants) => n + Object.values(variants).reduce((m, arm) => m + (arm.requests ?? 0), 0),
+  const bodies = server.posts.map((p) => p.body)
+  for (const body of bodies) assert.ok(Object.keys(body.flags).length <= 1000, 'a batch keeps to the server limit')
+  const sent = new Set(bodies.flatMap((body) => Object.keys(body.flags)))
+  assert.equal(sent.size, 1000, 'the first 1,000 pairs are sent')
+  assert.ok(!sent.has('_other'))
+  const requests = bodies.reduce(
+    (n, body) => n + Object.values(body.flags).reduce((m, variants) => m + (variants.on?.requests ?? 0), 0),
     0,
   )
-  assert.equal(requests, 1100, 'every record is in the batch, the overflow under _other')
-  server.close()
+  assert.equal(requests, 1000, 'each sent once, after eight refusals')
+  assert.match(client.outcomeMetrics(), /pennon_canary_requests_total\{flag="_other",cohort=""\} 100\n/)
 })
 
-test('close() sends what is left once, within 1 s, and resolves also when the server hangs', async () => {
+test('close() sends what is left once, within 1 s, and resolves also when the server hangs', async (t) => {
   const server = await startMetricsServer(snapshot())
+  t.after(() => server.close())
   const client = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 60_000 })
   await client.ready()
   const [user] = usersOf(client, 'off', 1)
@@ -214,6 +253,7 @@ test('close() sends what is left once, within 1 s, and resolves also when the se
   server.close()
 
   const hanging = await startMetricsServer(snapshot(), { hang: true })
+  t.after(() => hanging.close())
   const stuck = createClient({ url: hanging.url, sdkKey: 'k', stream: false, metricsInterval: 60_000 })
   await stuck.ready()
   stuck.record('new-checkout', {}, { ok: true })
@@ -224,8 +264,9 @@ test('close() sends what is left once, within 1 s, and resolves also when the se
   hanging.close()
 })
 
-test('a script that records and calls close() without awaiting it still sends the batch, then exits', async () => {
+test('a script that records and calls close() without awaiting it still sends the batch, then exits', async (t) => {
   const server = await startMetricsServer(snapshot())
+  t.after(() => server.close())
   const script = `
     const { createClient } = require('pennon')
     const c = createClient({ url: ${JSON.stringify(server.url)}, sdkKey: 'k', stream: false })
@@ -243,8 +284,9 @@ test('a script that records and calls close() without awaiting it still sends th
   server.close()
 })
 
-test('metrics: false sends nothing; an idle client sends nothing', async () => {
+test('metrics: false sends nothing; an idle client sends nothing', async (t) => {
   const server = await startMetricsServer(snapshot())
+  t.after(() => server.close())
   const off = createClient({ url: server.url, sdkKey: 'k', stream: false, metrics: false, metricsInterval: 20 })
   const idle = createClient({ url: server.url, sdkKey: 'k', stream: false, metricsInterval: 20 })
   await off.ready()
@@ -277,9 +319,10 @@ test('OpenFeature track(): a conversion of the flags the event names, nothing ot
   client.close()
 })
 
-test('the web build records and sends its batches over fetch, the same way', async () => {
+test('the web build records and sends its batches over fetch, the same way', async (t) => {
   const web = await loadWebClient()
   const server = await startMetricsServer(snapshot(), { refuse: 1 })
+  t.after(() => server.close())
   const client = web.createClient({ url: server.url, sdkKey: 'web-key', stream: false, metricsInterval: 30 })
   await client.ready()
   const [off] = usersOf(client, 'off', 1)

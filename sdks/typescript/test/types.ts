@@ -40,5 +40,6 @@ counted.record('a', {}, { converted: true, latencyMs: 3 })
 // @ts-expect-error no outcome
 counted.record('a', {}, {})
 const prometheus: string = counted.outcomeMetrics()
+const flushed: Promise<boolean> = counted.flushOutcomes()
 const closed: Promise<void> = counted.close()
-void [ready, on, s, n, o, age, revision, off, text, all, err, prometheus, closed]
+void [ready, on, s, n, o, age, revision, off, text, all, err, prometheus, flushed, closed]
