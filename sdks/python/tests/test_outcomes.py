@@ -169,7 +169,8 @@ def test_record_and_outcome_metrics_per_flag_and_cohort() -> None:
 
 def test_record_invalid_outcomes_raise_but_evaluation_errors_record_nothing() -> None:
     client = pennon.Client(snapshot=snapshot())
-    for outcome in [{}, {"ok": True, "error": True}, {"ok": True, "latency_ms": -1.0}, {"ok": True, "latency_ms": float("nan")}]:
+    outcomes: List[Dict[str, Any]] = [{}, {"ok": True, "error": True}, {"ok": True, "latency_ms": -1.0}, {"ok": True, "latency_ms": float("nan")}]
+    for outcome in outcomes:
         with pytest.raises(pennon.ArgumentError) as raised:
             client.record("new-checkout", {}, **outcome)
         assert raised.value.code == "invalid_argument", outcome
@@ -182,12 +183,13 @@ def test_record_invalid_outcomes_raise_but_evaluation_errors_record_nothing() ->
 
 
 def test_metrics_options_only_with_url_and_an_interval_above_zero() -> None:
-    for options in [
+    refused: List[Dict[str, Any]] = [
         {"snapshot": snapshot(), "metrics": True},
         {"url": "http://127.0.0.1:9", "sdk_key": "k", "metrics": "yes"},
         {"url": "http://127.0.0.1:9", "sdk_key": "k", "metrics_interval": 0},
         {"url": "http://127.0.0.1:9", "sdk_key": "k", "metrics_interval": -1},
-    ]:
+    ]
+    for options in refused:
         with pytest.raises(ClientError) as raised:
             pennon.Client(**options)
         assert raised.value.code == "invalid_config", options
