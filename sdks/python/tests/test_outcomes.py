@@ -1,8 +1,9 @@
 """Outcomes (docs/sdk.md, Outcomes): ``client.record``, ``client.outcome_metrics()``, batches
 sent to ``POST /sdk/v1/metrics`` of a local server that captures them (and refuses some,
 to prove a refused batch is restored), bounded memory while the server is down, batch
-ids, ``close()``'s final flush, a forked child that does not resend its parent's counts,
-the OpenFeature provider's ``track``."""
+ids, ``close()``'s final flush, ``flush_outcomes()``, a forked child that does not resend
+its parent's counts, the OpenFeature provider's ``track``, and a real ``pennon serve``
+whose experiment results count what the client sent."""
 
 from __future__ import annotations
 
@@ -398,3 +399,36 @@ def test_openfeature_track_records_conversions_of_the_flags_an_event_names() -> 
         PennonProvider(client, conversions={"purchase": 7})  # type: ignore[dict-item]
     api.shutdown()
     client.close()
+
+
+def test_against_pennon_serve_the_experiment_results_count_the_batches_per_variant() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from flagset import boolean_flag, start_server
+
+    server = start_server()
+    try:
+        split = boolean_flag("on", fallthrough={"rollout": {"variant": "on", "otherwise": "off", "percentage": 50}})
+        server.put_flag("checkout.split", split)
+        client = pennon.Client(url=server.url, sdk_key=server.sdk_key, metrics_interval=0.1)
+        client.ready()
+        expected = {"on": {"exposures": 0, "conversions": 0}, "off": {"exposures": 0, "conversions": 0}}
+        for i in range(60):
+            user = {"targetingKey": f"user-{i}"}
+            variant = client.all_flags(user)["checkout.split"]["variant"]  # not counted
+            assert variant is not None
+            client.is_enabled("checkout.split", user)
+            expected[variant]["exposures"] += 1
+            if i % 3 == 0:
+                client.record("checkout.split", user, converted=True)
+                expected[variant]["conversions"] += 1
+        assert expected["on"]["exposures"] > 0 and expected["off"]["exposures"] > 0
+        client.close()
+        now = datetime.now(timezone.utc)
+        since = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        until = (now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        results = server.admin("GET", f"/api/v1/environments/development/experiments/checkout.split?since={since}&until={until}")
+        got = {v["variant"]: {"exposures": v["exposures"], "conversions": v["conversions"]} for v in results["variants"]}
+        assert got == expected
+    finally:
+        server.stop()

@@ -1,7 +1,8 @@
 // Outcomes (docs/sdk.md, Outcomes): `client.record`, `client.outcomeMetrics()`, batches sent
 // to `POST /sdk/v1/metrics` by a local server that captures them (and refuses some, to
 // prove a refused batch is restored), bounded memory while the server is down, batch ids,
-// `close()`'s final flush, the OpenFeature provider's `track`.
+// `close()`'s final flush, the OpenFeature provider's `track`, the web build, and a real
+// `pennon serve` whose experiment results count what the client sent.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -11,6 +12,7 @@ import { ClientError, createClient } from 'pennon'
 import { PennonProvider } from 'pennon/openfeature'
 import { startMetricsServer, total } from '../test-support/metrics-server.mjs'
 import { loadWebClient } from '../test-support/web-client.mjs'
+import { booleanFlag, startServer } from './pennon-server.mjs'
 
 const boolean = (fallthrough) => ({
   type: 'boolean',
@@ -339,4 +341,30 @@ test('the web build records and sends its batches over fetch, the same way', asy
   assert.match(server.posts[0].body.sdk, /^pennon-web\//)
   assert.match(client.outcomeMetrics(), /pennon_canary_errors_total\{flag="checkout.canary",cohort="off"\} 1\n/)
   server.close()
+})
+
+test('against pennon serve: the batches land, the experiment results count them per variant', async (t) => {
+  const server = await startServer()
+  t.after(() => server.child.kill())
+  const split = { ...booleanFlag('on'), fallthrough: { rollout: { variant: 'on', otherwise: 'off', percentage: 50 } } }
+  await server.admin('PUT', '/api/v1/environments/development/flags/checkout.split', { definition: split, reason: 'test' })
+  const client = createClient({ url: server.url, sdkKey: await server.sdkKey(), metricsInterval: 100 })
+  await client.ready()
+  const expected = { on: { exposures: 0, conversions: 0 }, off: { exposures: 0, conversions: 0 } }
+  for (let i = 0; i < 60; i++) {
+    const user = { targetingKey: `user-${i}` }
+    const { variant } = client.allFlags(user)['checkout.split'] // not counted
+    client.isEnabled('checkout.split', user)
+    expected[variant].exposures += 1
+    if (i % 3 === 0) {
+      client.record('checkout.split', user, { converted: true })
+      expected[variant].conversions += 1
+    }
+  }
+  assert.ok(expected.on.exposures > 0 && expected.off.exposures > 0)
+  await client.close()
+  const window = `since=${new Date(Date.now() - 60_000).toISOString()}&until=${new Date(Date.now() + 60_000).toISOString()}`
+  const results = await server.admin('GET', `/api/v1/environments/development/experiments/checkout.split?${window}`)
+  const got = Object.fromEntries(results.variants.map((v) => [v.variant, { exposures: v.exposures, conversions: v.conversions }]))
+  assert.deepEqual(got, expected)
 })
