@@ -39,7 +39,23 @@ export interface ClientOptions {
   breaker?: { failures?: number; openFor?: number }
   /** Read `PENNON_FLAG_*` overrides: `true` from `process.env` (where there is one), or from the given variables. */
   envOverrides?: boolean | Record<string, string | undefined>
+  /**
+   * Send what `record` recorded and the exposures (evaluations counted per variant) to
+   * `POST {url}/sdk/v1/metrics` in batches (default `true` with `url`; only with `url`).
+   */
+  metrics?: boolean
+  /** How often a batch is sent, in ms (default 10 000). */
+  metricsInterval?: number
 }
+
+/**
+ * What `record` takes: a request (`ok` / `error`, `latencyMs`) and/or a conversion
+ * (`converted`). pennon-wasm's `Outcome`, stricter: a latency only with a request.
+ */
+export type Outcome =
+  | { ok: true; error?: false; converted?: boolean; latencyMs?: number }
+  | { error: true; ok?: false; converted?: boolean; latencyMs?: number }
+  | { converted: true; ok?: false; error?: false; latencyMs?: never }
 
 /** Every detail of one evaluation: core's result plus `age`. */
 export interface Details<T = unknown> extends EvaluationResult<T> {
@@ -116,5 +132,24 @@ export interface ClientMethods {
   metrics(): string
   /** Runs after every single-flag evaluation; returns a function that removes the hook. */
   onEvaluation(hook: (flag: string, details: Details) => void): () => void
-  close(): void
+  /**
+   * Records an outcome under the variant `context` gets for `flag` (sent in the next batch).
+   * Throws a ClientError `invalid_argument` for an invalid outcome; an unknown flag, a bad
+   * context or a flag a local override answers records nothing.
+   */
+  record(flag: string, context: Context | null | undefined, outcome: Outcome): void
+  /**
+   * Sends what was recorded since the last batch now: `true` when the server took it,
+   * `false` when nothing was new; rejects with a ClientError when the send failed (the
+   * batch is kept for the next one). Only for a `url` client (`invalid_config` otherwise).
+   */
+  flushOutcomes(): Promise<boolean>
+  /**
+   * Prometheus text of the recorded outcomes (cumulative, `cohort` = variant):
+   * `pennon_canary_requests_total`, `pennon_canary_errors_total`, `pennon_conversions_total`,
+   * `pennon_canary_latency_ms` (histogram).
+   */
+  outcomeMetrics(): string
+  /** Stops refreshing; resolves once the last outcome batch is sent (within 1 s). Never rejects. */
+  close(): Promise<void>
 }

@@ -1,4 +1,4 @@
-"""The two requests of the SDK protocol (docs/control-plane.md, SDK routes).
+"""The requests of the SDK protocol (docs/control-plane.md, SDK routes).
 
 HTTP/1.1 is spoken by `h11 <https://h11.readthedocs.io>`_ (a well-kept, sans-IO protocol
 library) over stdlib ``socket`` / ``ssl``. Not urllib3 or ``http.client``: their blocking
@@ -79,7 +79,11 @@ def _header(response: h11.Response, name: bytes) -> Optional[str]:
 
 
 def _check_status(response: h11.Response, base: str) -> None:
-    status = response.status_code
+    check_status(response.status_code, base)
+
+
+def check_status(status: int, base: str) -> None:
+    """Raises the ``Failure`` of a non-2xx ``status`` (``base``: where it came from)."""
     if 200 <= status < 300:
         return
     if status == 401:
@@ -286,6 +290,63 @@ class Http:
             exchange.close()
             raise
         return Stream(exchange, watchdog)
+
+    def post_metrics(self, body: str, timeout: float) -> int:
+        """``POST /sdk/v1/metrics`` with an outcome batch (JSON text): the HTTP status. On its
+        own connection, blocking for ``timeout`` seconds at most in all (no ``idle`` ticks:
+        it runs on a tick); raises ``Failure``."""
+        path = "/sdk/v1/metrics"
+        data = body.encode("utf-8")
+        deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout()
+            return remaining
+
+        try:
+            sock = socket.create_connection((self._host, self._port), timeout=min(CONNECT_TIMEOUT, timeout))
+        except OSError as error:
+            raise self._post_failure(error, path, timeout) from None
+        try:
+            if self._ssl is not None:
+                sock = self._ssl.wrap_socket(sock, server_hostname=self._host)
+            conn = h11.Connection(h11.CLIENT)
+            request = h11.Request(
+                method="POST",
+                target=self._prefix + path,
+                headers=[
+                    ("Host", self._host_header),
+                    ("Authorization", self._authorization),
+                    ("User-Agent", USER_AGENT),
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(data))),
+                ],
+            )
+            sock.settimeout(left())
+            sock.sendall(conn.send(request) + conn.send(h11.Data(data=data)) + conn.send(h11.EndOfMessage()))
+            status = 0
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    sock.settimeout(left())
+                    conn.receive_data(sock.recv(65536))
+                elif isinstance(event, h11.Response):
+                    status = event.status_code
+                elif isinstance(event, h11.EndOfMessage):
+                    return status
+                elif isinstance(event, h11.ConnectionClosed):
+                    raise Failure("network_error", f"request failed: the answer was cut short ({self.base}{path})")
+        except (OSError, h11.ProtocolError) as error:
+            raise self._post_failure(error, path, timeout) from None
+        finally:
+            sock.close()
+
+    def _post_failure(self, error: Exception, path: str, timeout: float) -> Failure:
+        if isinstance(error, socket.timeout):
+            return Failure("timeout", f"request failed: no answer within {timeout:g} s ({self.base}{path})")
+        return Failure("network_error", f"request failed: {error} ({self.base}{path})")
 
     def finished(self, stream: Union[Stream, None]) -> None:
         """Forgets (and closes) the stream of the last ``open_stream``."""

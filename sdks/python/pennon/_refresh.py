@@ -4,9 +4,10 @@ The url source: initial fetch, stream with reconnect (jittered backoff) and
 ``Last-Event-ID``, polling with ``If-None-Match`` while the stream is down (or always,
 ``stream=False``), the watchdog, the circuit breaker, 401/403 paced to the poll interval.
 The file source: re-read when its modification time or size changes. The same thread
-checks staleness on every tick (it never blocks longer than one tick: sleeps wait on the
-run's stop event, network reads time out every tick), so ``close()`` and the ``stale``
-event are never late by more than a tick.
+checks staleness and sends outcome batches (``pennon._outcomes``) on every tick (it never
+blocks longer than one tick: sleeps wait on the run's stop event, network reads time out
+every tick; a batch's send, up to its timeout), so ``close()`` and the ``stale`` event are
+never late by more than a tick.
 """
 
 from __future__ import annotations
@@ -62,14 +63,14 @@ class Run:
         return self.stop.is_set()
 
     def idle(self) -> bool:
-        """One tick passed while waiting: check staleness; ``False`` once closed."""
+        """One tick passed while waiting: staleness, outcomes; ``False`` once closed."""
         if self.stop.is_set():
             return False
-        self.client._check_staleness()
+        self.client._tick()
         return True
 
     def sleep(self, seconds: float) -> bool:
-        """Sleeps ``seconds`` in ticks (checking staleness); ``False`` when closed."""
+        """Sleeps ``seconds`` in ticks (``idle``'s work on each); ``False`` when closed."""
         deadline = time.monotonic() + seconds
         while True:
             left = deadline - time.monotonic()
@@ -77,7 +78,7 @@ class Run:
                 return not self.stop.is_set()
             if self.stop.wait(min(left, self.tick)):
                 return False
-            self.client._check_staleness()
+            self.client._tick()
 
     # ---- file source -----------------------------------------------------------------
 

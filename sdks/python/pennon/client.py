@@ -31,9 +31,10 @@ from pennon import _env
 from pennon._errors import ClientError
 from pennon._events import ChangeEvent, ErrorEvent, Event, EventName, ReadyEvent, StaleEvent
 from pennon._native import Engine, PennonError
-from pennon._types import Context, Details, FlagType
+from pennon._types import Context, Details, FlagType, Outcome
 
 if TYPE_CHECKING:
+    from pennon._outcomes import Outcomes
     from pennon._refresh import Run
 
 __all__ = ["Client", "ClientError", "SnapshotInput", "EvaluationHook"]
@@ -177,6 +178,10 @@ class Client:
     ``pennon[signatures]``. ``env_overrides``: ``True`` reads ``PENNON_FLAG_*`` from
     ``os.environ``, a mapping reads them from it.
 
+    ``metrics`` (default ``True`` with ``url``, only with ``url``): what ``record`` records
+    and the exposures (evaluations counted per variant) go to ``POST {url}/sdk/v1/metrics``
+    every ``metrics_interval`` seconds (10) and once more from ``close()``.
+
     It refreshes on one daemon thread and stays fork-safe with no call to make.
     """
 
@@ -197,6 +202,8 @@ class Client:
         backoff: Tuple[float, float] = (1.0, 30.0),
         breaker: Tuple[int, float] = (5, 30.0),
         env_overrides: Union[bool, Mapping[str, Optional[str]]] = False,
+        metrics: Optional[bool] = None,
+        metrics_interval: float = 10.0,
     ) -> None:
         sources = [s for s in (url, file, snapshot) if s is not None]
         if len(sources) != 1:
@@ -224,6 +231,14 @@ class Client:
         self._backoff_cap = _duration("backoff cap", backoff[1], 30.0)
         self._breaker_failures = int(_duration("breaker failures", breaker[0], 5))
         self._breaker_open_for = _duration("breaker open_for", breaker[1], 30.0)
+        send_metrics = url is not None if metrics is None else metrics
+        if not isinstance(send_metrics, bool):
+            raise ClientError("invalid_config", "metrics must be True or False")
+        if send_metrics and url is None:
+            raise ClientError("invalid_config", "metrics are sent to the server of the url source: configure url or metrics=False")
+        interval = self._metrics_interval = _duration("metrics_interval", metrics_interval, 10.0)
+        if interval == 0:
+            raise ClientError("invalid_config", "metrics_interval must be a number of seconds > 0")
         self._public_key: Any = None
         if public_key is not None:
             from pennon._signature import parse_public_key
@@ -241,6 +256,16 @@ class Client:
         # each snapshot's engine counts into this one's counters (`share_counters`).
         self._empty = Engine()
         self._empty.count_evaluations(True)
+        # Outcome batches: taken from this engine, whose outcomes every snapshot's engine
+        # shares (`share_counters` shares both), sent on the refresh thread's tick.
+        self._outcomes: Optional["Outcomes"] = None
+        if send_metrics:
+            from pennon._http import Http
+            from pennon._outcomes import Outcomes
+
+            assert self._url is not None and self._sdk_key is not None
+            sender = Http(self._url, self._sdk_key, lambda: True, 1.0)
+            self._outcomes = Outcomes(self._empty, sender.post_metrics, interval)
         self._current: Optional[_Prepared] = None
         self._etag: Optional[str] = None
         self._overrides: Dict[str, Any] = {}
@@ -295,7 +320,7 @@ class Client:
 
         if self._closed or (self._url is None and self._file is None):
             return
-        tick = min(max(self._stale_after / 4, 0.01), 1.0)
+        tick = min(max(self._stale_after / 4, 0.01), 1.0, self._metrics_interval)
         run = Run(self, tick)
         self._run = run
         run.start("url" if self._url is not None else "file")
@@ -304,7 +329,10 @@ class Client:
         # In a forked child: the parent's refresh thread does not exist here, and any lock
         # it held stays held forever. New locks, a new thread; the parent's sockets are
         # left to the garbage collector (never shut down: that would cut the parent's).
+        # The outcomes not yet sent are the parent's to send: the child starts from zero.
         self._new_locks()
+        if self._outcomes is not None:
+            self._outcomes.discard()
         self._start()
 
     # ---- readiness -------------------------------------------------------------------
@@ -618,6 +646,63 @@ class Client:
         """The evaluation counters in Prometheus text (``pennon_evaluations_total{flag,variant,reason}``)."""
         return self._empty.metrics()
 
+    def record(
+        self,
+        flag: str,
+        context: Optional[Context] = None,
+        *,
+        ok: bool = False,
+        error: bool = False,
+        latency_ms: Optional[float] = None,
+        converted: bool = False,
+    ) -> None:
+        """Records what happened after using ``flag`` for ``context``: a request (``ok=True``
+        or ``error=True``, with ``latency_ms``) and/or a conversion (``converted=True``),
+        under the variant core serves ``context`` (evaluated again, uncounted, without
+        hooks). Lock free; sent in the next batch (``metrics``).
+
+        Raises ``ArgumentError`` (code ``invalid_argument``) for an invalid outcome: none of
+        ``ok``/``error``/``converted``, ``ok`` and ``error`` together, a negative latency.
+        An unknown flag, a bad context or a flag a local override answers (no cohort of a
+        rollout) records nothing and raises nothing."""
+        outcome: Outcome = {}
+        if ok:
+            outcome["ok"] = True
+        if error:
+            outcome["error"] = True
+        if latency_ms is not None:
+            outcome["latency_ms"] = latency_ms
+        if converted:
+            outcome["converted"] = True
+        current = self._current
+        if not self._plain and self._override_for(flag, None, current)[0]:
+            _ARGUMENTS.record(flag, context, outcome)  # checks the outcome, records nothing
+            return
+        (self._empty if current is None else current.engine).record(flag, context, outcome)
+
+    def flush_outcomes(self) -> bool:
+        """Sends what was recorded since the last batch now, on the calling thread (at most
+        10 s), instead of at the next ``metrics_interval``: ``True`` when the server took
+        the batch, ``False`` when nothing was new. Raises ``ClientError`` when the send
+        failed (the batch is kept for the next one). Only for a ``url`` client
+        (``invalid_config`` otherwise)."""
+        from pennon._http import REQUEST_TIMEOUT, Http
+        from pennon._outcomes import Outcomes
+
+        if self._url is None or self._sdk_key is None:
+            raise ClientError("invalid_config", "outcomes are sent to the server of a url source")
+        outcomes = self._outcomes
+        if outcomes is None:
+            sender = Http(self._url, self._sdk_key, lambda: True, 1.0)
+            outcomes = Outcomes(self._empty, sender.post_metrics, self._metrics_interval)
+        return outcomes.flush(REQUEST_TIMEOUT)
+
+    def outcome_metrics(self) -> str:
+        """The recorded outcomes in Prometheus text (cumulative, ``cohort`` = the variant):
+        ``pennon_canary_requests_total``, ``pennon_canary_errors_total``,
+        ``pennon_conversions_total``, ``pennon_canary_latency_ms`` (histogram)."""
+        return self._empty.outcome_metrics()
+
     def on_evaluation(self, hook: EvaluationHook) -> Callable[[], None]:
         """Runs ``hook(flag, details)`` after every single-flag evaluation (typed getters,
         ``is_enabled``, ``evaluate``): exposure logging. Returns a function that removes it."""
@@ -635,7 +720,8 @@ class Client:
     # ---- lifecycle -------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stops refreshing (idempotent). Evaluations keep answering from the snapshot held."""
+        """Stops refreshing (idempotent) and sends what was recorded since the last batch,
+        once, within 1 s. Evaluations keep answering from the snapshot held."""
         with self._cond:
             if self._closed:
                 return
@@ -647,6 +733,8 @@ class Client:
             thread = run.thread
             if thread is not None and thread is not threading.current_thread():
                 thread.join(1.0)
+        if self._outcomes is not None:
+            self._outcomes.final_flush()
         _live.discard(self)
 
     def __enter__(self) -> "Client":
@@ -709,6 +797,12 @@ class Client:
     def _check_failed(self, error: ClientError) -> None:
         self._last_error = error
         self._emit_error(error)
+
+    def _tick(self) -> None:
+        """The refresh thread's tick: staleness, and an outcome batch when one is due."""
+        self._check_staleness()
+        if self._outcomes is not None and not self._closed:
+            self._outcomes.tick()
 
     def _check_staleness(self) -> None:
         if self._url is None:

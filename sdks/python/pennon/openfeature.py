@@ -17,6 +17,11 @@ flags core says may evaluate differently; ``PROVIDER_STALE`` when no check succe
 ``stale_after``; ``PROVIDER_ERROR`` when the client fails while it holds no snapshot
 (with a snapshot it keeps serving it, and staleness is what tells).
 
+Tracking (``client.track(event_name, context, details)``): an event is a conversion of
+each flag it names, ``conversions={event_name: flag or [flags]}`` and a ``flag`` attribute
+of the details (a key or a list), recorded with ``client.record(flag, context,
+converted=True)``; an event that names no flag records nothing.
+
 Needs the ``openfeature`` extra: ``pip install 'pennon[openfeature]'``.
 """
 
@@ -31,6 +36,7 @@ from openfeature.event import ProviderEventDetails
 from openfeature.exception import ErrorCode, ProviderNotReadyError
 from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType, Reason
 from openfeature.provider import AbstractProvider, Metadata
+from openfeature.track import TrackingEventDetails
 
 from pennon._errors import ClientError
 from pennon._events import ChangeEvent, ErrorEvent, ReadyEvent, StaleEvent
@@ -101,11 +107,19 @@ class PennonProvider(AbstractProvider):
 
     ``close_on_shutdown=True`` closes the client when OpenFeature shuts the provider
     down (``api.shutdown()``, or another provider set in its place); by default the
-    client stays yours to close.
+    client stays yours to close. ``conversions``: ``{tracking_event_name: flag or [flags]}``,
+    the flags whose conversion a tracking event is (see ``track``).
     """
 
-    def __init__(self, client: "Client", *, close_on_shutdown: bool = False) -> None:
+    def __init__(
+        self,
+        client: "Client",
+        *,
+        close_on_shutdown: bool = False,
+        conversions: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
+    ) -> None:
         super().__init__()
+        self._conversions = _conversions_option(conversions)
         self._client = client
         self._close_on_shutdown = close_on_shutdown
         self._lock = threading.Lock()
@@ -197,6 +211,31 @@ class PennonProvider(AbstractProvider):
             metadata["revision"] = event.revision
         self.emit_provider_stale(ProviderEventDetails(message="no successful check for stale_after", metadata=metadata))
 
+    # ---- tracking --------------------------------------------------------------------
+
+    def track(
+        self,
+        tracking_event_name: str,
+        evaluation_context: Optional[EvaluationContext] = None,
+        tracking_event_details: Optional[TrackingEventDetails] = None,
+    ) -> None:
+        """OpenFeature's Tracking API: the event is a conversion of each flag it names (the
+        flags ``conversions`` maps it to, and the details' ``flag`` attribute: a key or a
+        list), recorded for the context with ``client.record(flag, context,
+        converted=True)`` under the variant the context gets. An event that names no flag
+        records nothing (Pennon counts conversions per flag and variant; the details'
+        ``value`` and other attributes are not kept)."""
+        flags = list(self._conversions.get(tracking_event_name, ()))
+        if tracking_event_details is not None:
+            for flag in _flag_list(tracking_event_details.attributes.get("flag")):
+                if flag not in flags:
+                    flags.append(flag)
+        if not flags:
+            return
+        context = context_of(evaluation_context)
+        for flag in flags:
+            self._client.record(flag, context, converted=True)
+
     # ---- evaluation ------------------------------------------------------------------
 
     def _resolve(
@@ -276,6 +315,25 @@ class PennonProvider(AbstractProvider):
         evaluation_context: Optional[EvaluationContext] = None,
     ) -> FlagResolutionDetails[_Object]:
         return self._resolve(flag_key, default_value, evaluation_context, _is_object, _same, "object")
+
+
+def _flag_list(value: Any) -> List[str]:
+    """A flag key or a list of them as a list (anything else: none)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [flag for flag in value if isinstance(flag, str)]
+    return []
+
+
+def _conversions_option(conversions: Optional[Mapping[str, Union[str, Sequence[str]]]]) -> Dict[str, List[str]]:
+    out: Dict[str, List[str]] = {}
+    for event, flags in (conversions or {}).items():
+        listed = _flag_list(flags)
+        if not listed or (not isinstance(flags, str) and len(listed) != len(flags)):
+            raise ClientError("invalid_config", f"conversions[{event!r}] must be a flag key or a list of flag keys")
+        out[event] = listed
+    return out
 
 
 def _same(value: Any) -> Any:

@@ -79,6 +79,11 @@ def test_the_readme_examples_run(server: Server, capsys: pytest.CaptureFixture[s
         "env override: False STATIC",
         "exposures: [('new-checkout', 'on')]",
         'pennon_evaluations_total{flag="new-checkout",variant="on",reason="STATIC"}',
+        "checkout: new",
+        'pennon_canary_requests_total{flag="new-checkout",cohort="on"} 1',
+        'pennon_conversions_total{flag="banner",cohort="hello"} 1',
+        "conversions: ['pennon_conversions_total{flag=\"banner\",cohort=\"hello\"} 2', "
+        "'pennon_conversions_total{flag=\"new-checkout\",cohort=\"on\"} 1']",
     ]:
         assert expected in printed, f"{expected!r} not in the README's output:\n{printed}"
     assert namespace["retries"] == 5 and namespace["banner"] == "Hello!"

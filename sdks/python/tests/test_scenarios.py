@@ -152,7 +152,9 @@ class Run:
             c = self.config
             unknown = set(c) - KNOWN_OPTIONS
             assert not unknown, f"client options {unknown} are unknown to the Python runner"
-            options: Dict[str, Any] = {"url": self.harness.url, "sdk_key": SDK_KEY}
+            # The scenarios are about snapshots: no outcome batches in the harness's request
+            # log (test_outcomes.py tests those).
+            options: Dict[str, Any] = {"url": self.harness.url, "sdk_key": SDK_KEY, "metrics": False}
             if "stream" in c:
                 options["stream"] = c["stream"]
             for key, name in (

@@ -14,6 +14,7 @@ const { Breaker } = require('./breaker.js')
 const { ClientError } = require('./errors.js')
 const env = require('./env.js')
 const { Failure } = require('./failure.js')
+const { Outcomes } = require('./outcomes.js')
 const { SseParser } = require('./sse.js')
 
 const SECOND = 1000
@@ -150,6 +151,8 @@ class Client extends platform.Emitter {
   #env
   #hooks = []
   #http = null
+  #outcomes = null
+  #closing = null
 
   constructor(options) {
     super()
@@ -180,6 +183,11 @@ class Client extends platform.Emitter {
     if (hasBootstrap && source.kind !== 'url') {
       throw new ClientError('invalid_config', 'a bootstrap goes with the url source')
     }
+    const metrics = options.metrics ?? source.kind === 'url'
+    if (typeof metrics !== 'boolean') throw new ClientError('invalid_config', 'metrics must be true or false')
+    if (metrics && source.kind !== 'url') {
+      throw new ClientError('invalid_config', 'metrics are sent to the server of the url source: configure url or metrics: false')
+    }
     const backoff = options.backoff ?? {}
     const breaker = options.breaker ?? {}
     this.#config = {
@@ -194,6 +202,11 @@ class Client extends platform.Emitter {
       backoffCap: duration(backoff, 'cap', 30 * SECOND),
       breakerFailures: duration(breaker, 'failures', 5),
       breakerOpenFor: duration(breaker, 'openFor', 30 * SECOND),
+      metrics,
+      metricsInterval: duration(options, 'metricsInterval', 10 * SECOND),
+    }
+    if (this.#config.metricsInterval === 0) {
+      throw new ClientError('invalid_config', 'metricsInterval must be a number of milliseconds > 0')
     }
     const envOverrides = options.envOverrides ?? false
     this.#env = envOverrides === false ? new Map() : env.collect(envOverrides === true ? environment() : envOverrides)
@@ -216,6 +229,15 @@ class Client extends platform.Emitter {
       this.#background(this.#runUrl())
       const tick = Math.min(Math.max(this.#config.staleAfter / 4, 10), SECOND)
       this.#interval(() => this.#checkStaleness(), tick)
+      if (metrics) {
+        const http = this.#http
+        this.#outcomes = new Outcomes(
+          () => this.#engine,
+          http.sdk,
+          (body, sending) => http.postMetrics(body, sending),
+        )
+        this.#interval(() => this.#outcomes.tick(), this.#config.metricsInterval)
+      }
     } else if (source.kind === 'file') {
       this.#background(this.#runFile(source.path))
     }
@@ -431,6 +453,45 @@ class Client extends platform.Emitter {
   }
 
   /**
+   * Records what happened after using `flag` for `context`: a request (`{ok: true}` or
+   * `{error: true}`, with `latencyMs`) and/or a conversion (`{converted: true}`), under the
+   * variant core serves `context` (evaluated again, uncounted, no hooks). Lock free; sent
+   * in the next batch (`metrics`). Throws a ClientError `invalid_argument` for an invalid
+   * outcome only: an unknown flag, a bad context or a flag a local override answers (no
+   * cohort of a rollout) records nothing.
+   */
+  record(flag, context, outcome) {
+    // An engine without a snapshot checks the outcome and records nothing.
+    const engine = this.#overrideFor(flag, null) === null ? this.#engine : argumentsEngine()
+    try {
+      engine.record(flag, context, outcome)
+    } catch (error) {
+      throw new ClientError(error?.code ?? 'invalid_argument', error?.message ?? String(error), { cause: error })
+    }
+  }
+
+  /**
+   * Sends what was recorded since the last batch now instead of at the next
+   * `metricsInterval`: resolves `true` when the server took the batch, `false` when nothing
+   * was new; rejects with a ClientError when the send failed (the batch is kept for the
+   * next one). Only for a `url` client (`invalid_config` otherwise).
+   */
+  async flushOutcomes() {
+    if (this.#http === null) throw new ClientError('invalid_config', 'outcomes are sent to the server of a url source')
+    const outcomes = this.#outcomes ?? new Outcomes(() => this.#engine, this.#http.sdk, (b, s) => this.#http.postMetrics(b, s))
+    return outcomes.flush()
+  }
+
+  /**
+   * The recorded outcomes in Prometheus text (cumulative, `cohort` = the variant):
+   * `pennon_canary_requests_total`, `pennon_canary_errors_total`, `pennon_conversions_total`,
+   * `pennon_canary_latency_ms` (histogram).
+   */
+  outcomeMetrics() {
+    return this.#engine.outcomeMetrics()
+  }
+
+  /**
    * Runs `hook(flag, details)` after every single-flag evaluation (typed getters,
    * `isEnabled`, `evaluate`): exposure logging. Returns a function that removes it.
    */
@@ -442,9 +503,13 @@ class Client extends platform.Emitter {
     }
   }
 
-  /** Stops refreshing (idempotent). Evaluations keep answering from the snapshot held. */
+  /**
+   * Stops refreshing (idempotent) and sends what was recorded since the last batch, once
+   * (within 1 s; it resolves when that is done, never rejects, and in Node holds the
+   * process open until then). Evaluations keep answering from the snapshot held.
+   */
   close() {
-    if (this.#closed) return
+    if (this.#closing !== null) return this.#closing
     this.#closed = true
     for (const sleeper of this.#sleepers) sleeper(false)
     this.#sleepers.clear()
@@ -454,6 +519,11 @@ class Client extends platform.Emitter {
     for (const waiter of [...this.#readyWaiters]) {
       waiter.reject(new ClientError('closed', 'the client was closed before it became ready'))
     }
+    this.#closing = this.#outcomes === null ? Promise.resolve() : this.#outcomes.flush(true).then(
+      () => undefined,
+      () => undefined,
+    )
+    return this.#closing
   }
 
   // ---- acceptance, install, status ----------------------------------------------------
@@ -781,6 +851,13 @@ class Client extends platform.Emitter {
       this.#checkFailed(error)
     }
   }
+}
+
+let checker = null
+/** An engine without a snapshot (made on first use: the web build's needs `init()` first). */
+function argumentsEngine() {
+  checker ??= platform.newEngine()
+  return checker
 }
 
 /** The file source and bootstrap files need a file system (the Node platform). */

@@ -1,9 +1,11 @@
 'use strict'
-// The two requests of the SDK protocol (docs/control-plane.md, SDK routes) over `fetch`:
+// The requests of the SDK protocol (docs/control-plane.md, SDK routes) over `fetch`:
 // the web platform's HTTP (browsers, workers, Deno). The stream is read from the response
 // body (a ReadableStream), not with EventSource: EventSource cannot send the
 // `Authorization` header, nor choose `Last-Event-ID` on a reconnect.
 const { Failure, asFailure, statusFailure, REQUEST_TIMEOUT } = require('./failure.js')
+
+const SDK = `pennon-web/${require('../package.json').version}`
 
 class FetchHttp {
   #base
@@ -15,7 +17,17 @@ class FetchHttp {
     this.#authorization = `Bearer ${sdkKey}`
   }
 
-  /** Aborts every request in flight. */
+  /** What an outcome batch says sent it (its `sdk`): this SDK and version. */
+  get sdk() {
+    return SDK
+  }
+
+  /** `POST /sdk/v1/metrics` (see `postMetrics`): the HTTP status. */
+  postMetrics(body, options) {
+    return postMetrics(this.#base, this.#authorization, body, options)
+  }
+
+  /** Aborts every request in flight (but an outcome batch). */
   close() {
     for (const controller of this.#active) controller.abort()
     this.#active.clear()
@@ -109,6 +121,39 @@ class FetchHttp {
       throw failure ?? new Failure('network_error', `the stream answered without a body (${this.#base})`)
     }
     return { chunks: chunksOf(res.body), close }
+  }
+}
+
+/** Browsers refuse a `keepalive` request whose body is larger than 64 KiB. */
+const KEEPALIVE_LIMIT = 60 * 1024
+
+/**
+ * `POST /sdk/v1/metrics` with an outcome batch (JSON text): the HTTP status, or a `Failure`
+ * (`timeout` after `timeout` ms). `keepalive` (when the body is small enough for it) lets the
+ * request outlive the page that sent it (`close()` on `pagehide`).
+ */
+async function postMetrics(base, authorization, body, { timeout }) {
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, timeout)
+  const url = `${base}/sdk/v1/metrics`
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body,
+      keepalive: new TextEncoder().encode(body).byteLength <= KEEPALIVE_LIMIT,
+      signal: controller.signal,
+    })
+    await res.arrayBuffer().catch(() => null)
+    return res.status
+  } catch (error) {
+    throw timedOut ? new Failure('timeout', `request failed: no answer within ${timeout} ms (${url})`) : asFailure(error, false)
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -1,8 +1,9 @@
 'use strict'
-// The two requests of the SDK protocol (docs/control-plane.md, SDK routes) over
+// The requests of the SDK protocol (docs/control-plane.md, SDK routes) over
 // node:http / node:https. Not `fetch`: its sockets cannot be unref'd, and a client must
 // never keep a process alive (DESIGN §5) — an open stream would. Every socket here is
-// unref'd; `Client.ready()` holds a ref'd timer while someone awaits it.
+// unref'd; `Client.ready()` holds a ref'd timer while someone awaits it, and the final
+// outcome batch of `close()` a ref'd request (1 s at most).
 const http = require('node:http')
 const https = require('node:https')
 const { Failure, asFailure, statusFailure, CONNECT_TIMEOUT, REQUEST_TIMEOUT } = require('./failure.js')
@@ -23,7 +24,17 @@ class Http {
     this.#agent = new this.#module.Agent({ keepAlive: true })
   }
 
-  /** Aborts every request in flight and closes the idle sockets. */
+  /** What an outcome batch says sent it (its `sdk`): this SDK and version, as `User-Agent`. */
+  get sdk() {
+    return USER_AGENT
+  }
+
+  /** `POST /sdk/v1/metrics` (see `postMetrics`): the HTTP status. */
+  postMetrics(body, options) {
+    return postMetrics(this.#module, this.#base, this.#authorization, body, options)
+  }
+
+  /** Aborts every request in flight (but an outcome batch) and closes the idle sockets. */
   close() {
     for (const req of this.#active) req.destroy()
     this.#active.clear()
@@ -132,6 +143,47 @@ class Http {
     }
     return { chunks: res, close: () => req.destroy() }
   }
+}
+
+/**
+ * `POST /sdk/v1/metrics` with an outcome batch (JSON text); resolves with the HTTP status
+ * once the answer was read, rejects with a `Failure` (`timeout` after `timeout` ms). Its own
+ * connection (`agent: false`), so that `close()` can end the refresh's requests at once while
+ * the final flush still goes out. `hold`: the request keeps the process alive until it
+ * settles (the final flush of `close()`); otherwise its socket and timer are unref'd.
+ */
+function postMetrics(module, base, authorization, body, { timeout, hold }) {
+  return new Promise((resolve, reject) => {
+    const url = `${base}/sdk/v1/metrics`
+    const req = module.request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization,
+          'user-agent': USER_AGENT,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+        res.on('error', (error) => reject(asFailure(error, false)))
+      },
+    )
+    const timer = setTimeout(() => {
+      req.destroy(new Failure('timeout', `request failed: no answer within ${timeout} ms (${url})`))
+    }, timeout)
+    if (!hold) timer.unref()
+    req.on('socket', (socket) => {
+      if (!hold) socket.unref()
+    })
+    req.on('close', () => clearTimeout(timer))
+    req.on('error', (error) => reject(asFailure(error, false)))
+    req.end(body)
+  })
 }
 
 function header(res, name) {

@@ -5,6 +5,7 @@
 // forwards the client's events as provider events.
 const { ErrorCode, OpenFeatureEventEmitter, ProviderEvents } = require('@openfeature/server-sdk')
 const { Client } = require('./client.js')
+const { ClientError } = require('./errors.js')
 
 const ERROR_CODES = new Set(Object.values(ErrorCode))
 
@@ -38,6 +39,30 @@ function resolution(details, defaultValue) {
   return out
 }
 
+/** A flag key or a list of them as a list (anything else: none). */
+function flagList(value) {
+  if (typeof value === 'string') return [value]
+  if (Array.isArray(value)) return value.filter((flag) => typeof flag === 'string')
+  return []
+}
+
+/** `options.conversions` as a Map of event name → flag keys. */
+function conversionsOption(conversions) {
+  const out = new Map()
+  if (conversions === undefined || conversions === null) return out
+  if (typeof conversions !== 'object') {
+    throw new ClientError('invalid_config', 'conversions must be an object {trackingEventName: flag | flag[]}')
+  }
+  for (const [event, flags] of Object.entries(conversions)) {
+    const list = flagList(flags)
+    if (list.length === 0 || (Array.isArray(flags) && list.length !== flags.length)) {
+      throw new ClientError('invalid_config', `conversions.${event} must be a flag key or a list of flag keys`)
+    }
+    out.set(event, list)
+  }
+  return out
+}
+
 class PennonProvider {
   metadata = { name: 'pennon' }
   runsOn = 'server'
@@ -48,12 +73,16 @@ class PennonProvider {
   /** An `error` was forwarded: the next snapshot installed makes the provider ready again. */
   #errored = false
   #listeners
+  #conversions
 
   /**
    * `client`: a Pennon `Client` (it stays the caller's: `onClose` only detaches from it),
    * or the options of `createClient` (the provider then owns the client and closes it).
+   * `options.conversions`: `{trackingEventName: flag | flag[]}`, the flags whose conversion a
+   * tracking event is (see `track`).
    */
-  constructor(client) {
+  constructor(client, options = {}) {
+    this.#conversions = conversionsOption(options?.conversions)
     this.#owned = !(client instanceof Client)
     this.#client = this.#owned ? new Client(client) : client
     const emit = (event, details) => this.events.emit(event, details)
@@ -105,7 +134,21 @@ class PennonProvider {
 
   async onClose() {
     for (const [event, listener] of Object.entries(this.#listeners)) this.#client.off(event, listener)
-    if (this.#owned) this.#client.close()
+    if (this.#owned) await this.#client.close()
+  }
+
+  /**
+   * OpenFeature's Tracking API (`client.track(eventName, context, details)`): the event is a
+   * conversion of each flag it names — the flags `options.conversions` maps `eventName` to,
+   * and `details.flag` (a key or a list of keys) — recorded for `context` with
+   * `client.record(flag, context, {converted: true})`, under the variant `context` gets. An
+   * event that names no flag records nothing (Pennon counts conversions per flag and variant;
+   * `details.value` and other fields are not kept).
+   */
+  track(trackingEventName, context, details) {
+    const flags = new Set(this.#conversions.get(trackingEventName) ?? [])
+    for (const flag of flagList(details?.flag)) flags.add(flag)
+    for (const flag of flags) this.#client.record(flag, context ?? {}, { converted: true })
   }
 
   #resolve(flagKey, type, defaultValue, context) {

@@ -123,7 +123,9 @@ class Run {
       for (const key of Object.keys(c)) {
         if (!KNOWN_OPTIONS.includes(key)) throw new Error(`client option \`${key}\` is unknown to the TypeScript runner`)
       }
-      const options = { url: this.harness.url, sdkKey: SDK_KEY }
+      // The scenarios are about snapshots: no outcome batches in the harness's request log
+      // (test/outcomes.test.mjs tests those).
+      const options = { url: this.harness.url, sdkKey: SDK_KEY, metrics: false }
       if (c.stream !== undefined) options.stream = c.stream
       if (c.pollIntervalMs !== undefined) options.pollInterval = c.pollIntervalMs
       if (c.initTimeoutMs !== undefined) options.initTimeout = c.initTimeoutMs

@@ -27,4 +27,19 @@ http.createServer((req, res) => {
     () => res.end('ok'),
   )
 })
-void [ready, on, s, n, o, age, revision, off, text, all, err]
+// Outcomes: a request (ok or error, with a latency) and/or a conversion.
+const counted = createClient({ url: 'http://127.0.0.1:7070', sdkKey: 'k', metrics: true, metricsInterval: 5000 })
+counted.record('a', { targetingKey: 'u' }, { ok: true, latencyMs: 12.5 })
+counted.record('a', null, { error: true })
+counted.record('a', {}, { converted: true })
+counted.record('a', {}, { ok: true, converted: true })
+// @ts-expect-error ok and error together
+counted.record('a', {}, { ok: true, error: true })
+// @ts-expect-error a latency goes with a request
+counted.record('a', {}, { converted: true, latencyMs: 3 })
+// @ts-expect-error no outcome
+counted.record('a', {}, {})
+const prometheus: string = counted.outcomeMetrics()
+const flushed: Promise<boolean> = counted.flushOutcomes()
+const closed: Promise<void> = counted.close()
+void [ready, on, s, n, o, age, revision, off, text, all, err, prometheus, flushed, closed]

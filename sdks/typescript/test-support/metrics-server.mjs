@@ -1,0 +1,67 @@
+// A local server for the outcome tests: it serves one snapshot (`GET /sdk/v1/snapshot`,
+// no stream) and captures every `POST /sdk/v1/metrics` (headers and parsed body). `refuse`
+// (a number, or a function of the attempt) answers that many first batches, or those it
+// picks, with 503, so that a test can prove a refused batch is restored, not lost.
+import http from 'node:http'
+
+export async function startMetricsServer(snapshot, { refuse = 0, hang = false } = {}) {
+  const body = JSON.stringify(snapshot)
+  const posts = []
+  const refused = []
+  let attempts = 0
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/sdk/v1/snapshot') {
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"1"' })
+      return res.end(body)
+    }
+    if (req.method === 'GET' && req.url === '/sdk/v1/stream') {
+      res.writeHead(404)
+      return res.end()
+    }
+    if (req.method === 'POST' && req.url === '/sdk/v1/metrics') {
+      const chunks = []
+      req.on('data', (chunk) => chunks.push(chunk))
+      req.on('end', () => {
+        if (hang) return // never answers
+        const text = Buffer.concat(chunks).toString('utf8')
+        const post = { authorization: req.headers.authorization, contentType: req.headers['content-type'], text, body: JSON.parse(text) }
+        attempts += 1
+        const no = typeof refuse === 'function' ? refuse(attempts) : attempts <= refuse
+        if (no) {
+          refused.push(post)
+          res.writeHead(503, { 'content-type': 'application/json' })
+          return res.end('{"error":"unavailable"}')
+        }
+        posts.push(post)
+        res.writeHead(202, { 'content-type': 'application/json' })
+        res.end('{"accepted":true}')
+      })
+      return undefined
+    }
+    res.writeHead(404)
+    return res.end()
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    posts,
+    refused,
+    /** Stops the server (again: nothing). */
+    close() {
+      if (!server.listening) return
+      server.closeAllConnections()
+      server.close()
+    },
+  }
+}
+
+/** Sums the batches' `flags.FLAG.VARIANT.FIELD` (a latency field: the sum of its counts). */
+export function total(bodies, flag, variant, field) {
+  let sum = 0
+  for (const body of bodies) {
+    const value = body.flags?.[flag]?.[variant]?.[field]
+    if (Array.isArray(value)) sum += value.reduce((n, [, count]) => n + count, 0)
+    else sum += value ?? 0
+  }
+  return sum
+}
