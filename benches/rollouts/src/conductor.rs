@@ -34,12 +34,19 @@ pub struct Finished {
     pub started_ms: i64,
     /// Its final state and decisions.
     pub status: Status,
+    /// The flag's audit history: (audit seq, revision) of each change.
+    pub history: Vec<(u64, Option<u64>)>,
 }
 
 impl Finished {
     /// The time of the rollback decision, if rolled back.
     pub fn rollback_ms(&self) -> Option<i64> {
-        (self.status.phase == Phase::RolledBack).then(|| self.status.first("rollback").map(|d| d.at_ms)).flatten()
+        (self.status.phase == Phase::RolledBack).then(|| self.status.first("rolled_back").map(|d| d.at_ms)).flatten()
+    }
+
+    /// What is wrong with its history (empty: nothing).
+    pub fn gaps(&self, plan: &Plan) -> Vec<String> {
+        rollout::gaps(&self.status, plan, Some(&self.history))
     }
 }
 
@@ -62,8 +69,9 @@ fn launch(server: &Server, traffic: &Traffic, lane: Arc<Lane>, plan: &Plan) -> R
 fn finish(server: &Server, running: Running) -> Result<Finished, String> {
     running.lane.deactivate();
     let status = rollout::status(server, &running.lane.key)?;
-    let started_ms = status.first("start").map(|d| d.at_ms).filter(|&at| at > 0).unwrap_or(running.started_ms);
-    Ok(Finished { lane: running.lane, started_ms, status })
+    let history = rollout::flag_history(server, &running.lane.key)?;
+    let started_ms = status.first("started").map(|d| d.at_ms).filter(|&at| at > 0).unwrap_or(running.started_ms);
+    Ok(Finished { lane: running.lane, started_ms, status, history })
 }
 
 /// Runs `lanes`, at most `settings.concurrency` at once, until every one has ended.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::conductor::{Finished, Restart};
 use crate::model::Kind;
-use crate::rollout::{self, Phase, Plan};
+use crate::rollout::{Phase, Plan};
 use crate::stats::{clopper_pearson, quantile};
 
 /// The targets of the issue.
@@ -38,7 +38,7 @@ fn format_opt(value: Option<f64>, decimals: usize) -> String {
 fn criteria<'a>(runs: impl Iterator<Item = &'a Finished>) -> String {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for run in runs {
-        if let Some(decision) = run.status.first("rollback") {
+        if let Some(decision) = run.status.first("rolled_back") {
             *counts.entry(decision.criterion.clone().unwrap_or_else(|| "?".to_owned())).or_default() += 1;
         }
     }
@@ -95,7 +95,7 @@ impl Report {
     /// Any rollout whose history has a gap is a missed target.
     fn gaps(&mut self, runs: &[&Finished], plan: &Plan) {
         for run in runs {
-            for problem in rollout::gaps(&run.status, plan) {
+            for problem in run.gaps(plan) {
                 self.missed.push(format!("{}: {problem}", run.lane.key));
             }
         }
@@ -185,7 +185,7 @@ impl Report {
             restart.rollouts.iter().map(|(_, stage)| format_opt(stage.map(|s| s as f64), 0)).collect();
         let completed = runs.iter().filter(|r| r.status.phase == Phase::Completed).count();
         let rolled_back = runs.iter().filter(|r| r.status.phase == Phase::RolledBack).count();
-        let gaps: usize = runs.iter().map(|r| rollout::gaps(&r.status, plan).len()).sum();
+        let gaps: usize = runs.iter().map(|r| r.gaps(plan).len()).sum();
         let unfinished = runs.len() - completed - rolled_back;
         let ok = gaps == 0 && unfinished == 0;
         self.line("## Controller killed (SIGKILL) and restarted mid-rollout\n");

@@ -20,16 +20,16 @@ pub struct Plan {
     pub rollback: String,
 }
 
-/// The flag every simulated rollout starts from: a boolean whose on path serves
-/// `on` (the canary) and whose `offVariant` is `off` (the control), switched on with
-/// nobody in the rollout yet.
+/// The flag every simulated rollout starts from: a boolean whose on path serves `on`
+/// (the canary) and whose `offVariant` is `off` (the control), switched off. The
+/// controller moves it to state `canary` at each stage's percentage, and `on` at the end.
 pub fn flag_definition() -> Value {
     json!({
         "type": "boolean",
-        "state": "on",
+        "state": "off",
         "variants": { CANARY_VARIANT: true, CONTROL_VARIANT: false },
         "offVariant": CONTROL_VARIANT,
-        "fallthrough": { "rollout": { "variant": CANARY_VARIANT, "otherwise": CONTROL_VARIANT, "percentage": 0 } },
+        "fallthrough": { "variant": CANARY_VARIANT },
         "metadata": { "description": "a simulated canary", "owner": "pennon-rollouts" }
     })
 }
@@ -38,17 +38,19 @@ fn path(key: &str) -> String {
     format!("/api/v1/environments/{ENVIRONMENT}/rollouts/{key}")
 }
 
-/// Starts a rollout of `key` with `plan`.
+/// Starts a rollout of `key` with `plan` (core's default criteria).
 pub fn start(server: &Server, key: &str, plan: &Plan) -> Result<Value, String> {
     let stages: Vec<Value> = plan
         .stages
         .iter()
-        .map(|percentage| json!({ "percentage": percentage, "duration": plan.stage_duration, "minRequests": plan.min_requests }))
+        .map(|percentage| {
+            json!({ "percentage": percentage, "minDuration": plan.stage_duration, "minRequests": plan.min_requests })
+        })
         .collect();
     let body = json!({
         "stages": stages,
-        "canary": CANARY_VARIANT,
-        "control": CONTROL_VARIANT,
+        "canaryVariant": CANARY_VARIANT,
+        "controlVariant": CONTROL_VARIANT,
         "rollback": plan.rollback,
         "reason": "simulation",
     });
@@ -73,17 +75,17 @@ pub enum Phase {
     Completed,
     /// Rolled back by the controller.
     RolledBack,
-    /// Ended another way (aborted).
+    /// Ended another way (`aborted`, `interrupted`).
     Ended(String),
 }
 
 impl Phase {
-    fn from_state(state: &str) -> Phase {
-        match state {
-            "completed" | "promoted" | "done" => Phase::Completed,
-            "rolled_back" | "rolledBack" | "rolledback" => Phase::RolledBack,
-            "aborted" => Phase::Ended(state.to_owned()),
-            other => Phase::Running(other.to_owned()),
+    fn from_status(status: &str) -> Phase {
+        match status {
+            "completed" => Phase::Completed,
+            "rolled_back" => Phase::RolledBack,
+            "running" | "paused" | "awaiting_approval" => Phase::Running(status.to_owned()),
+            other => Phase::Ended(other.to_owned()),
         }
     }
 
@@ -93,21 +95,25 @@ impl Phase {
     }
 }
 
-/// One decision of the controller (a rollout event).
+/// One event of a rollout: a decision of the controller or an action of a person.
 #[derive(Debug, Clone)]
 pub struct Decision {
+    /// Its number, from 1 without gaps.
+    pub seq: Option<u64>,
     /// When it was taken (ms since the epoch, the server's clock).
     pub at_ms: i64,
-    /// `start`, `advance`, `rollback`, `complete`, …
-    pub action: String,
-    /// The stage index it put in force, if any.
+    /// `started`, `advanced`, `hold`, `completed`, `rolled_back`, …
+    pub kind: String,
+    /// The stage after it (from 1).
     pub stage: Option<u64>,
-    /// The canary percentage it set, if any.
+    /// The canary percentage after it (absent when the flag is on, off or killed).
     pub percentage: Option<f64>,
+    /// The flag revision it made.
+    pub revision: Option<u64>,
+    /// Its audit entry.
+    pub audit_seq: Option<u64>,
     /// The criterion that failed, for a rollback.
     pub criterion: Option<String>,
-    /// The event as the server sent it.
-    pub raw: Value,
 }
 
 /// A rollout's state and history.
@@ -120,9 +126,9 @@ pub struct Status {
 }
 
 impl Status {
-    /// The first decision of this action.
-    pub fn first(&self, action: &str) -> Option<&Decision> {
-        self.decisions.iter().find(|d| d.action == action)
+    /// The first event of this kind.
+    pub fn first(&self, kind: &str) -> Option<&Decision> {
+        self.decisions.iter().find(|d| d.kind == kind)
     }
 
     /// The highest stage index in force so far.
@@ -131,93 +137,91 @@ impl Status {
     }
 }
 
-fn timestamp(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(text) => pennon_core::time::parse_timestamp(text),
-        _ => None,
-    }
-}
-
 fn decision(event: &Value) -> Decision {
-    let text = |names: &[&str]| names.iter().find_map(|n| event.get(*n).and_then(Value::as_str)).map(str::to_owned);
+    let number = |name: &str| event.get(name).and_then(Value::as_u64);
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
     Decision {
-        at_ms: ["at", "time", "timestamp"].iter().find_map(|n| event.get(*n).and_then(timestamp)).unwrap_or(0),
-        action: text(&["action", "type", "kind", "event"]).unwrap_or_default(),
-        stage: event.get("stage").and_then(Value::as_u64),
+        seq: number("seq"),
+        at_ms: text(event.get("at")).and_then(|at| pennon_core::time::parse_timestamp(&at)).unwrap_or(0),
+        kind: text(event.get("kind")).unwrap_or_default(),
+        stage: number("stage"),
         percentage: event.get("percentage").and_then(Value::as_f64),
-        criterion: text(&["criterion"]).or_else(|| {
-            event.get("judgement").and_then(|j| j.get("criterion")).and_then(Value::as_str).map(str::to_owned)
-        }),
-        raw: event.clone(),
+        revision: number("revision"),
+        audit_seq: number("auditSeq"),
+        criterion: text(event.get("judgement").and_then(|j| j.get("criterion"))),
     }
 }
 
-/// `GET …/rollouts/{key}`.
+fn phase(rollout: &Value) -> Phase {
+    Phase::from_status(rollout.get("status").and_then(Value::as_str).unwrap_or(""))
+}
+
+/// `GET …/rollouts/{key}`: the rollout with its events.
 pub fn status(server: &Server, key: &str) -> Result<Status, String> {
     let raw = server.admin(reqwest::Method::GET, &path(key), None)?;
-    let phase = Phase::from_state(raw.get("state").and_then(Value::as_str).unwrap_or(""));
-    let decisions = raw
-        .get("events")
-        .and_then(Value::as_array)
-        .map(|events| events.iter().map(decision).collect())
-        .unwrap_or_default();
-    Ok(Status { phase, decisions })
+    let events = raw.get("events").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    Ok(Status { phase: phase(&raw), decisions: events.iter().map(decision).collect() })
 }
 
-/// `GET …/rollouts`: every rollout's phase by flag key.
+/// `GET …/rollouts`: every rollout's phase by flag key (the newest rollout of a flag last).
 pub fn phases(server: &Server) -> Result<Vec<(String, Phase)>, String> {
     let raw = server.admin(reqwest::Method::GET, &format!("/api/v1/environments/{ENVIRONMENT}/rollouts"), None)?;
-    let list = raw.get("rollouts").unwrap_or(&raw).as_array().cloned().unwrap_or_default();
+    let list = raw.as_array().map(Vec::as_slice).unwrap_or_default();
     Ok(list
         .iter()
-        .filter_map(|r| {
-            let key = r.get("flag").or_else(|| r.get("key")).and_then(Value::as_str)?;
-            Some((key.to_owned(), Phase::from_state(r.get("state").and_then(Value::as_str).unwrap_or(""))))
-        })
+        .filter_map(|r| Some((r.get("flag").and_then(Value::as_str)?.to_owned(), phase(r))))
         .collect())
 }
 
-/// What is wrong with a rollout's history: a stage skipped or repeated, a percentage not
-/// in the plan, a gap in the event sequence, a completed rollout that did not pass
-/// through every stage. Empty when the history is whole.
-pub fn gaps(status: &Status, plan: &Plan) -> Vec<String> {
-    let mut problems = Vec::new();
-    let set: Vec<f64> = status
-        .decisions
+/// `GET …/flags/{key}/history`: the flag's audit entries as (audit seq, revision).
+pub fn flag_history(server: &Server, key: &str) -> Result<Vec<(u64, Option<u64>)>, String> {
+    let raw = server.admin(reqwest::Method::GET, &format!("/api/v1/environments/{ENVIRONMENT}/flags/{key}/history"), None)?;
+    let entries = raw.as_array().map(Vec::as_slice).unwrap_or_default();
+    Ok(entries
         .iter()
-        .filter(|d| matches!(d.action.as_str(), "start" | "advance" | "promote" | "complete"))
-        .filter_map(|d| d.percentage)
-        .collect();
-    let mut expected = plan.stages.iter().map(|&p| f64::from(p));
-    let mut previous: Option<f64> = None;
-    for percentage in &set {
-        if previous == Some(*percentage) {
-            continue; // `complete` may repeat the last stage's percentage
-        }
-        match expected.next() {
-            Some(want) if want == *percentage => {}
-            want => problems.push(format!("set {percentage} % where the plan's next stage is {want:?}")),
-        }
-        previous = Some(*percentage);
-    }
-    if status.phase == Phase::Completed && expected.next().is_some() {
-        problems.push(format!("completed after the percentages {set:?}, not every stage of {:?}", plan.stages));
-    }
-    let stages: Vec<u64> = status.decisions.iter().filter_map(|d| d.stage).collect();
-    for pair in stages.windows(2) {
-        if let [a, b] = pair
-            && *b > *a + 1
-        {
-            problems.push(format!("stage {a} then stage {b}: a stage skipped"));
+        .filter_map(|e| Some((e.get("seq")?.as_u64()?, e.get("revision").and_then(Value::as_u64))))
+        .collect())
+}
+
+/// What is wrong with a rollout's history: an event number missing, a stage skipped or
+/// repeated, a percentage that is not the plan's next stage, a completed rollout that did
+/// not pass through every stage, or (given the flag's audit history) a change of the flag
+/// without its event or an event whose change is not in the flag's history. Empty when
+/// the history is whole.
+pub fn gaps(status: &Status, plan: &Plan, history: Option<&[(u64, Option<u64>)]>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (expected, event) in (1..).zip(&status.decisions) {
+        if event.seq != Some(expected) {
+            problems.push(format!("event {expected} is numbered {:?}: a decision missing", event.seq));
+            break;
         }
     }
-    let seqs: Vec<u64> = status.decisions.iter().filter_map(|d| d.raw.get("seq").and_then(Value::as_u64)).collect();
-    for pair in seqs.windows(2) {
-        if let [a, b] = pair
-            && *b != *a + 1
-        {
-            problems.push(format!("event {a} then event {b}: a decision missing"));
+    let moves: Vec<&Decision> =
+        status.decisions.iter().filter(|d| matches!(d.kind.as_str(), "started" | "advanced")).collect();
+    for ((index, event), want) in moves.iter().enumerate().zip(plan.stages.iter().map(|&p| f64::from(p)).chain(std::iter::repeat(f64::NAN))) {
+        if event.stage != Some(index as u64 + 1) || event.percentage != Some(want) {
+            problems.push(format!(
+                "{} #{}: stage {:?} at {:?} %, where the plan's stage {} is {want} %",
+                event.kind,
+                event.seq.unwrap_or(0),
+                event.stage,
+                event.percentage,
+                index + 1
+            ));
+        }
+    }
+    if status.phase == Phase::Completed && moves.len() != plan.stages.len() {
+        problems.push(format!("completed after {} of the plan's {} stages", moves.len(), plan.stages.len()));
+    }
+    if let Some(history) = history {
+        let events: Vec<u64> = status.decisions.iter().filter(|d| d.revision.is_some()).filter_map(|d| d.audit_seq).collect();
+        let changes: Vec<u64> = history.iter().filter(|(_, revision)| revision.is_some()).map(|(seq, _)| *seq).collect();
+        // The flag's first change is its creation, before the rollout.
+        for seq in changes.iter().skip(1).filter(|seq| !events.contains(seq)) {
+            problems.push(format!("the flag's change (audit entry {seq}) has no rollout event: a decision lost"));
+        }
+        for seq in events.iter().filter(|seq| !changes.contains(seq)) {
+            problems.push(format!("a rollout event's change (audit entry {seq}) is not in the flag's history"));
         }
     }
     problems
