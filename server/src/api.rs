@@ -53,6 +53,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(audit_verify))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .merge(crate::experiment::routes())
 }
 
 /// A flag or segment as the API shows it.

@@ -31,6 +31,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Failed authentications allowed per client address and minute.
     pub max_auth_failures: u32,
+    /// How long outcomes from SDKs are kept.
+    pub outcome_retention: Duration,
 }
 
 /// What every handler shares.
@@ -47,6 +49,8 @@ pub struct State {
     pub metrics: Metrics,
     /// Settings.
     pub settings: Settings,
+    /// When outcomes are pruned next.
+    pub retention: crate::outcomes::Retention,
     /// When the server started.
     pub started: Instant,
     /// Becomes true once every environment is loaded.

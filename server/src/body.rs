@@ -2,6 +2,7 @@
 //! vocabulary (`invalid_json` 400, `invalid_request` 400, `payload_too_large` 413).
 
 use crate::error::ApiError;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use bytes::Bytes;
@@ -14,14 +15,18 @@ pub struct Body<T>(pub T);
 pub struct MaybeBody<T>(pub T);
 
 async fn read<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(request, state).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            let message = format!("the body is larger than {} bytes", crate::app::BODY_LIMIT);
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
-        } else {
-            ApiError::invalid_json(format!("cannot read the body: {rejection}"))
-        }
-    })
+    Bytes::from_request(request, state).await.map_err(|rejection| unreadable(&rejection, crate::app::BODY_LIMIT))
+}
+
+/// The error for a body that could not be read: `payload_too_large` over `limit` bytes,
+/// `invalid_json` otherwise.
+pub fn unreadable(rejection: &BytesRejection, limit: usize) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let message = format!("the body is larger than {limit} bytes");
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    } else {
+        ApiError::invalid_json(format!("cannot read the body: {rejection}"))
+    }
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

@@ -1,5 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): requests and their latency by route, SSE
-//! clients, publishes, and each environment's snapshot size and revision.
+//! clients, publishes, each environment's snapshot size and revision, and outcome
+//! batches received from SDKs.
 
 use crate::publish::Published;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -27,6 +28,14 @@ pub struct EnvironmentLabels {
     pub environment: String,
 }
 
+/// Labels of outcome batches: `accepted`, `duplicate` (a batch id stored before) or
+/// `refused` (a bad body).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BatchLabels {
+    /// What became of the batch.
+    pub result: &'static str,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -44,6 +53,8 @@ pub struct Metrics {
     pub snapshot_revision: Family<EnvironmentLabels, Gauge>,
     /// Failed authentications.
     pub auth_failures: Counter,
+    /// Outcome batches received from SDKs, by result.
+    pub outcome_batches: Family<BatchLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -58,6 +69,7 @@ impl Default for Metrics {
         let snapshot_bytes = Family::default();
         let snapshot_revision = Family::default();
         let auth_failures = Counter::default();
+        let outcome_batches = Family::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
         registry.register("sse_clients", "SDK stream clients connected", sse_clients.clone());
@@ -65,6 +77,7 @@ impl Default for Metrics {
         registry.register("snapshot_bytes", "Size of the newest snapshot", snapshot_bytes.clone());
         registry.register("snapshot_revision", "Revision of the newest snapshot", snapshot_revision.clone());
         registry.register("auth_failures", "Failed authentications", auth_failures.clone());
+        registry.register("outcome_batches", "Outcome batches from SDKs, by result", outcome_batches.clone());
         Metrics {
             registry,
             requests,
@@ -74,6 +87,7 @@ impl Default for Metrics {
             snapshot_bytes,
             snapshot_revision,
             auth_failures,
+            outcome_batches,
         }
     }
 }
@@ -85,6 +99,11 @@ impl Metrics {
         self.publishes.get_or_create(&labels).inc();
         self.snapshot_bytes.get_or_create(&labels).set(i64::try_from(published.bytes.len()).unwrap_or(i64::MAX));
         self.snapshot_revision.get_or_create(&labels).set(published.revision);
+    }
+
+    /// Counts an outcome batch: `accepted`, `duplicate` or `refused`.
+    pub fn count_batch(&self, result: &'static str) {
+        self.outcome_batches.get_or_create(&BatchLabels { result }).inc();
     }
 
     /// The Prometheus text exposition.

@@ -1,6 +1,6 @@
 //! What SDKs use (`/sdk/v1`, DESIGN §7): the newest snapshot with ETag and signature,
-//! immutable per-revision snapshots, the public key, server-sent events, and evaluation
-//! on the server for browsers.
+//! immutable per-revision snapshots, the public key, server-sent events, evaluation
+//! on the server for browsers, and the outcomes SDKs send ([`crate::outcomes`]).
 
 use crate::api::context;
 use crate::app::App;
@@ -8,10 +8,12 @@ use crate::auth::SdkKey;
 use crate::body::Body;
 use crate::change;
 use crate::error::{ApiError, ApiResult};
+use crate::outcomes;
 use crate::publish::Published;
 use crate::store::now_ms;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -29,6 +31,7 @@ pub fn routes() -> OpenApiRouter<App> {
         .routes(routes!(public_key))
         .routes(routes!(stream))
         .routes(routes!(evaluate))
+        .merge(OpenApiRouter::new().routes(routes!(metrics)).layer(DefaultBodyLimit::max(outcomes::BODY_LIMIT)))
 }
 
 /// The published snapshot of an environment at a revision (default: the newest).
@@ -248,4 +251,17 @@ async fn evaluate(
         "generatedAt": crate::time::rfc3339(published.generated_at),
         "flags": flags,
     })))
+}
+
+#[utoipa::path(post, path = "/sdk/v1/metrics", tag = "sdk", security(("sdkKey" = [])), request_body = outcomes::BatchBody,
+    responses((status = 202, description = "`{accepted: true}`, or `{accepted: false}` when the batch id was stored before (nothing added)"),
+        (status = 400, description = "`invalid_json`, or `invalid_request` with the JSON path; nothing stored"), (status = 413, description = "Body over 1 MiB")))]
+async fn metrics(
+    State(app): State<App>,
+    SdkKey(caller): SdkKey,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let environment = caller.require_sdk()?;
+    let body = body.map_err(|rejection| crate::body::unreadable(&rejection, outcomes::BODY_LIMIT));
+    outcomes::receive(&app, environment, body).await
 }

@@ -34,9 +34,20 @@ pub struct ServeArgs {
     /// Failed authentications allowed per client address and minute before `429`.
     #[arg(long, default_value_t = 20)]
     pub max_auth_failures: u32,
+    /// How long outcomes from SDKs are kept (ISO 8601 duration: P14D, PT12H).
+    #[arg(long, default_value = "P14D", value_parser = parse_retention)]
+    pub outcome_retention: Duration,
     /// Log format.
     #[arg(long, value_enum, env = "PENNON_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+}
+
+fn parse_retention(text: &str) -> Result<Duration, String> {
+    pennon_core::time::parse_duration(text)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("`{text}` is not a positive ISO 8601 duration such as P14D or PT12H"))
 }
 
 /// How logs are written (to stderr).
@@ -83,6 +94,7 @@ pub async fn prepare(store: Store, settings: Settings) -> Result<app::App, Strin
         signing_key,
         authenticator: Default::default(),
         metrics: Default::default(),
+        retention: crate::outcomes::Retention::new(settings.outcome_retention),
         settings,
         started: Instant::now(),
         ready: Default::default(),
@@ -100,6 +112,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         heartbeat: Duration::from_secs(args.heartbeat.max(1)),
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         max_auth_failures: args.max_auth_failures,
+        outcome_retention: args.outcome_retention,
     };
     let app = prepare(store, settings).await?;
     admin_token(&app.store).await.map_err(|e| e.to_string())?;

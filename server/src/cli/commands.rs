@@ -223,6 +223,10 @@ impl Client {
             Command::Evaluate { flag, context, now } => self.evaluate(&flag, &context, now).await,
             Command::Status => self.status().await,
             Command::CanaryStatus { flag } => self.canary_status(flag.as_deref()).await,
+            Command::Experiment(command) => {
+                emit(&super::experiment::run(&self.api, &self.settings, command).await?);
+                Ok(exit::OK)
+            }
             Command::Override(command) => self.override_command(command).await,
             Command::Segment(command) => self.segment(command).await,
             Command::Approve { id: None, .. } => self.pending().await,

@@ -10,7 +10,10 @@
 mod api;
 mod commands;
 mod config;
+mod experiment;
 mod format;
+
+pub use experiment::ExperimentCommand;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -296,6 +299,9 @@ pub enum Command {
         /// Only this flag.
         flag: Option<String>,
     },
+    /// Experiments: per-variant results from the outcomes SDKs send.
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
     /// Tenant overrides: serve a tenant a fixed variant.
     #[command(subcommand)]
     Override(OverrideCommand),
