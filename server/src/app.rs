@@ -87,6 +87,7 @@ impl utoipa::Modify for SecuritySchemes {
 fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::api::routes())
+        .merge(crate::rollouts_api::routes())
         .merge(crate::sdk::routes().layer(browser_cors()))
         .merge(crate::ofrep::routes().layer(browser_cors()))
         .merge(crate::ops::routes())

@@ -456,7 +456,50 @@ async fn commit_mutation(
     base: Option<i64>,
     detail: Option<Value>,
 ) -> ApiResult<Applied> {
-    let changes = entries_for(&mut write, document, mutation, base).await?;
+    let staged = stage(app, &mut write, document, author, mutation, base, detail).await?;
+    publish_staged(app, write, staged).await
+}
+
+/// A change written inside a transaction that is not committed yet: what
+/// [`publish_staged`] installs once it is.
+pub struct Staged {
+    /// What the change did.
+    pub applied: Applied,
+    next: Document,
+    published: Published,
+}
+
+/// Applies a mutation directly (never as a change request) inside `write`, for callers
+/// that write their own rows in the same transaction (the rollout controller), then
+/// [`publish_staged`].
+pub async fn stage_in(
+    app: &App,
+    write: &mut Write,
+    environment: &str,
+    author: &Author<'_>,
+    mutation: &Mutation,
+    base: Option<i64>,
+    detail: Option<Value>,
+) -> ApiResult<Staged> {
+    let document = document_for_write(app, write, environment).await?;
+    stage(app, write, &document, author, mutation, base, detail).await
+}
+
+/// The document in force for a write (inside its transaction, so it is current).
+pub async fn current_document(app: &App, write: &mut Write, environment: &str) -> ApiResult<Arc<Document>> {
+    document_for_write(app, write, environment).await
+}
+
+async fn stage(
+    app: &App,
+    write: &mut Write,
+    document: &Document,
+    author: &Author<'_>,
+    mutation: &Mutation,
+    base: Option<i64>,
+    detail: Option<Value>,
+) -> ApiResult<Staged> {
+    let changes = entries_for(write, document, mutation, base).await?;
     if changes.is_empty() {
         return Err(ApiError::unprocessable("nothing to change: the import matches what is in force"));
     }
@@ -529,7 +572,7 @@ async fn commit_mutation(
             reason: author.reason.clone(),
             detail: detail.clone(),
         };
-        last_seq = audit::append(&mut write, record).await?;
+        last_seq = audit::append(write, record).await?;
     }
     sqlx::query("INSERT INTO revisions (environment, revision, at, principal, audit_seq) VALUES ($1, $2, $3, $4, $5)")
         .bind(environment.clone())
@@ -540,17 +583,6 @@ async fn commit_mutation(
         .execute(&mut *write.tx)
         .await?;
     write.notify(&environment).await?;
-    write.commit().await?;
-    // Committed: the entries carry who wrote them, and the snapshot goes out.
-    for (kind, key, definition) in &changes {
-        if definition.is_some()
-            && let Some(entry) = next.entries_mut(*kind).get_mut(key)
-        {
-            Arc::make_mut(entry).principal = principal.clone();
-        }
-    }
-    app.metrics.observe_publish(&published);
-    app.environments.install(next, published);
     let (flag, segment, definition) = match mutation.target() {
         Some((kind, key)) => {
             let definition = changes.first().and_then(|(_, _, definition)| definition.clone());
@@ -559,7 +591,24 @@ async fn commit_mutation(
         }
         None => (None, None, None),
     };
-    Ok(Applied { environment, revision, flag, segment, action, definition, audit_seq: last_seq })
+    let applied = Applied { environment, revision, flag, segment, action, definition, audit_seq: last_seq };
+    for (kind, key, definition) in &changes {
+        if definition.is_some()
+            && let Some(entry) = next.entries_mut(*kind).get_mut(key)
+        {
+            Arc::make_mut(entry).principal = principal.clone();
+        }
+    }
+    Ok(Staged { applied, next, published })
+}
+
+/// Commits a write holding a [`Staged`] change and publishes it (SSE at once).
+pub async fn publish_staged(app: &App, write: Write, staged: Staged) -> ApiResult<Applied> {
+    write.commit().await?;
+    let Staged { applied, next, published } = staged;
+    app.metrics.observe_publish(&published);
+    app.environments.install(next, published);
+    Ok(applied)
 }
 
 async fn propose(

@@ -82,6 +82,11 @@ impl ApiError {
         tracing::error!(request_id = %request_id(), "internal error: {message}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
+    /// The same error, naming the JSON Pointer of the offending value.
+    pub fn with_path(mut self, path: &str) -> ApiError {
+        self.path = Some(path.to_string());
+        self
+    }
     /// `422` with core's code and path: the change would make a definition invalid.
     pub fn refused(error: &pennon_core::Error) -> ApiError {
         let mut refused = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.code.as_str(), error.message.clone());

@@ -1,7 +1,9 @@
 //! Prometheus metrics (`GET /metrics`): requests and their latency by route, SSE
-//! clients, publishes, each environment's snapshot size and revision, and outcome
-//! batches received from SDKs.
+//! clients, publishes, each environment's snapshot size and revision, outcome batches
+//! received from SDKs, and the canary gauges of the rollout controller (per environment
+//! and flag, as of its last look).
 
+use crate::controller::{Judged, Rollout};
 use crate::publish::Published;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -9,6 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 /// Labels of request metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -36,6 +39,44 @@ pub struct BatchLabels {
     pub result: &'static str,
 }
 
+/// Labels of per-flag metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FlagLabels {
+    /// The environment.
+    pub environment: String,
+    /// The flag.
+    pub flag: String,
+}
+
+/// Labels of per-cohort metrics of a canary.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CohortLabels {
+    /// The environment.
+    pub environment: String,
+    /// The flag.
+    pub flag: String,
+    /// `canary` or `control`.
+    pub cohort: String,
+}
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// The canary gauges (seed 001's `canary_active`, `_percentage`, `_error_rate`,
+/// `_latency_p95`, `_requests`).
+#[derive(Default)]
+pub struct CanaryGauges {
+    /// 1 while a rollout of the flag is active.
+    pub active: Family<FlagLabels, Gauge>,
+    /// The canary percentage the rollout set (100 once completed, 0 after a rollback).
+    pub percentage: Family<FlagLabels, FloatGauge>,
+    /// Error rate per cohort in the current stage's window.
+    pub error_rate: Family<CohortLabels, FloatGauge>,
+    /// p95 latency (ms) per cohort in the current stage's window.
+    pub latency_p95: Family<CohortLabels, FloatGauge>,
+    /// Requests per cohort in the current stage's window.
+    pub requests: Family<CohortLabels, Gauge>,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -55,6 +96,8 @@ pub struct Metrics {
     pub auth_failures: Counter,
     /// Outcome batches received from SDKs, by result.
     pub outcome_batches: Family<BatchLabels, Counter>,
+    /// The rollout controller's canary gauges.
+    pub canary: CanaryGauges,
 }
 
 impl Default for Metrics {
@@ -78,6 +121,16 @@ impl Default for Metrics {
         registry.register("snapshot_revision", "Revision of the newest snapshot", snapshot_revision.clone());
         registry.register("auth_failures", "Failed authentications", auth_failures.clone());
         registry.register("outcome_batches", "Outcome batches from SDKs, by result", outcome_batches.clone());
+        let canary = CanaryGauges::default();
+        registry.register("canary_active", "1 while a rollout of the flag is active", canary.active.clone());
+        registry.register("canary_percentage", "Canary percentage set by the rollout", canary.percentage.clone());
+        registry.register("canary_error_rate", "Error rate per cohort in the current stage", canary.error_rate.clone());
+        registry.register(
+            "canary_latency_p95",
+            "p95 latency (ms) per cohort in the current stage",
+            canary.latency_p95.clone(),
+        );
+        registry.register("canary_requests", "Requests per cohort in the current stage", canary.requests.clone());
         Metrics {
             registry,
             requests,
@@ -88,6 +141,7 @@ impl Default for Metrics {
             snapshot_revision,
             auth_failures,
             outcome_batches,
+            canary,
         }
     }
 }
@@ -104,6 +158,38 @@ impl Metrics {
     /// Counts an outcome batch: `accepted`, `duplicate` or `refused`.
     pub fn count_batch(&self, result: &'static str) {
         self.outcome_batches.get_or_create(&BatchLabels { result }).inc();
+    }
+
+    /// Records the controller's look at an active rollout.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn observe_canary(&self, rollout: &Rollout, judged: &Judged) {
+        let flag = FlagLabels { environment: rollout.environment.clone(), flag: rollout.flag.clone() };
+        self.canary.active.get_or_create(&flag).set(1);
+        let percentage = rollout.plan.stage(rollout.position.stage).percentage.as_f64().unwrap_or(0.0);
+        self.canary.percentage.get_or_create(&flag).set(percentage);
+        for (cohort, arm) in [("canary", &judged.canary), ("control", &judged.control)] {
+            let labels = CohortLabels {
+                environment: rollout.environment.clone(),
+                flag: rollout.flag.clone(),
+                cohort: cohort.to_string(),
+            };
+            let rate = if arm.requests == 0 { 0.0 } else { arm.errors as f64 / arm.requests as f64 };
+            self.canary.error_rate.get_or_create(&labels).set(rate);
+            self.canary.latency_p95.get_or_create(&labels).set(arm.latency.quantile(0.95).unwrap_or(0.0));
+            self.canary.requests.get_or_create(&labels).set(i64::try_from(arm.requests).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Records that a rollout ended: inactive, at the percentage it left.
+    pub fn observe_canary_end(&self, rollout: &Rollout) {
+        let flag = FlagLabels { environment: rollout.environment.clone(), flag: rollout.flag.clone() };
+        self.canary.active.get_or_create(&flag).set(0);
+        let percentage = match rollout.position.status {
+            crate::rollout::Status::Completed => 100.0,
+            crate::rollout::Status::Interrupted => self.canary.percentage.get_or_create(&flag).get(),
+            _ => 0.0,
+        };
+        self.canary.percentage.get_or_create(&flag).set(percentage);
     }
 
     /// The Prometheus text exposition.

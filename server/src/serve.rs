@@ -40,6 +40,27 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum, env = "PENNON_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+    /// How often the rollout controller judges every active rollout (`10s`, `500ms`, `1m`).
+    #[arg(long, value_name = "INTERVAL", default_value = "10s", value_parser = parse_interval)]
+    pub rollout_interval: Duration,
+}
+
+/// Parses `250ms`, `10s` or `2m` (a whole number and a unit), at least 10 ms.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not an interval such as 10s or 500ms"))?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(number),
+        "s" => Duration::from_secs(number),
+        "m" => Duration::from_secs(number.saturating_mul(60)),
+        _ => return Err(format!("`{text}`: give a unit, ms, s or m (10s, 500ms)")),
+    };
+    if duration < Duration::from_millis(10) {
+        return Err(format!("`{text}` is shorter than 10ms"));
+    }
+    Ok(duration)
 }
 
 fn parse_retention(text: &str) -> Result<Duration, String> {
@@ -117,6 +138,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let app = prepare(store, settings).await?;
     admin_token(&app.store).await.map_err(|e| e.to_string())?;
     tokio::spawn(follow(app.clone()));
+    tokio::spawn(crate::controller::run(app.clone(), args.rollout_interval));
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

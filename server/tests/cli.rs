@@ -195,13 +195,13 @@ fn a_flags_life_through_the_command_line() {
 
         // set on, then a fixed rollout, then progressive stages started 90 minutes ago.
         cli.run(&["set", "checkout.new", "on"]).ok();
-        cli.run(&["rollout", "checkout.new", "--percentage", "25"]).ok();
+        cli.run(&["rollout", "schedule", "checkout.new", "--percentage", "25"]).ok();
         let now = flag(&server, "development", "checkout.new").json;
         assert_eq!(now["definition"]["fallthrough"]["rollout"]["percentage"].as_f64(), Some(25.0));
         let run = cli.run(&["list"]).ok();
         assert!(run.stdout.contains("rollout 25%"), "{run:?}");
         let start = pennon_core::time::format_timestamp(now_ms() - 90 * 60 * 1000).unwrap();
-        cli.run(&["rollout", "checkout.new", "--stages", "10:PT1H,30:PT2H,100", "--start", &start]).ok();
+        cli.run(&["rollout", "schedule", "checkout.new", "--stages", "10:PT1H,30:PT2H,100", "--start", &start]).ok();
         let now = flag(&server, "development", "checkout.new").json;
         let stages = &now["definition"]["fallthrough"]["rollout"]["progressive"]["stages"];
         assert_eq!(stages.as_array().unwrap().len(), 3, "{now:?}");
@@ -216,7 +216,7 @@ fn a_flags_life_through_the_command_line() {
 
         // evaluate, in both forms.
         cli.run(&["set", "checkout.new", "on", "--reason", "all in"]).ok();
-        cli.run(&["rollout", "checkout.new", "--percentage", "100"]).ok();
+        cli.run(&["rollout", "schedule", "checkout.new", "--percentage", "100"]).ok();
         let run = cli.run(&["evaluate", "checkout.new", "--context", r#"{"targetingKey":"u-1"}"#]).ok();
         assert!(run.stdout.contains("variant") && run.stdout.contains("on"), "{run:?}");
         let evaluation =
@@ -248,7 +248,7 @@ fn failures_print_one_line_and_the_documented_exit_code() {
     cli.run(&["kill", "x", "--json"]).fails(3);
 
     // Usage errors are clap's: exit 2.
-    assert_eq!(cli.run(&["rollout", "x"]).code, 2);
+    assert_eq!(cli.run(&["rollout", "schedule", "x"]).code, 2);
     assert_eq!(cli.run(&["set", "x", "sideways"]).code, 2);
 
     each_backend(|backend| {

@@ -4,7 +4,8 @@ use super::api::{Api, Failure, Reply, exit};
 use super::config::{self, Settings};
 use super::format::{self, field, pairs, short_time, table, text};
 use super::{
-    AuditCommand, AuditFilters, ChangeArgs, Command, EnvCommand, Global, OverrideCommand, SegmentCommand, TokenCommand,
+    AuditCommand, AuditFilters, ChangeArgs, Command, EnvCommand, Global, OverrideCommand, RolloutCommand,
+    SegmentCommand, TokenCommand,
 };
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -184,41 +185,7 @@ impl Client {
                 let body = with_reason(body, reason_of(said, reason.reason));
                 self.change(&what, Method::POST, &self.env_path(&["flags", &flag, "rollback"]), &[], Some(&body)).await
             }
-            Command::Rollout { flag, percentage, stages, cohort, start, change } => {
-                let what = format!("set the rollout of {flag} in {}", self.env());
-                let mut body = Map::new();
-                let cohort = match cohort {
-                    super::Cohort::Canary => "canary",
-                    super::Cohort::Fallthrough => "fallthrough",
-                };
-                body.insert("cohort".to_string(), json!(cohort));
-                if let Some(percentage) = percentage {
-                    body.insert("percentage".to_string(), Value::Number(percentage));
-                }
-                if let Some(stages) = stages {
-                    let stages: Vec<Value> = stages
-                        .0
-                        .into_iter()
-                        .map(|stage| {
-                            let mut object = Map::new();
-                            object.insert("percentage".to_string(), Value::Number(stage.percentage));
-                            if let Some(duration) = stage.duration {
-                                object.insert("duration".to_string(), Value::String(duration));
-                            }
-                            Value::Object(object)
-                        })
-                        .collect();
-                    body.insert("stages".to_string(), Value::Array(stages));
-                }
-                if let Some(start) = start {
-                    body.insert("start".to_string(), Value::String(start));
-                }
-                if let Some(base) = change.base_revision {
-                    body.insert("baseRevision".to_string(), json!(base));
-                }
-                let body = with_reason(body, change.reason);
-                self.change(&what, Method::PUT, &self.env_path(&["flags", &flag, "rollout"]), &[], Some(&body)).await
-            }
+            Command::Rollout(command) => self.rollout(command).await,
             Command::History { flag } => self.history(&flag).await,
             Command::Evaluate { flag, context, now } => self.evaluate(&flag, &context, now).await,
             Command::Status => self.status().await,
@@ -271,6 +238,177 @@ impl Client {
             }
             Command::Completions { shell } => Ok(completions(shell)),
         }
+    }
+
+    /// `pennon rollout schedule`: a time-based rollout (no controller).
+    #[allow(clippy::too_many_arguments)]
+    async fn schedule(
+        &self,
+        flag: String,
+        percentage: Option<serde_json::Number>,
+        stages: Option<super::Stages>,
+        cohort: super::Cohort,
+        start: Option<String>,
+        change: ChangeArgs,
+    ) -> Result<u8, Failure> {
+        let what = format!("set the rollout of {flag} in {}", self.env());
+        let mut body = Map::new();
+        let cohort = match cohort {
+            super::Cohort::Canary => "canary",
+            super::Cohort::Fallthrough => "fallthrough",
+        };
+        body.insert("cohort".to_string(), json!(cohort));
+        if let Some(percentage) = percentage {
+            body.insert("percentage".to_string(), Value::Number(percentage));
+        }
+        if let Some(stages) = stages {
+            body.insert("stages".to_string(), stages_json(stages, "duration"));
+        }
+        if let Some(start) = start {
+            body.insert("start".to_string(), Value::String(start));
+        }
+        if let Some(base) = change.base_revision {
+            body.insert("baseRevision".to_string(), json!(base));
+        }
+        let body = with_reason(body, change.reason);
+        self.change(&what, Method::PUT, &self.env_path(&["flags", &flag, "rollout"]), &[], Some(&body)).await
+    }
+
+    async fn rollout(&self, command: RolloutCommand) -> Result<u8, Failure> {
+        let act = |flag: &str, verb: &str, body: Value| {
+            let what = format!("{verb} the rollout of {flag} in {}", self.env());
+            (what, body)
+        };
+        let (flag, verb, body) = match command {
+            RolloutCommand::Schedule { flag, percentage, stages, cohort, start, change } => {
+                return self.schedule(flag, percentage, stages, cohort, start, change).await;
+            }
+            RolloutCommand::Status { flag } => return self.rollout_status(&flag).await,
+            RolloutCommand::Start {
+                flag,
+                stages,
+                plan,
+                min_requests,
+                approval,
+                max_error_rate,
+                rollback,
+                criteria,
+                canary_variant,
+                control_variant,
+                reason,
+            } => {
+                let what = format!("start the rollout of {flag} in {}", self.env());
+                let mut body = match plan {
+                    Some(file) => read_json(&file, &what)?,
+                    None => json!({}),
+                };
+                let object =
+                    body.as_object_mut().ok_or_else(|| Failure::usage(&what, "the plan must be a JSON object"))?;
+                if let Some(stages) = stages {
+                    object.insert("stages".to_string(), stages_json(stages, "minDuration"));
+                }
+                if let Some(Value::Array(stages)) = object.get_mut("stages") {
+                    for stage in stages.iter_mut().filter_map(Value::as_object_mut) {
+                        let percentage = stage.get("percentage").and_then(Value::as_f64);
+                        if let Some(n) = min_requests {
+                            stage.insert("minRequests".to_string(), json!(n));
+                        }
+                        if let Some(rate) = max_error_rate {
+                            stage.insert("maxErrorRate".to_string(), json!(rate));
+                        }
+                        if approval.iter().any(|p| p.as_f64() == percentage) {
+                            stage.insert("approval".to_string(), json!(true));
+                        }
+                    }
+                }
+                if let Some(criteria) = criteria {
+                    let criteria: Value = serde_json::from_str(&criteria)
+                        .map_err(|error| Failure::usage(&what, format!("--criteria is not JSON: {error}")))?;
+                    object.insert("criteria".to_string(), criteria);
+                }
+                if let Some(rollback) = rollback {
+                    object.insert("rollback".to_string(), json!(rollback.as_str()));
+                }
+                for (key, value) in [("canaryVariant", canary_variant), ("controlVariant", control_variant)] {
+                    if let Some(value) = value {
+                        object.insert(key.to_string(), Value::String(value));
+                    }
+                }
+                let body = with_reason(object.clone(), reason.reason);
+                let reply =
+                    self.api.send(&what, Method::POST, &self.env_path(&["rollouts", &flag]), &[], Some(&body)).await?;
+                return self.print_rollout(&what, &reply);
+            }
+            RolloutCommand::Pause { flag, reason } => (flag, "pause", with_reason(Map::new(), reason.reason)),
+            RolloutCommand::Resume { flag, reason } => (flag, "resume", with_reason(Map::new(), reason.reason)),
+            RolloutCommand::Promote { flag, full, reason } => {
+                let mut body = Map::new();
+                if full {
+                    body.insert("full".to_string(), json!(true));
+                }
+                (flag, "promote", with_reason(body, reason.reason))
+            }
+            RolloutCommand::Abort { flag, rollback, reason } => {
+                let mut body = Map::new();
+                if let Some(rollback) = rollback {
+                    body.insert("rollback".to_string(), json!(rollback.as_str()));
+                }
+                (flag, "abort", with_reason(body, reason.reason))
+            }
+        };
+        let (what, body) = act(&flag, verb, body);
+        let reply =
+            self.api.send(&what, Method::POST, &self.env_path(&["rollouts", &flag, verb]), &[], Some(&body)).await?;
+        self.print_rollout(&what, &reply)
+    }
+
+    /// Prints a rollout answer: JSON, or one line.
+    fn print_rollout(&self, what: &str, reply: &Reply) -> Result<u8, Failure> {
+        if self.settings.json {
+            self.print_json(reply);
+        } else {
+            line(&format::rollout_line(&reply.json(what)?));
+        }
+        Ok(exit::OK)
+    }
+
+    async fn rollout_status(&self, flag: &str) -> Result<u8, Failure> {
+        let what = format!("get the rollout of {flag} in {}", self.env());
+        let Some(rollout) = self.read(&what, &self.env_path(&["rollouts", flag]), &[]).await? else {
+            return Ok(exit::OK);
+        };
+        line(&format::rollout_line(&rollout));
+        if let Some(current) = rollout.get("current").filter(|c| c.is_object()) {
+            line(&format!("now: {}", format::judgement_text(current)));
+        }
+        let rows: Vec<Vec<String>> = rollout
+            .get("events")
+            .and_then(Value::as_array)
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|event| {
+                        let judgement = event.get("judgement").filter(|j| j.is_object());
+                        vec![
+                            field(event, "seq"),
+                            short_time(text(event, "at")),
+                            field(event, "actor"),
+                            field(event, "kind"),
+                            field(event, "stage"),
+                            event
+                                .get("percentage")
+                                .filter(|p| !p.is_null())
+                                .map_or("-".to_string(), |p| format!("{p}%")),
+                            field(event, "revision"),
+                            judgement.map_or("-".to_string(), format::judgement_text),
+                            field(event, "reason"),
+                        ]
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        emit(&table(&["SEQ", "AT", "WHO", "EVENT", "STAGE", "PERCENT", "REV", "JUDGEMENT", "REASON"], &rows));
+        Ok(exit::OK)
     }
 
     async fn list(&self) -> Result<u8, Failure> {
@@ -483,13 +621,29 @@ impl Client {
                 answer.get("flags").and_then(Value::as_array).cloned().unwrap_or_default()
             }
         };
-        let rows: Vec<format::CanaryRow> = flags
-            .iter()
-            .flat_map(|flag| {
-                let definition = flag.get("definition").unwrap_or(&Value::Null);
-                format::canary_rows(text(flag, "key"), definition, now)
+        // Rollouts the controller guards: their row replaces the flag's canary row.
+        let what = format!("list the rollouts of {}", self.env());
+        let rollouts = self.api.get(&what, &self.env_path(&["rollouts"]), &[]).await?.json(&what)?;
+        let guarded: Vec<&Value> = rollouts
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|r| matches!(text(r, "status"), "running" | "paused" | "awaiting_approval"))
+                    .filter(|r| flag.is_none_or(|flag| text(r, "flag") == flag))
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
+        let mut rows: Vec<format::CanaryRow> = guarded.iter().map(|r| format::guarded_row(r)).collect();
+        for flag in &flags {
+            let definition = flag.get("definition").unwrap_or(&Value::Null);
+            let key = text(flag, "key");
+            let watched = guarded.iter().any(|r| text(r, "flag") == key);
+            rows.extend(
+                format::canary_rows(key, definition, now)
+                    .into_iter()
+                    .filter(|row| !(watched && row.cohort == "canary")),
+            );
+        }
         if self.settings.json {
             let items: Vec<Value> = rows
                 .iter()
@@ -498,9 +652,13 @@ impl Client {
                         format::Progress::Staged { stage, count, next_at, paused, .. } => {
                             (stage.map(|s| s + 1), Some(*count), *next_at, *paused)
                         }
+                        format::Progress::Guarded { stage, count, next_at, status, .. } => {
+                            (usize::try_from(*stage).ok(), usize::try_from(*count).ok(), *next_at, status == "paused")
+                        }
                         format::Progress::Gradual { done_at, .. } => (None, None, *done_at, false),
                         _ => (None, None, None, false),
                     };
+                    let rollout = guarded.iter().find(|r| row.judgement.is_some() && text(r, "flag") == row.key);
                     json!({
                         "key": row.key,
                         "state": row.state,
@@ -510,6 +668,8 @@ impl Client {
                         "stages": stages,
                         "paused": paused,
                         "nextAt": next_at.and_then(pennon_core::time::format_timestamp),
+                        "status": rollout.map(|r| r["status"].clone()),
+                        "judgement": rollout.map(|r| r["current"].clone()),
                     })
                 })
                 .collect();
@@ -533,10 +693,11 @@ impl Client {
                     row.progress.percentage(),
                     row.progress.stage(),
                     row.progress.next(),
+                    row.judgement.clone().unwrap_or_else(|| "-".to_string()),
                 ]
             })
             .collect();
-        emit(&table(&["KEY", "STATE", "COHORT", "PERCENT", "STAGE", "NEXT"], &rows));
+        emit(&table(&["KEY", "STATE", "COHORT", "PERCENT", "STAGE", "NEXT", "JUDGEMENT"], &rows));
         Ok(exit::OK)
     }
 
@@ -959,6 +1120,19 @@ fn merge_filters(inner: AuditFilters, outer: AuditFilters) -> AuditFilters {
         limit: inner.limit.or(outer.limit),
         before: inner.before.or(outer.before),
     }
+}
+
+/// `--stages` as the API takes them, the duration under `duration_key`.
+fn stages_json(stages: super::Stages, duration_key: &str) -> Value {
+    let stages = stages.0.into_iter().map(|stage| {
+        let mut object = Map::new();
+        object.insert("percentage".to_string(), Value::Number(stage.percentage));
+        if let Some(duration) = stage.duration {
+            object.insert(duration_key.to_string(), Value::String(duration));
+        }
+        Value::Object(object)
+    });
+    Value::Array(stages.collect())
 }
 
 /// `yes` / `no` for a boolean field.

@@ -149,6 +149,19 @@ pub enum Progress {
         /// When the ramp reaches `to` (ms), if it has not yet.
         done_at: Option<Millis>,
     },
+    /// A rollout guarded by the controller (`GET …/rollouts`).
+    Guarded {
+        /// The canary percentage it set, as written.
+        percentage: String,
+        /// The stage, 1-based.
+        stage: u64,
+        /// How many stages there are.
+        count: u64,
+        /// `running`, `paused`, `awaiting_approval`, …
+        status: String,
+        /// The earliest time the stage may advance (ms), while running.
+        next_at: Option<Millis>,
+    },
     /// Something this client cannot read.
     Unknown,
 }
@@ -171,7 +184,9 @@ impl Progress {
     /// The percentage in force, as people read it (`25%`).
     pub fn percentage(&self) -> String {
         match self {
-            Progress::Fixed { percentage } | Progress::Staged { percentage, .. } => format!("{percentage}%"),
+            Progress::Fixed { percentage }
+            | Progress::Staged { percentage, .. }
+            | Progress::Guarded { percentage, .. } => format!("{percentage}%"),
             Progress::Gradual { units, .. } => format!("{}%", units_text(*units)),
             Progress::Unknown => "?".to_string(),
         }
@@ -181,6 +196,7 @@ impl Progress {
     pub fn stage(&self) -> String {
         match self {
             Progress::Staged { stage, count, .. } => format!("{}/{count}", stage.map_or(0, |s| s + 1)),
+            Progress::Guarded { stage, count, .. } => format!("{stage}/{count}"),
             Progress::Gradual { .. } => "ramp".to_string(),
             Progress::Fixed { .. } | Progress::Unknown => "-".to_string(),
         }
@@ -197,6 +213,17 @@ impl Progress {
             Progress::Gradual { to, done_at: Some(at), .. } => {
                 format!("{}% at {}", units_text(*to), short_millis(*at).unwrap_or_else(|| at.to_string()))
             }
+            Progress::Guarded { status, stage, count, next_at, .. } => match status.as_str() {
+                "running" => {
+                    let next = if stage >= count { "on".to_string() } else { format!("stage {}", stage + 1) };
+                    match next_at.and_then(short_millis) {
+                        Some(at) => format!("{next} when healthy, from {at}"),
+                        None => format!("{next} when healthy"),
+                    }
+                }
+                "awaiting_approval" => format!("stage {} after approval (pennon rollout promote)", stage + 1),
+                other => other.replace('_', " "),
+            },
             _ => "-".to_string(),
         }
     }
@@ -210,6 +237,9 @@ impl Progress {
                 format!("stage {} {}{paused}", self.stage(), self.percentage())
             }
             Progress::Gradual { .. } => format!("ramp {}", self.percentage()),
+            Progress::Guarded { status, .. } => {
+                format!("rollout stage {} {} {}", self.stage(), self.percentage(), status.replace('_', " "))
+            }
             Progress::Unknown => "?".to_string(),
         }
     }
@@ -319,6 +349,8 @@ pub struct CanaryRow {
     pub cohort: &'static str,
     /// Where it stands.
     pub progress: Progress,
+    /// For a guarded rollout: its judgement now, in one line.
+    pub judgement: Option<String>,
 }
 
 /// The rows of `pennon canary-status` for one flag (none, one or two).
@@ -327,13 +359,69 @@ pub fn canary_rows(key: &str, definition: &Value, now: Millis) -> Vec<CanaryRow>
     let mut rows = Vec::new();
     if state == "canary" {
         let progress = definition.get("canary").map_or(Progress::Unknown, |c| Progress::of(c, now));
-        rows.push(CanaryRow { key: key.to_string(), state: state.clone(), cohort: "canary", progress });
+        rows.push(CanaryRow {
+            key: key.to_string(),
+            state: state.clone(),
+            cohort: "canary",
+            progress,
+            judgement: None,
+        });
     }
     if let Some(rollout) = definition.get("fallthrough").and_then(|f| f.get("rollout")) {
         let progress = Progress::of(rollout, now);
-        rows.push(CanaryRow { key: key.to_string(), state, cohort: "fallthrough", progress });
+        rows.push(CanaryRow { key: key.to_string(), state, cohort: "fallthrough", progress, judgement: None });
     }
     rows
+}
+
+/// The row of `pennon canary-status` for a rollout the controller guards.
+pub fn guarded_row(rollout: &Value) -> CanaryRow {
+    let number = |key: &str| rollout.get(key).and_then(Value::as_u64).unwrap_or(0);
+    let progress = Progress::Guarded {
+        percentage: percent_text(rollout.get("percentage")),
+        stage: number("stage"),
+        count: number("stages"),
+        status: text(rollout, "status").to_string(),
+        next_at: parse_timestamp(text(rollout, "earliestAdvanceAt")),
+    };
+    CanaryRow {
+        key: text(rollout, "flag").to_string(),
+        state: "canary".to_string(),
+        cohort: "canary",
+        progress,
+        judgement: rollout.get("current").filter(|c| c.is_object()).map(judgement_text),
+    }
+}
+
+/// One line for a rollout: `development checkout.new: running, stage 2/3, canary 50%,
+/// next: stage 3 when healthy, from …`.
+pub fn rollout_line(rollout: &Value) -> String {
+    let row = guarded_row(rollout);
+    let status = text(rollout, "status").replace('_', " ");
+    format!(
+        "{} {}: {status}, stage {}, canary {}; next: {}",
+        text(rollout, "environment"),
+        row.key,
+        row.progress.stage(),
+        row.progress.percentage(),
+        row.progress.next()
+    )
+}
+
+/// A judgement in one line: `healthy · canary on 150 req 0.7% err p95 120ms · control off …`.
+pub fn judgement_text(judgement: &Value) -> String {
+    let arm = |name: &str| {
+        let arm = judgement.get(name).unwrap_or(&Value::Null);
+        let rate =
+            arm.get("errorRate").and_then(Value::as_f64).map_or("-".to_string(), |r| format!("{:.2}%", r * 100.0));
+        let p95 = arm.get("p95").and_then(Value::as_f64).map_or("-".to_string(), |p| format!("{p:.0}ms"));
+        format!("{name} {} {} req {rate} err p95 {p95}", text(arm, "variant"), field(arm, "requests"))
+    };
+    let mut verdict = text(judgement, "verdict").replace('_', " ");
+    if let Some(criterion) = judgement.get("criterion").and_then(Value::as_str) {
+        verdict.push_str(&format!(" ({criterion})"));
+    }
+    format!("{verdict} · {} · {}", arm("canary"), arm("control"))
 }
 
 /// Re-indents JSON text with two spaces, keeping its key order and number spelling

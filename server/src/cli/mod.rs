@@ -246,30 +246,10 @@ pub enum Command {
         #[command(flatten)]
         reason: ReasonArg,
     },
-    /// Set a rollout: a fixed percentage, or progressive stages with durations.
-    ///
-    /// Examples: `pennon rollout checkout.new --percentage 25`,
-    /// `pennon rollout checkout.new --stages 10:PT1H,30:PT2H,100 --start 2026-12-06T09:00:00Z`,
-    /// `pennon rollout checkout.new --cohort canary --stages 1:PT30M,5:PT2H,20`
-    Rollout {
-        /// The flag key.
-        flag: String,
-        /// A fixed percentage (0–100, up to three decimals).
-        #[arg(long, short = 'p', value_name = "N", value_parser = parse_percentage,
-              required_unless_present = "stages", conflicts_with = "stages")]
-        percentage: Option<serde_json::Number>,
-        /// Progressive stages `percentage:duration,…`; the last may omit its duration.
-        #[arg(long, value_name = "STAGES", value_parser = parse_stages)]
-        stages: Option<Stages>,
-        /// What the rollout applies to.
-        #[arg(long, value_enum, default_value_t = Cohort::Fallthrough)]
-        cohort: Cohort,
-        /// When the first stage begins (RFC 3339); default: now, as the server decides.
-        #[arg(long, value_name = "TIME", value_parser = parse_time)]
-        start: Option<String>,
-        #[command(flatten)]
-        change: ChangeArgs,
-    },
+    /// Rollouts: guarded by the controller (`start`, `status`, `pause`, `resume`,
+    /// `promote`, `abort`), or a time-based `schedule`.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
     /// The change history of a flag, newest first: revision, time, who, action, reason.
     ///
     /// Example: `pennon history checkout.new`
@@ -292,7 +272,8 @@ pub enum Command {
     },
     /// The server: version, database, and each environment's revision and counts.
     Status,
-    /// Flags in canary state or rolling out: cohort, percentage, stage, next step.
+    /// Canaries and rollouts: guarded rollouts with their judgement now (cohort sizes,
+    /// error rates, p95), and scheduled ones: cohort, percentage, stage, next step.
     ///
     /// Example: `pennon canary-status -e production`
     CanaryStatus {
@@ -385,6 +366,124 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 }
+
+/// `pennon rollout …`.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum RolloutCommand {
+    /// Start a guarded rollout: the canary widens stage by stage while core's judgement
+    /// finds it healthy, waits for approval where a stage asks, and rolls back by itself
+    /// when it is not.
+    ///
+    /// `--stages PERCENT:MIN_DURATION,…` (the last stage is 100); `--plan FILE` gives the
+    /// whole plan as JSON instead (docs/control-plane.md, "Safe rollouts").
+    ///
+    /// Example: `pennon rollout start checkout.new --stages 10:PT30M,50:PT2H,100:PT24H
+    /// --min-requests 500 --approval 50 --max-error-rate 0.05 --rollback kill -e production -m "4.2"`
+    Start {
+        /// The flag key.
+        flag: String,
+        /// Stages `percentage:minDuration,…`; the last may omit its duration.
+        #[arg(long, value_name = "STAGES", value_parser = parse_stages,
+              required_unless_present = "plan", conflicts_with = "plan")]
+        stages: Option<Stages>,
+        /// The plan as a JSON file (`-` for stdin): `{stages, criteria, rollback, …}`.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Requests each cohort needs in a stage before it advances.
+        #[arg(long, value_name = "N")]
+        min_requests: Option<u64>,
+        /// Stages (by percentage) that wait for `pennon rollout promote`.
+        #[arg(long, value_name = "PERCENT", value_delimiter = ',', value_parser = parse_percentage)]
+        approval: Vec<serde_json::Number>,
+        /// Roll back at once when the canary's error rate exceeds this (0–1).
+        #[arg(long, value_name = "RATE")]
+        max_error_rate: Option<f64>,
+        /// What a rollback does: gradual (canary 0 %), immediate (off) or kill.
+        #[arg(long, value_enum)]
+        rollback: Option<RollbackKind>,
+        /// Core's judgement criteria as JSON (`{"alpha":0.05,"minRequests":100,…}`).
+        #[arg(long, value_name = "JSON")]
+        criteria: Option<String>,
+        /// The canary cohort's variant (default: what the on path serves).
+        #[arg(long, value_name = "VARIANT")]
+        canary_variant: Option<String>,
+        /// The control cohort's variant (default: the offVariant).
+        #[arg(long, value_name = "VARIANT")]
+        control_variant: Option<String>,
+        #[command(flatten)]
+        reason: ReasonArg,
+    },
+    /// Where a rollout stands, its judgement now, and its history with each stage's metrics.
+    ///
+    /// Example: `pennon rollout status checkout.new`
+    Status {
+        /// The flag key.
+        flag: String,
+    },
+    /// Stop advancing (an unhealthy verdict still rolls back).
+    Pause {
+        /// The flag key.
+        flag: String,
+        #[command(flatten)]
+        reason: ReasonArg,
+    },
+    /// Advance again after a pause.
+    Resume {
+        /// The flag key.
+        flag: String,
+        #[command(flatten)]
+        reason: ReasonArg,
+    },
+    /// Advance one stage now (the approval a stage waits for), or `--full`: skip to 100 %.
+    ///
+    /// Example: `pennon rollout promote checkout.new -m "dashboards green"`
+    Promote {
+        /// The flag key.
+        flag: String,
+        /// Instant deploy: the flag goes on for everyone now.
+        #[arg(long)]
+        full: bool,
+        #[command(flatten)]
+        reason: ReasonArg,
+    },
+    /// Roll back now, as the plan says or as `--rollback` says.
+    Abort {
+        /// The flag key.
+        flag: String,
+        /// What the rollback does instead of the plan's.
+        #[arg(long, value_enum)]
+        rollback: Option<RollbackKind>,
+        #[command(flatten)]
+        reason: ReasonArg,
+    },
+    /// A time-based rollout, unguarded: a fixed percentage, or progressive stages with
+    /// durations that SDKs follow by the clock.
+    ///
+    /// Examples: `pennon rollout schedule checkout.new --percentage 25`,
+    /// `pennon rollout schedule checkout.new --stages 10:PT1H,30:PT2H,100 --start 2026-12-06T09:00:00Z`,
+    /// `pennon rollout schedule checkout.new --cohort canary --stages 1:PT30M,5:PT2H,20`
+    Schedule {
+        /// The flag key.
+        flag: String,
+        /// A fixed percentage (0–100, up to three decimals).
+        #[arg(long, short = 'p', value_name = "N", value_parser = parse_percentage,
+              required_unless_present = "stages", conflicts_with = "stages")]
+        percentage: Option<serde_json::Number>,
+        /// Progressive stages `percentage:duration,…`; the last may omit its duration.
+        #[arg(long, value_name = "STAGES", value_parser = parse_stages)]
+        stages: Option<Stages>,
+        /// What the rollout applies to.
+        #[arg(long, value_enum, default_value_t = Cohort::Fallthrough)]
+        cohort: Cohort,
+        /// When the first stage begins (RFC 3339); default: now, as the server decides.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        start: Option<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+}
+
+pub use pennon_server::rollout::RollbackKind;
 
 /// `pennon override …`.
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -629,13 +728,44 @@ mod tests {
     }
 
     #[test]
-    fn rollout_needs_a_percentage_or_stages_but_not_both() {
-        assert!(parse(&["pennon", "rollout", "x"]).is_err());
-        assert!(parse(&["pennon", "rollout", "x", "--percentage", "5", "--stages", "5:PT1H,10"]).is_err());
-        let (_, command) = parse(&["pennon", "rollout", "x", "--stages", "5:PT1H,10", "--cohort", "canary"]).unwrap();
-        let Command::Rollout { cohort, stages, .. } = command else { panic!() };
+    fn a_schedule_needs_a_percentage_or_stages_but_not_both() {
+        assert!(parse(&["pennon", "rollout", "schedule", "x"]).is_err());
+        assert!(parse(&["pennon", "rollout", "schedule", "x", "--percentage", "5", "--stages", "5:PT1H,10"]).is_err());
+        let (_, command) =
+            parse(&["pennon", "rollout", "schedule", "x", "--stages", "5:PT1H,10", "--cohort", "canary"]).unwrap();
+        let Command::Rollout(RolloutCommand::Schedule { cohort, stages, .. }) = command else { panic!() };
         assert_eq!(cohort, Cohort::Canary);
         assert_eq!(stages.map(|s| s.0.len()), Some(2));
+    }
+
+    #[test]
+    fn a_guarded_rollout_takes_stages_or_a_plan() {
+        assert!(parse(&["pennon", "rollout", "start", "x"]).is_err());
+        assert!(parse(&["pennon", "rollout", "start", "x", "--stages", "10:PT1M,100", "--plan", "p.json"]).is_err());
+        let (_, command) = parse(&[
+            "pennon",
+            "rollout",
+            "start",
+            "x",
+            "--stages",
+            "10:PT1M,50:PT1M,100",
+            "--approval",
+            "50",
+            "--rollback",
+            "kill",
+            "--min-requests",
+            "500",
+        ])
+        .unwrap();
+        let Command::Rollout(RolloutCommand::Start { approval, rollback, min_requests, .. }) = command else {
+            panic!()
+        };
+        assert_eq!(approval, [serde_json::Number::from(50)]);
+        assert_eq!(rollback, Some(RollbackKind::Kill));
+        assert_eq!(min_requests, Some(500));
+        let (_, command) = parse(&["pennon", "rollout", "promote", "x", "--full"]).unwrap();
+        assert!(matches!(command, Command::Rollout(RolloutCommand::Promote { full: true, .. })));
+        assert!(parse(&["pennon", "rollout", "x", "--percentage", "5"]).is_err(), "the old form is `schedule`");
     }
 
     #[test]
