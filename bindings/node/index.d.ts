@@ -3,7 +3,7 @@
 
 // The error classes and the types every Pennon JS package shares (generated from core).
 export * from './contract'
-import type { Context, ErrorClassName, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning } from './contract'
+import type { Context, ErrorClassName, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning, Outcome } from './contract'
 
 /** Nothing to load in Node: the addon matches regular expressions itself (pennon-wasm's web entries load a module). */
 export declare function initRegex(input?: unknown): Promise<void>
@@ -102,6 +102,32 @@ export declare class Engine {
    * series sorted, `# HELP` and `# TYPE` first.
    */
   metrics(): string
+  /**
+   * Records what happened after the application used `flag` for `context`: `{ ok: true,
+   * latencyMs? }` or `{ error: true, latencyMs? }` (a request) and/or `{ converted: true }`,
+   * kept for the variant the context is served (evaluated at `now`, uncounted). An
+   * invalid outcome throws an `ArgumentError`; an evaluation that fails (not ready,
+   * unknown flag, a context that does not convert) records nothing and throws nothing.
+   */
+  record(flag: string, context: Context | null | undefined, outcome: Outcome, now?: number | null): void
+  /**
+   * The body of `POST /sdk/v1/metrics` (JSON text) with every outcome and exposure since
+   * the previous take, `sdk` naming the sender (default `pennon-host/<version>`), or
+   * `null` when nothing is new. The numbers count as sent until `restoreOutcomes`
+   * gives the batch back.
+   */
+  takeOutcomes(batchId: string, sdk?: string | null): string | null
+  /**
+   * Gives back a batch `takeOutcomes` made whose send failed: the next take carries its
+   * numbers again.
+   */
+  restoreOutcomes(batch: string): void
+  /**
+   * The outcomes in Prometheus text format (cumulative): `pennon_canary_requests_total`,
+   * `pennon_canary_errors_total`, `pennon_conversions_total` and the histogram
+   * `pennon_canary_latency_ms`, labelled `{flag, cohort}` (the variant).
+   */
+  outcomeMetrics(): string
 }
 
 /**

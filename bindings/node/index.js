@@ -294,6 +294,12 @@ function withFastPaths(NativeEngine, fast) {
       return super.metrics()
     }
 
+    takeOutcomes(batchId, sdk) {
+      // The exposures of a batch are the counters' deltas: the table's answers count too.
+      this.#tally()
+      return super.takeOutcomes(batchId, sdk)
+    }
+
     /** Lists the constant flags at `at` (core's `Snapshot::constants`). */
     #build(at) {
       this.#tally()

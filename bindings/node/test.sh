@@ -21,11 +21,12 @@ step "rustfmt and clippy (pennon-node)"
 rustfmt --edition 2024 --check "$here"/src/*.rs "$here"/build.rs
 cargo clippy --quiet -p pennon-node --all-targets -- -D warnings
 
-step "node:test: conformance, changed flags, counters, engine API, worker threads, differential runner, README example"
+step "node:test: conformance, changed flags, counters, outcomes, engine API, worker threads, differential runner, README example"
 node --test \
   "$here/test/conformance.test.mjs" \
   "$here/test/changes.test.mjs" \
   "$here/test/counters.test.mjs" \
+  "$here/test/outcomes.test.mjs" \
   "$here/test/arguments.test.mjs" \
   "$here/test/engine.test.mjs" \
   "$here/test/threads.test.mjs" \
@@ -34,7 +35,7 @@ node --test \
 
 step "node:test: conformance and engine API with the fast paths off (napi-rs methods, whole contexts)"
 PENNON_NODE_NO_FAST_PATHS=1 node --test "$here/test/conformance.test.mjs" "$here/test/arguments.test.mjs" \
-  "$here/test/engine.test.mjs" "$here/test/counters.test.mjs"
+  "$here/test/engine.test.mjs" "$here/test/counters.test.mjs" "$here/test/outcomes.test.mjs"
 
 step "differential run against the Rust reference (byte-identical canonical results)"
 out="$root/target/node-differential"

@@ -137,7 +137,7 @@ pub fn now_kind_error(found: Kind) -> Error {
 
 /// How messages write a number: integral values without a fraction, others as Rust
 /// formats them (the same in every binding because this crate does it).
-fn format_number(number: f64) -> String {
+pub(crate) fn format_number(number: f64) -> String {
     if number.is_nan() {
         "NaN".into()
     } else if number.is_infinite() {

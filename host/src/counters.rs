@@ -12,38 +12,42 @@
 //!
 //! Answers without a slot (no snapshot yet, a flag the snapshot lacks, a context that did
 //! not convert) and answers an SDK gives itself ([`Counters::count_override`]) are found
-//! by name in a sorted copy-on-write list behind an atomic pointer: no lock for an
-//! existing series; only a new series takes the writers' lock.
+//! by name in a sorted copy-on-write list behind an atomic pointer (`crate::series`): no
+//! lock for an existing series; only a new series takes the writers' lock.
 //!
 //! At most [`MAX_SERIES`] flag × variant pairs are kept; evaluations of further pairs
 //! count under flag [`OTHER`] with no variant (say, flag names built at run time).
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
-use arc_swap::ArcSwap;
 use pennon_core::{Evaluation, Reason, Slot, Snapshot};
+
+pub use crate::series::OTHER;
+use crate::series::{Registry, Row, escape};
 
 /// At most this many flag × variant series are kept.
 pub const MAX_SERIES: usize = 10_000;
-/// The flag label that evaluations beyond [`MAX_SERIES`] count under (variant `""`).
-pub const OTHER: &str = "_other";
 /// The variant label of an answer an SDK gave from a local override (reason `STATIC`).
 pub const OVERRIDE_VARIANT: &str = "override";
 /// The metric's name.
 pub const METRIC: &str = "pennon_evaluations_total";
 
-/// One flag × variant series: its labels and a count per reason (by [`Reason::index`]).
-struct Series {
-    flag: Box<str>,
-    variant: Box<str>,
-    counts: [AtomicU64; Reason::ALL.len()],
+/// One flag × variant series: a count per reason (by [`Reason::index`]).
+struct Counts([AtomicU64; Reason::ALL.len()]);
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts(std::array::from_fn(|_| AtomicU64::new(0)))
+    }
 }
+
+type Series = Row<Counts>;
 
 impl Series {
     fn add(&self, reason: Reason, n: u64) {
-        if let Some(count) = self.counts.get(reason.index()) {
+        if let Some(count) = self.data.0.get(reason.index()) {
             count.fetch_add(n, Ordering::Relaxed);
         }
     }
@@ -51,25 +55,22 @@ impl Series {
 
 /// An engine's evaluation counters (shared by the engines of one SDK client:
 /// [`crate::Holder::share_counters`]).
-#[derive(Default)]
 pub struct Counters {
     enabled: AtomicBool,
-    /// Every series, sorted by flag then variant (byte order): found by binary search,
-    /// replaced whole (copy-on-write) when a series is added.
-    series: ArcSwap<Vec<Arc<Series>>>,
-    /// Taken by writers only.
-    writers: Mutex<()>,
+    /// Every series, sorted by flag then variant (byte order).
+    series: Registry<Counts>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters { enabled: AtomicBool::new(false), series: Registry::new(MAX_SERIES) }
+    }
 }
 
 impl std::fmt::Debug for Counters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Counters").field("enabled", &self.enabled()).finish_non_exhaustive()
     }
-}
-
-/// Where `flag` × `variant` is (or would go) in sorted `series`.
-fn search(series: &[Arc<Series>], flag: &str, variant: &str) -> Result<usize, usize> {
-    series.binary_search_by(|s| (&*s.flag, &*s.variant).cmp(&(flag, variant)))
 }
 
 impl Counters {
@@ -106,39 +107,7 @@ impl Counters {
     /// The series of `flag` × `variant`: the existing one (no lock), a new one, or
     /// [`OTHER`]'s when [`MAX_SERIES`] exist.
     fn series_of(&self, flag: &str, variant: &str) -> Arc<Series> {
-        let series = self.series.load();
-        match search(&series, flag, variant).ok().and_then(|at| series.get(at)) {
-            Some(found) => Arc::clone(found),
-            None => self.insert(flag, variant),
-        }
-    }
-
-    #[cold]
-    fn insert(&self, flag: &str, variant: &str) -> Arc<Series> {
-        let _writer = self.writers.lock().unwrap_or_else(PoisonError::into_inner);
-        let current = self.series.load_full();
-        let found = |flag: &str, variant: &str| {
-            search(&current, flag, variant).ok().and_then(|at| current.get(at)).map(Arc::clone)
-        };
-        if let Some(series) = found(flag, variant) {
-            return series;
-        }
-        let (flag, variant) = if current.len() >= MAX_SERIES { (OTHER, "") } else { (flag, variant) };
-        if let Some(series) = found(flag, variant) {
-            return series;
-        }
-        let added = Arc::new(Series {
-            flag: flag.into(),
-            variant: variant.into(),
-            counts: std::array::from_fn(|_| AtomicU64::new(0)),
-        });
-        let at = search(&current, flag, variant).unwrap_or_else(|at| at);
-        let mut series = Vec::with_capacity(current.len() + 1);
-        series.extend(current.iter().take(at).cloned());
-        series.push(Arc::clone(&added));
-        series.extend(current.iter().skip(at).cloned());
-        self.series.store(Arc::new(series));
-        added
+        self.series.row(flag, variant)
     }
 
     /// Every series counted so far, `(flag, variant, reason, count)`, sorted by flag,
@@ -147,9 +116,9 @@ impl Counters {
         let mut reasons = Reason::ALL;
         reasons.sort_unstable_by_key(|reason| reason.as_str());
         let mut rows = Vec::new();
-        for series in self.series.load().iter() {
+        for series in self.series.rows().iter() {
             for reason in reasons {
-                let n = series.counts.get(reason.index()).map_or(0, |count| count.load(Ordering::Relaxed));
+                let n = series.data.0.get(reason.index()).map_or(0, |count| count.load(Ordering::Relaxed));
                 if n > 0 {
                     rows.push((series.flag.clone(), series.variant.clone(), reason.as_str(), n));
                 }
@@ -174,11 +143,6 @@ impl Counters {
         }
         out
     }
-}
-
-/// A label value as the text format writes it.
-fn escape(label: &str) -> String {
-    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 /// The series one installed snapshot counts into, by flag index then variant index (the

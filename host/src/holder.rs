@@ -9,6 +9,7 @@ use pennon_core::time::Millis;
 use pennon_core::{Context, Error, Evaluation, FlagType, Snapshot};
 
 use crate::counters::{self, Counters, Table};
+use crate::outcomes::{Outcome, Outcomes};
 
 /// A snapshot an engine has installed, with the generation it was installed as.
 pub struct Loaded {
@@ -19,6 +20,8 @@ pub struct Loaded {
     pub generation: u64,
     /// The engine's counters when this snapshot was installed.
     counters: Arc<Counters>,
+    /// The engine's outcomes when this snapshot was installed.
+    outcomes: Arc<Outcomes>,
     /// The counter rows of this snapshot's flags, made on the first counted evaluation.
     table: OnceLock<Table>,
 }
@@ -33,8 +36,9 @@ impl std::fmt::Debug for Loaded {
 }
 
 impl Loaded {
-    fn new(snapshot: Arc<Snapshot>, generation: u64, counters: Arc<Counters>) -> Self {
-        Loaded { snapshot, generation, counters, table: OnceLock::new() }
+    fn new(snapshot: Arc<Snapshot>, generation: u64, metrics: Metrics) -> Self {
+        let Metrics { counters, outcomes } = metrics;
+        Loaded { snapshot, generation, counters, outcomes, table: OnceLock::new() }
     }
 }
 
@@ -58,6 +62,13 @@ impl Replaced {
     }
 }
 
+/// What an engine counts into: its evaluation counters and its outcomes, shared together.
+#[derive(Debug, Default, Clone)]
+struct Metrics {
+    counters: Arc<Counters>,
+    outcomes: Arc<Outcomes>,
+}
+
 /// Holds at most one compiled snapshot.
 ///
 /// - Before the first successful load the engine is *not ready*: evaluations answer
@@ -67,14 +78,16 @@ impl Replaced {
 ///   (an atomic swap of an `Arc`, `arc-swap`); a reader keeps the snapshot it took for as
 ///   long as it needs it, even if a load replaces it meanwhile.
 /// - Its evaluations are counted per flag × variant × reason once counting is switched on
-///   ([`Holder::counters`], the `counters` module).
+///   ([`Holder::counters`], the `counters` module), and it keeps the outcomes the
+///   application records ([`Holder::record`], the `outcomes` module).
 #[derive(Debug, Default)]
 pub struct Holder {
     current: ArcSwapOption<Loaded>,
     installs: AtomicU64,
-    /// The counters new snapshots count into (a lock taken only to install a snapshot,
-    /// to count an evaluation before the first load, and by `counters` / `share_counters`).
-    counters: Mutex<Arc<Counters>>,
+    /// The counters and outcomes new snapshots count into (a lock taken only to install a
+    /// snapshot, to count an evaluation before the first load, and by `counters`,
+    /// `outcomes` and `share_counters`).
+    metrics: Mutex<Metrics>,
 }
 
 impl Holder {
@@ -106,7 +119,7 @@ impl Holder {
     /// so the changes they report ([`Replaced::changed_flags`]) chain up without gaps.
     pub fn replace(&self, snapshot: Arc<Snapshot>) -> Replaced {
         let generation = self.installs.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        let loaded = Arc::new(Loaded::new(snapshot, generation, self.counters()));
+        let loaded = Arc::new(Loaded::new(snapshot, generation, self.metrics()));
         let previous = self.current.swap(Some(Arc::clone(&loaded)));
         Replaced { loaded, previous }
     }
@@ -116,24 +129,34 @@ impl Holder {
         self.current.load().as_ref().map(|loaded| loaded.snapshot.revision())
     }
 
-    /// The engine's evaluation counters (off until [`Counters::set_enabled`]).
-    pub fn counters(&self) -> Arc<Counters> {
-        Arc::clone(&self.counters.lock().unwrap_or_else(PoisonError::into_inner))
+    fn metrics(&self) -> Metrics {
+        self.metrics.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    /// From now on this engine counts into `other`'s counters (both engines' evaluations
-    /// add up there, and either one's [`Counters::metrics_text`] shows them): an SDK that
-    /// compiles each new snapshot into a fresh engine keeps one set of counters this way.
+    /// The engine's evaluation counters (off until [`Counters::set_enabled`]).
+    pub fn counters(&self) -> Arc<Counters> {
+        self.metrics().counters
+    }
+
+    /// The engine's outcomes ([`Holder::record`]).
+    pub fn outcomes(&self) -> Arc<Outcomes> {
+        self.metrics().outcomes
+    }
+
+    /// From now on this engine counts into `other`'s counters and records into its
+    /// outcomes (both engines' evaluations and outcomes add up there, and either one's
+    /// [`Counters::metrics_text`] and [`Holder::take_outcomes`] show them): an SDK that
+    /// compiles each new snapshot into a fresh engine keeps one set this way.
     pub fn share_counters(&self, other: &Holder) {
-        let counters = other.counters();
-        *self.counters.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&counters);
+        let metrics = other.metrics();
+        *self.metrics.lock().unwrap_or_else(PoisonError::into_inner) = metrics.clone();
         // The installed snapshot counts into its engine's counters of the moment it was
         // installed: install it again, as the same generation (the same snapshot), unless
         // a load replaced it meanwhile.
         self.current.rcu(|current| {
-            current.as_ref().map(|loaded| {
-                Arc::new(Loaded::new(Arc::clone(&loaded.snapshot), loaded.generation, Arc::clone(&counters)))
-            })
+            current
+                .as_ref()
+                .map(|loaded| Arc::new(Loaded::new(Arc::clone(&loaded.snapshot), loaded.generation, metrics.clone())))
         });
     }
 
@@ -161,6 +184,53 @@ impl Holder {
             None => counters::count(&self.counters(), None, key, &answer.0),
         }
         answer
+    }
+
+    /// Records `outcome` for the variant `key` serves the context (evaluated with `loaded`,
+    /// from [`Holder::current`], uncounted). An invalid outcome is an `invalid_argument`
+    /// error ([`Outcome::check`], `latency_key` naming the latency as the caller spells it);
+    /// an evaluation that fails (not ready, unknown flag, a context that did not convert)
+    /// records nothing and is no error: recording never breaks the application. Returns
+    /// whether it recorded.
+    #[inline]
+    pub fn record(
+        &self,
+        loaded: Option<&Loaded>,
+        key: &str,
+        context: Result<&Context, &str>,
+        now: Millis,
+        outcome: &Outcome,
+        latency_key: &str,
+    ) -> Result<bool, Error> {
+        outcome.check(latency_key)?;
+        let Some(loaded) = loaded else { return Ok(false) };
+        let evaluation = loaded.snapshot.evaluate_converted(key, context, now, None);
+        match (evaluation.error, evaluation.variant) {
+            (None, Some(variant)) => {
+                loaded.outcomes.add(key, variant, outcome);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// The body of `POST /sdk/v1/metrics` with every outcome and exposure (the evaluation
+    /// counters' served variants) since the previous take, `sdk` naming the sender (by
+    /// default `pennon-host/<version>`), or `None` when nothing is new
+    /// ([`Outcomes::take`]). A failed send is given back with [`Holder::restore_outcomes`].
+    pub fn take_outcomes(&self, batch_id: &str, sdk: Option<&str>) -> Option<String> {
+        let Metrics { counters, outcomes } = self.metrics();
+        outcomes.take(batch_id, sdk, &counters)
+    }
+
+    /// Gives back a batch whose send failed ([`Outcomes::restore`]).
+    pub fn restore_outcomes(&self, batch: &str) -> Result<(), Error> {
+        self.outcomes().restore(batch)
+    }
+
+    /// The outcomes as Prometheus text ([`Outcomes::metrics_text`]).
+    pub fn outcome_metrics(&self) -> String {
+        self.outcomes().metrics_text()
     }
 
     /// [`Holder::evaluate`] without counting, for a host that offers no counters (the raw

@@ -7,6 +7,8 @@ pub mod counters;
 pub mod guard;
 mod holder;
 pub mod limits;
+pub mod outcomes;
+mod series;
 
 pub use counters::Counters;
 pub use holder::{Holder, Loaded, Replaced};

@@ -232,6 +232,17 @@ export interface EvaluationResult<T = unknown> {
   flagMetadata: Record<string, unknown> | null
 }
 
+/**
+ * What happened after the application used a flag (`record`): a request that succeeded
+ * (`ok`) or failed (`error`), with its latency when measured, and/or a conversion. At
+ * least one of `ok`, `error`, `converted`; not `ok` and `error` together; a latency only
+ * with a request, a finite number ≥ 0. Anything else throws an `ArgumentError`.
+ */
+export type Outcome =
+  | { ok: true; error?: false; converted?: boolean; latencyMs?: number }
+  | { error: true; ok?: false; converted?: boolean; latencyMs?: number }
+  | { converted: true; ok?: false; error?: false }
+
 /** A load warning: an invalid flag or segment, an unknown prerequisite or top-level field. */
 export interface LoadWarning {
   code: ErrorCode
@@ -271,6 +282,14 @@ export interface EngineApi {
   shareCounters(previous: this): void
   /** The counters in Prometheus text: `pennon_evaluations_total{flag,variant,reason}`, sorted. */
   metrics(): string
+  /** Records an outcome for the variant `context` is served (nothing when the evaluation fails). */
+  record(flag: string, context: Context | null | undefined, outcome: Outcome, now?: number | null): void
+  /** The body of `POST /sdk/v1/metrics` with everything since the previous take, or null when nothing is new. */
+  takeOutcomes(batchId: string, sdk?: string | null): string | null
+  /** Gives back a batch whose send failed: the next take carries it again. */
+  restoreOutcomes(batch: string): void
+  /** The outcomes in Prometheus text: `pennon_canary_requests_total{flag,cohort}`, errors, conversions, latency histogram. */
+  outcomeMetrics(): string
 }
 "#;
     out

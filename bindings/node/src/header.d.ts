@@ -3,7 +3,7 @@
 
 // The error classes and the types every Pennon JS package shares (generated from core).
 export * from './contract'
-import type { Context, ErrorClassName, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning } from './contract'
+import type { Context, ErrorClassName, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning, Outcome } from './contract'
 
 /** Nothing to load in Node: the addon matches regular expressions itself (pennon-wasm's web entries load a module). */
 export declare function initRegex(input?: unknown): Promise<void>

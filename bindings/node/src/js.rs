@@ -240,7 +240,7 @@ impl<'env> Js<'env> {
     }
 
     /// `object[key]` for a key handle.
-    fn property(self, object: napi_value, key: napi_value) -> NapiResult<napi_value> {
+    pub(crate) fn property(self, object: napi_value, key: napi_value) -> NapiResult<napi_value> {
         let mut result = ptr::null_mut();
         // SAFETY: see the module docs.
         check(unsafe { sys::napi_get_property(self.env, object, key, &mut result) })?;
@@ -264,7 +264,7 @@ impl<'env> Js<'env> {
     }
 
     /// `array.length`.
-    fn array_length(self, array: napi_value) -> NapiResult<u32> {
+    pub(crate) fn array_length(self, array: napi_value) -> NapiResult<u32> {
         let mut result = 0u32;
         // SAFETY: see the module docs; `array` is an array (checked by the caller).
         check(unsafe { sys::napi_get_array_length(self.env, array, &mut result) })?;

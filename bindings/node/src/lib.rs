@@ -22,7 +22,7 @@ use pennon_core::time::Millis;
 use pennon_core::{Context, ErrorCode, Evaluation, FlagType, Snapshot, bucket};
 use pennon_host::args::{self, Kind as ArgKind};
 use pennon_host::limits::{MAX_CONTEXT_DEPTH, MAX_SNAPSHOT_DEPTH};
-use pennon_host::{Holder, Loaded, clock};
+use pennon_host::{Holder, Loaded, clock, outcomes};
 
 use crate::errors::{Failure, Outcome, guard, napi_failure};
 use crate::js::{Converter, Js, Key, Kind, NapiResult, Spare};
@@ -304,7 +304,75 @@ impl Engine {
     }
 }
 
+/// Outcomes (`docs/bindings.md`, "Recording outcomes").
+#[napi]
 impl Engine {
+    /// Records what happened after the application used `flag` for `context`: `{ ok: true,
+    /// latencyMs? }` or `{ error: true, latencyMs? }` (a request) and/or `{ converted: true }`,
+    /// kept for the variant the context is served (evaluated at `now`, uncounted). An
+    /// invalid outcome throws an `ArgumentError`; an evaluation that fails (not ready,
+    /// unknown flag, a context that does not convert) records nothing and throws nothing.
+    #[napi(
+        ts_args_type = "flag: string, context: Context | null | undefined, outcome: Outcome, now?: number | null",
+        ts_return_type = "void"
+    )]
+    pub fn record(
+        &self,
+        env: &Env,
+        flag: Unknown<'_>,
+        context: Unknown<'_>,
+        outcome: Unknown<'_>,
+        now: Unknown<'_>,
+    ) -> napi::Result<()> {
+        guard(env, |js| self.record_js(js, [flag.raw(), outcome.raw(), now.raw()], ContextArg::Object(context.raw())))
+    }
+
+    /// The body of `POST /sdk/v1/metrics` (JSON text) with every outcome and exposure since
+    /// the previous take, `sdk` naming the sender (default `pennon-host/<version>`), or
+    /// `null` when nothing is new. The numbers count as sent until `restoreOutcomes`
+    /// gives the batch back.
+    #[napi(js_name = "takeOutcomes", ts_args_type = "batchId: string, sdk?: string | null")]
+    pub fn take_outcomes(&self, env: &Env, batch_id: String, sdk: Option<String>) -> napi::Result<Option<String>> {
+        guard(env, |_| Ok(self.holder.take_outcomes(&batch_id, sdk.as_deref())))
+    }
+
+    /// Gives back a batch `takeOutcomes` made whose send failed: the next take carries its
+    /// numbers again.
+    #[napi(js_name = "restoreOutcomes")]
+    pub fn restore_outcomes(&self, env: &Env, batch: String) -> napi::Result<()> {
+        guard(env, |_| Ok(self.holder.restore_outcomes(&batch)?))
+    }
+
+    /// The outcomes in Prometheus text format (cumulative): `pennon_canary_requests_total`,
+    /// `pennon_canary_errors_total`, `pennon_conversions_total` and the histogram
+    /// `pennon_canary_latency_ms`, labelled `{flag, cohort}` (the variant).
+    #[napi(js_name = "outcomeMetrics")]
+    pub fn outcome_metrics(&self, env: &Env) -> napi::Result<String> {
+        guard(env, |_| Ok(self.holder.outcome_metrics()))
+    }
+}
+
+impl Engine {
+    /// `record(flag, context, outcome, now)`.
+    fn record_js(&self, js: Js<'_>, [flag, outcome, now]: [napi_value; 3], context: ContextArg<'_>) -> Outcome<()> {
+        check_flag(js, flag)?;
+        let outcome = outcome_arg(js, outcome)?;
+        let now = now_arg(js, now)?;
+        let loaded = self.holder.current();
+        let context = match loaded {
+            Some(_) => context.convert(js, &self.spare),
+            None => Ok(Context::new()),
+        };
+        let recorded = js.with_str(flag, |key| {
+            let context = context.as_ref().map_err(String::as_str);
+            self.holder.record(loaded.as_deref(), key, context, now, &outcome, outcomes::LATENCY_KEY)
+        });
+        if let Ok(context) = context {
+            self.spare.recycle(context);
+        }
+        recorded.map_err(|status| napi_failure(js, status, "reading the flag key"))?.map(drop).map_err(Failure::from)
+    }
+
     fn install(&self, js: Js<'_>, snapshot: Arc<Snapshot>) -> Outcome<napi_value> {
         let warnings =
             warnings(js, snapshot.warnings()).map_err(|status| napi_failure(js, status, "building warnings"))?;
@@ -605,6 +673,29 @@ fn arg_kind(js: Js<'_>, value: napi_value, doing: &str) -> Outcome<ArgKind> {
         Kind::Object => ArgKind::Object,
         other => ArgKind::Other(other.describe().into()),
     })
+}
+
+/// An outcome object, read as `JSON.stringify` would see it (`pennon_host::outcomes` checks it).
+fn outcome_arg(js: Js<'_>, value: napi_value) -> Outcome<outcomes::Outcome> {
+    let reading = |status| napi_failure(js, status, "reading the outcome");
+    match arg_kind(js, value, "reading the outcome")? {
+        ArgKind::Object => {}
+        other => return Err(outcomes::outcome_kind_error(other).into()),
+    }
+    let keys = js.call(value, cache::object_keys(js).map_err(reading)?, &[value]).map_err(reading)?;
+    let mut fields = Vec::new();
+    for index in 0..js.array_length(keys).map_err(reading)? {
+        let key = js.element(keys, index).map_err(reading)?;
+        let item = js.property(value, key).map_err(reading)?;
+        let field = match arg_kind(js, item, "reading the outcome")? {
+            ArgKind::Boolean => outcomes::Field::Boolean(js.boolean(item).map_err(reading)?),
+            ArgKind::Number => outcomes::Field::Number(js.number(item).map_err(reading)?),
+            other => outcomes::Field::Other(other),
+        };
+        fields.push((js.string(key).map_err(reading)?, field));
+    }
+    let fields = fields.iter().map(|(name, field)| (name.as_str(), field.clone()));
+    Ok(outcomes::outcome_from_fields(fields, outcomes::LATENCY_KEY)?)
 }
 
 /// `type`: a type name (`any` for no check), or `null`/`undefined` for no type check.

@@ -14,7 +14,7 @@ mod result;
 
 use pennon_core::{Context, Error, ErrorCode, Evaluation, FlagType, Snapshot, Value, json, time::Millis};
 use pennon_host::args::{self, Kind};
-use pennon_host::{Holder, clock};
+use pennon_host::{Holder, Loaded, clock, outcomes};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
@@ -173,14 +173,7 @@ impl Engine {
         let key = flag_key(py, flag)?;
         let now = now_ms(py, now)?;
         let loaded = self.holder.current();
-        let context = match &loaded {
-            Some(loaded) if !context.is_none() => {
-                convert::context_reading(context, loaded.snapshot.attributes_read(&key))
-                    .map_err(|problem| invalid_context_message(&problem))
-            }
-            // No snapshot: `PROVIDER_NOT_READY`, whatever the context.
-            _ => Ok(Context::new()),
-        };
+        let context = context_for(loaded.as_deref(), &key, context);
         let context = context.as_ref().map_err(String::as_str);
         // The holder evaluates and counts (`count_evaluations`).
         let (evaluation, revision) = self.holder.evaluate(loaded.as_deref(), &key, context, now, expected);
@@ -202,6 +195,43 @@ impl Engine {
             })
         })
     }
+}
+
+/// The context of an evaluation of `key` with `loaded`, converting only what the flag
+/// reads, or why it does not convert (`INVALID_CONTEXT`).
+fn context_for(loaded: Option<&Loaded>, key: &str, context: &Bound<'_, PyAny>) -> Result<Context, String> {
+    match loaded {
+        Some(loaded) if !context.is_none() => convert::context_reading(context, loaded.snapshot.attributes_read(key))
+            .map_err(|problem| invalid_context_message(&problem)),
+        // No snapshot: `PROVIDER_NOT_READY`, whatever the context.
+        _ => Ok(Context::new()),
+    }
+}
+
+/// An outcome dict (`{"ok": True, "latency_ms": 12.5}`…), checked by `pennon_host::outcomes`.
+fn outcome_arg(py: Python<'_>, outcome: &Bound<'_, PyAny>) -> PyResult<outcomes::Outcome> {
+    let Ok(dict) = outcome.cast::<PyDict>() else {
+        return Err(raise(py, outcomes::outcome_kind_error(kind(outcome))));
+    };
+    let mut fields = Vec::with_capacity(dict.len());
+    for (name, value) in dict.iter() {
+        let name = match name.cast::<PyString>() {
+            Ok(text) => text.to_cow().map(|text| text.into_owned()).unwrap_or_default(),
+            Err(_) => name.repr().map(|repr| repr.to_string()).unwrap_or_default(),
+        };
+        let field = match kind(&value) {
+            Kind::Boolean => outcomes::Field::Boolean(value.is_truthy()?),
+            Kind::Number => match value.extract::<f64>() {
+                Ok(number) => outcomes::Field::Number(number),
+                // An int beyond a float's range.
+                Err(_) => outcomes::Field::Number(f64::INFINITY),
+            },
+            other => outcomes::Field::Other(other),
+        };
+        fields.push((name, field));
+    }
+    let fields = fields.iter().map(|(name, field)| (name.as_str(), field.clone()));
+    outcomes::outcome_from_fields(fields, outcomes::LATENCY_KEY_PYTHON).map_err(|error| raise(py, error))
 }
 
 /// The `INVALID_CONTEXT` message for a context that did not convert.
@@ -284,6 +314,55 @@ impl Engine {
     /// series sorted, `# HELP` and `# TYPE` first.
     fn metrics(&self) -> String {
         self.holder.counters().metrics_text()
+    }
+
+    /// Records what happened after the application used `flag` for `context`: `{"ok": True,
+    /// "latency_ms": 12.5}` or `{"error": True, ...}` (a request) and/or `{"converted":
+    /// True}`, kept for the variant the context is served (evaluated at `now`, uncounted).
+    /// An invalid outcome raises `ArgumentError`; an evaluation that fails (not ready,
+    /// unknown flag, a context that does not convert) records nothing and raises nothing.
+    #[pyo3(signature = (flag, context, outcome, now = None))]
+    fn record<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyAny>,
+        context: &Bound<'py, PyAny>,
+        outcome: &Bound<'py, PyAny>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        guarded(py, || {
+            let key = flag_key(py, flag)?;
+            let outcome = outcome_arg(py, outcome)?;
+            let now = now_ms(py, now)?;
+            let loaded = self.holder.current();
+            let context = context_for(loaded.as_deref(), &key, context);
+            let context = context.as_ref().map_err(String::as_str);
+            let latency = outcomes::LATENCY_KEY_PYTHON;
+            self.holder.record(loaded.as_deref(), &key, context, now, &outcome, latency).map_err(|e| raise(py, e))?;
+            Ok(())
+        })
+    }
+
+    /// The body of `POST /sdk/v1/metrics` (JSON text) with every outcome and exposure since
+    /// the previous take, `sdk` naming the sender (default `pennon-host/<version>`), or
+    /// `None` when nothing is new. The numbers count as sent until `restore_outcomes` gives
+    /// the batch back.
+    #[pyo3(signature = (batch_id, sdk = None))]
+    fn take_outcomes(&self, batch_id: &str, sdk: Option<&str>) -> Option<String> {
+        self.holder.take_outcomes(batch_id, sdk)
+    }
+
+    /// Gives back a batch `take_outcomes` made whose send failed: the next take carries its
+    /// numbers again.
+    fn restore_outcomes(&self, py: Python<'_>, batch: &str) -> PyResult<()> {
+        self.holder.restore_outcomes(batch).map_err(|error| raise(py, error))
+    }
+
+    /// The outcomes in Prometheus text format (cumulative): `pennon_canary_requests_total`,
+    /// `pennon_canary_errors_total`, `pennon_conversions_total` and the histogram
+    /// `pennon_canary_latency_ms`, labelled `{flag, cohort}` (the variant).
+    fn outcome_metrics(&self) -> String {
+        self.holder.outcome_metrics()
     }
 
     /// The loaded snapshot's warnings `[{code, path, message}]` (empty before a load).

@@ -41,6 +41,7 @@ from pennon._types import (
     EvaluationResult,
     FlagType,
     LoadWarning,
+    Outcome,
     Reason,
     TypeName,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "FlagType",
     "InternalError",
     "LoadWarning",
+    "Outcome",
     "PennonError",
     "ReadyEvent",
     "Reason",

@@ -6,7 +6,7 @@ Checked against the built module by ``python -m mypy.stubtest pennon._native``
 
 from typing import Any, Mapping, Optional, Sequence, TypeVar, Union, final
 
-from pennon._types import Context, ErrorCode, EvaluationResult, LoadWarning, TypeName
+from pennon._types import Context, ErrorCode, EvaluationResult, LoadWarning, Outcome, TypeName
 
 _T = TypeVar("_T")
 
@@ -93,6 +93,16 @@ class Engine:
         """From now on counts into ``previous``'s counters (an SDK's fresh engine per snapshot keeps one set)."""
     def metrics(self) -> str:
         """The counters in Prometheus text: ``pennon_evaluations_total{flag,variant,reason}``, sorted."""
+    def record(
+        self, flag: str, context: Optional[Context], outcome: Outcome, now: Union[int, float, None] = None
+    ) -> None:
+        """Records an outcome for the variant ``context`` is served (nothing when the evaluation fails)."""
+    def take_outcomes(self, batch_id: str, sdk: Optional[str] = None) -> Optional[str]:
+        """The body of ``POST /sdk/v1/metrics`` with everything since the previous take, or None when nothing is new."""
+    def restore_outcomes(self, batch: str) -> None:
+        """Gives back a batch whose send failed: the next take carries it again."""
+    def outcome_metrics(self) -> str:
+        """The outcomes in Prometheus text: ``pennon_canary_requests_total{flag,cohort}``, errors, conversions, latency histogram."""
     def _evaluate_canonical(
         self, flag: str, context_json: str, type: Optional[TypeName], default_json: str, now: int
     ) -> str: ...

@@ -101,6 +101,19 @@ class EvaluationResult(TypedDict):
     flagMetadata: Optional[Dict[str, Any]]
 
 
+class Outcome(TypedDict, total=False):
+    """What happened after the application used a flag (``record``): a request that
+    succeeded (``ok``) or failed (``error``), with its latency when measured, and/or a
+    conversion. At least one of ``ok``, ``error``, ``converted``; not ``ok`` and ``error``
+    together; ``latency_ms`` only with a request, a finite number >= 0. Anything else
+    raises ``ArgumentError``."""
+
+    ok: bool
+    error: bool
+    converted: bool
+    latency_ms: float
+
+
 class LoadWarning(TypedDict):
     """A problem found while loading a snapshot (an invalid flag, an unknown field...)."""
 

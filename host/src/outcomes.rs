@@ -1,0 +1,486 @@
+//! Outcomes: what an application records after using a flag (`record(flag, context,
+//! outcome)`), kept per flag × the variant the context was served, for safe rollouts and
+//! experiments (DESIGN §9). The host evaluates the flag (uncounted) to find the variant,
+//! so an outcome is attributed exactly as the application was served, in every language
+//! the same way.
+//!
+//! - **Recording** costs relaxed atomic adds only: per flag × variant a request count, an
+//!   error count, a conversion count, and — allocated on the first latency of the pair —
+//!   the latency sum in µs, [`BUCKETS`] sketch counters indexed by core's
+//!   [`sketch::index_of`] and the counts of the Prometheus histogram's buckets. Pairs are
+//!   found by name in a sorted copy-on-write list (`crate::series`): no lock unless the
+//!   pair is new. At most [`MAX_PAIRS`] pairs; further ones record under flag [`OTHER`]
+//!   with no variant.
+//! - **Sending** ([`Outcomes::take`]): the body of `POST /sdk/v1/metrics`, every number a
+//!   delta since the previous batch, with the *exposures* (the evaluation counters' served
+//!   variants, [`Counters`]) beside the outcomes. A take is "cumulative minus sent": the
+//!   counters only grow, and the take remembers what it handed out. A batch whose send
+//!   failed is given back ([`Outcomes::restore`]): its numbers are subtracted from "sent",
+//!   so the next take carries them again. Nothing is lost while the server is down and the
+//!   memory stays what the counters take, however long the outage.
+//! - **Exporting** ([`Outcomes::metrics_text`]): the cumulative numbers as Prometheus
+//!   text on the application's side.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use pennon_core::judgement::sketch::{self, BUCKETS};
+use pennon_core::{Error, Map, Value};
+
+use crate::args::{self, Kind};
+use crate::counters::{Counters, OVERRIDE_VARIANT};
+pub use crate::series::OTHER;
+use crate::series::{Registry, escape};
+
+/// At most this many flag × variant pairs are kept.
+pub const MAX_PAIRS: usize = 1_000;
+/// The upper bounds (ms) of the Prometheus histogram's finite buckets.
+pub const HISTOGRAM_BOUNDS: [u32; 13] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+/// How JavaScript (and the wire) spells the latency key of an outcome.
+pub const LATENCY_KEY: &str = "latencyMs";
+/// How Python spells it.
+pub const LATENCY_KEY_PYTHON: &str = "latency_ms";
+/// What the body's `sdk` says when the caller names no SDK.
+pub const DEFAULT_SDK: &str = concat!("pennon-host/", env!("CARGO_PKG_VERSION"));
+
+/// One outcome: a request that succeeded (`ok`) or failed (`error`), with its latency
+/// when measured, and/or a conversion (`converted`, for experiments).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Outcome {
+    /// A request that succeeded.
+    pub ok: bool,
+    /// A request that failed.
+    pub error: bool,
+    /// A conversion.
+    pub converted: bool,
+    /// The request's latency in milliseconds (with `ok` or `error` only).
+    pub latency_ms: Option<f64>,
+}
+
+impl Outcome {
+    /// A request that succeeded.
+    pub fn ok() -> Outcome {
+        Outcome { ok: true, ..Outcome::default() }
+    }
+
+    /// A request that failed.
+    pub fn error() -> Outcome {
+        Outcome { error: true, ..Outcome::default() }
+    }
+
+    /// A conversion.
+    pub fn converted() -> Outcome {
+        Outcome { converted: true, ..Outcome::default() }
+    }
+
+    /// This outcome with the request's latency, in milliseconds.
+    pub fn with_latency_ms(self, latency_ms: f64) -> Outcome {
+        Outcome { latency_ms: Some(latency_ms), ..self }
+    }
+
+    /// This outcome with the request's latency.
+    pub fn with_latency(self, latency: std::time::Duration) -> Outcome {
+        self.with_latency_ms(latency.as_secs_f64() * 1000.0)
+    }
+
+    /// Whether this is a valid outcome (`latency_key` names the latency in messages, as
+    /// the caller spelled it): at least one of ok, error, converted; not ok and error
+    /// together; a latency only with a request, finite and ≥ 0.
+    pub fn check(&self, latency_key: &str) -> Result<(), Error> {
+        if self.ok && self.error {
+            return Err(args::invalid("an outcome is ok or error, not both"));
+        }
+        if !(self.ok || self.error || self.converted) {
+            return Err(args::invalid("an outcome needs ok, error or converted"));
+        }
+        match self.latency_ms {
+            Some(ms) if !(ms.is_finite() && ms >= 0.0) => Err(latency_error(latency_key, &args::format_number(ms))),
+            Some(_) if !(self.ok || self.error) => {
+                Err(args::invalid(format!("the outcome's {latency_key} goes with ok or error (a request)")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One property of an outcome object as a host read it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// `true` / `false`.
+    Boolean(bool),
+    /// A number (JS numbers include NaN and ±Infinity).
+    Number(f64),
+    /// Anything else; [`Kind::Undefined`] counts as absent (as `JSON.stringify` leaves it out).
+    Other(Kind),
+}
+
+fn latency_error(latency_key: &str, found: &str) -> Error {
+    args::invalid(format!("the outcome's {latency_key} must be a finite number of milliseconds ≥ 0, not {found}"))
+}
+
+/// The outcome argument was not an object (a dict in Python).
+pub fn outcome_kind_error(found: Kind) -> Error {
+    args::invalid(format!("the outcome must be an object, not {}", found.describe()))
+}
+
+/// An outcome from the properties of a host object, in the object's order, checked
+/// ([`Outcome::check`]): `ok`, `error`, `converted` booleans (`false` is as absent) and the
+/// latency (named `latency_key`: [`LATENCY_KEY`], or [`LATENCY_KEY_PYTHON`]); any other
+/// key is refused.
+pub fn outcome_from_fields<'a>(
+    fields: impl IntoIterator<Item = (&'a str, Field)>,
+    latency_key: &str,
+) -> Result<Outcome, Error> {
+    let mut outcome = Outcome::default();
+    for (name, field) in fields {
+        if field == Field::Other(Kind::Undefined) {
+            continue;
+        }
+        let flag = match name {
+            "ok" => &mut outcome.ok,
+            "error" => &mut outcome.error,
+            "converted" => &mut outcome.converted,
+            _ if name == latency_key => {
+                outcome.latency_ms = Some(match field {
+                    Field::Number(ms) => ms,
+                    Field::Boolean(_) => return Err(latency_error(latency_key, Kind::Boolean.describe())),
+                    Field::Other(kind) => return Err(latency_error(latency_key, kind.describe())),
+                });
+                continue;
+            }
+            _ => {
+                return Err(args::invalid(format!(
+                    "unknown outcome key `{name}`: expected ok, error, converted or {latency_key}"
+                )));
+            }
+        };
+        *flag = match field {
+            Field::Boolean(value) => value,
+            Field::Number(_) => return Err(boolean_error(name, &Kind::Number)),
+            Field::Other(kind) => return Err(boolean_error(name, &kind)),
+        };
+    }
+    outcome.check(latency_key)?;
+    Ok(outcome)
+}
+
+fn boolean_error(name: &str, found: &Kind) -> Error {
+    args::invalid(format!("the outcome's {name} must be a boolean, not {}", found.describe()))
+}
+
+/// An outcome given as a JSON value (hosts whose arguments arrive as JSON, and the
+/// language-neutral case file).
+pub fn outcome_from_value(value: &Value, latency_key: &str) -> Result<Outcome, Error> {
+    let Value::Object(object) = value else { return Err(outcome_kind_error(args::kind_of(value))) };
+    outcome_from_fields(
+        object.iter().map(|(name, value)| {
+            let field = match value {
+                Value::Bool(value) => Field::Boolean(*value),
+                Value::Number(number) => Field::Number(number.as_f64().unwrap_or(f64::NAN)),
+                other => Field::Other(args::kind_of(other)),
+            };
+            (name.as_str(), field)
+        }),
+        latency_key,
+    )
+}
+
+/// The latency of one flag × variant pair: allocated on its first latency.
+struct Latency {
+    sum_us: AtomicU64,
+    sketch: [AtomicU64; BUCKETS],
+    /// Per [`HISTOGRAM_BOUNDS`] bucket (not cumulative), then the bucket above the last.
+    histogram: [AtomicU64; HISTOGRAM_BOUNDS.len() + 1],
+}
+
+/// What one flag × variant pair recorded.
+#[derive(Default)]
+struct Tally {
+    requests: AtomicU64,
+    errors: AtomicU64,
+    conversions: AtomicU64,
+    latency: OnceLock<Box<Latency>>,
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+fn read(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+impl Tally {
+    fn add(&self, outcome: &Outcome) {
+        if outcome.ok || outcome.error {
+            add(&self.requests, 1);
+            if outcome.error {
+                add(&self.errors, 1);
+            }
+            if let Some(ms) = outcome.latency_ms {
+                let latency = self.latency.get_or_init(|| {
+                    Box::new(Latency {
+                        sum_us: AtomicU64::new(0),
+                        sketch: std::array::from_fn(|_| AtomicU64::new(0)),
+                        histogram: std::array::from_fn(|_| AtomicU64::new(0)),
+                    })
+                });
+                // Saturating casts: a latency is finite and ≥ 0 (checked).
+                add(&latency.sum_us, (ms * 1000.0).round() as u64);
+                if let Some(bucket) = latency.sketch.get(sketch::index_of(ms)) {
+                    add(bucket, 1);
+                }
+                let slot = HISTOGRAM_BOUNDS.iter().position(|&bound| ms <= f64::from(bound));
+                if let Some(bucket) = latency.histogram.get(slot.unwrap_or(HISTOGRAM_BOUNDS.len())) {
+                    add(bucket, 1);
+                }
+            }
+        }
+        if outcome.converted {
+            add(&self.conversions, 1);
+        }
+    }
+}
+
+/// The numbers of one flag × variant pair in a batch (or handed out so far).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Numbers {
+    exposures: u64,
+    requests: u64,
+    errors: u64,
+    conversions: u64,
+    /// Sketch bucket → count, empty buckets left out.
+    latency: BTreeMap<u16, u64>,
+}
+
+impl Numbers {
+    fn is_empty(&self) -> bool {
+        self.exposures == 0
+            && self.requests == 0
+            && self.errors == 0
+            && self.conversions == 0
+            && self.latency.is_empty()
+    }
+
+    /// `self − other`, field by field (never below 0).
+    fn minus(&self, other: &Numbers) -> Numbers {
+        let latency = self
+            .latency
+            .iter()
+            .map(|(&bucket, &n)| (bucket, n.saturating_sub(other.latency.get(&bucket).copied().unwrap_or(0))))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        Numbers {
+            exposures: self.exposures.saturating_sub(other.exposures),
+            requests: self.requests.saturating_sub(other.requests),
+            errors: self.errors.saturating_sub(other.errors),
+            conversions: self.conversions.saturating_sub(other.conversions),
+            latency,
+        }
+    }
+
+    /// The wire form: zero fields left out.
+    fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        for (name, n) in [
+            ("exposures", self.exposures),
+            ("requests", self.requests),
+            ("errors", self.errors),
+            ("conversions", self.conversions),
+        ] {
+            if n > 0 {
+                object.insert(name.into(), Value::from(n));
+            }
+        }
+        if !self.latency.is_empty() {
+            let pairs = self.latency.iter().map(|(&bucket, &n)| Value::from(vec![u64::from(bucket), n]));
+            object.insert("latency".into(), Value::Array(pairs.collect()));
+        }
+        Value::Object(object)
+    }
+
+    /// Reads the wire form (lenient: what it does not understand counts as 0).
+    fn from_json(value: &Value) -> Numbers {
+        let number = |name: &str| value.get(name).and_then(Value::as_u64).unwrap_or(0);
+        let mut latency = BTreeMap::new();
+        if let Ok(sketch) = sketch::LatencySketch::from_json(value.get("latency").unwrap_or(&Value::Null)) {
+            for (bucket, n) in sketch.buckets() {
+                latency.insert(u16::try_from(bucket).unwrap_or(u16::MAX), n);
+            }
+        }
+        Numbers {
+            exposures: number("exposures"),
+            requests: number("requests"),
+            errors: number("errors"),
+            conversions: number("conversions"),
+            latency,
+        }
+    }
+}
+
+/// A flag × variant key of the batches.
+type Pair = (Box<str>, Box<str>);
+
+/// An engine's outcomes (shared by the engines of one SDK client, with the counters:
+/// [`crate::Holder::share_counters`]).
+pub struct Outcomes {
+    pairs: Registry<Tally>,
+    /// What the takes handed out so far and were not given back (taken by `take` and
+    /// `restore` only).
+    sent: Mutex<BTreeMap<Pair, Numbers>>,
+}
+
+impl Default for Outcomes {
+    fn default() -> Self {
+        Outcomes { pairs: Registry::new(MAX_PAIRS), sent: Mutex::new(BTreeMap::new()) }
+    }
+}
+
+impl std::fmt::Debug for Outcomes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outcomes").field("pairs", &self.pairs.rows().len()).finish_non_exhaustive()
+    }
+}
+
+impl Outcomes {
+    /// No outcomes yet.
+    pub fn new() -> Self {
+        Outcomes::default()
+    }
+
+    /// Records `outcome` (checked by the caller) for `flag` served `variant`.
+    #[inline]
+    pub fn add(&self, flag: &str, variant: &str, outcome: &Outcome) {
+        self.pairs.row(flag, variant).data.add(outcome);
+    }
+
+    /// Everything recorded so far, with the exposures `counters` counted, by pair.
+    fn cumulative(&self, counters: &Counters) -> BTreeMap<Pair, Numbers> {
+        let mut all: BTreeMap<Pair, Numbers> = BTreeMap::new();
+        for (flag, variant, reason, n) in counters.totals() {
+            // Exposures are evaluations that served a variant of the engine's; answers
+            // from local overrides are not.
+            if variant.is_empty() || (&*variant == OVERRIDE_VARIANT && reason == "STATIC") {
+                continue;
+            }
+            all.entry((flag, variant)).or_default().exposures += n;
+        }
+        for row in self.pairs.rows().iter() {
+            let numbers = all.entry((row.flag.clone(), row.variant.clone())).or_default();
+            let tally = &row.data;
+            numbers.requests = read(&tally.requests);
+            numbers.errors = read(&tally.errors);
+            numbers.conversions = read(&tally.conversions);
+            if let Some(latency) = tally.latency.get() {
+                for (bucket, counter) in latency.sketch.iter().enumerate() {
+                    let n = read(counter);
+                    if n > 0 {
+                        numbers.latency.insert(u16::try_from(bucket).unwrap_or(u16::MAX), n);
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    /// The body of `POST /sdk/v1/metrics` with everything new since the previous take
+    /// (minus what was restored): `{"batch", "sdk", "flags": {flag: {variant: {exposures,
+    /// requests, errors, conversions, latency}}}}`, zero numbers left out; `None` when
+    /// nothing is new. `counters` gives the exposures. From now on these numbers count as
+    /// sent, until [`Outcomes::restore`] gives the batch back.
+    pub fn take(&self, batch_id: &str, sdk: Option<&str>, counters: &Counters) -> Option<String> {
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut flags: BTreeMap<Box<str>, Map<String, Value>> = BTreeMap::new();
+        for (pair, now) in self.cumulative(counters) {
+            let before = sent.entry(pair.clone()).or_default();
+            let delta = now.minus(before);
+            *before = now;
+            if !delta.is_empty() {
+                flags.entry(pair.0).or_default().insert(pair.1.into(), delta.to_json());
+            }
+        }
+        if flags.is_empty() {
+            return None;
+        }
+        let mut body = Map::new();
+        body.insert("batch".into(), Value::from(batch_id));
+        body.insert("sdk".into(), Value::from(sdk.unwrap_or(DEFAULT_SDK)));
+        let flags = flags.into_iter().map(|(flag, variants)| (String::from(flag), Value::Object(variants)));
+        body.insert("flags".into(), Value::Object(flags.collect()));
+        Some(Value::Object(body).to_string())
+    }
+
+    /// Gives back a batch [`Outcomes::take`] made whose send failed: its numbers count as
+    /// not sent, so the next take carries them again. A body that is not JSON is an
+    /// `invalid_argument` error; numbers of pairs this engine never handed out are ignored.
+    pub fn restore(&self, batch: &str) -> Result<(), Error> {
+        let body: Value = serde_json::from_str(batch)
+            .map_err(|e| args::invalid(format!("restoreOutcomes takes a batch takeOutcomes gave: {e}")))?;
+        let Some(flags) = body.get("flags").and_then(Value::as_object) else {
+            return Err(args::invalid("restoreOutcomes takes a batch takeOutcomes gave: it has no `flags` object"));
+        };
+        let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
+        for (flag, variants) in flags {
+            for (variant, numbers) in variants.as_object().into_iter().flatten() {
+                if let Some(before) = sent.get_mut(&(flag.as_str().into(), variant.as_str().into())) {
+                    *before = before.minus(&Numbers::from_json(numbers));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The outcomes as Prometheus text (cumulative): `pennon_canary_requests_total` and
+    /// `pennon_canary_errors_total` for pairs with requests, `pennon_conversions_total`
+    /// for pairs with conversions, and the histogram `pennon_canary_latency_ms` (`le` 1 …
+    /// 10000 and `+Inf`, `_sum` in ms, `_count`) for pairs with latencies, each labelled
+    /// `{flag, cohort}` (the cohort is the variant), sorted by flag then variant.
+    pub fn metrics_text(&self) -> String {
+        let rows = self.pairs.rows();
+        let labels = |flag: &str, variant: &str| format!("flag=\"{}\",cohort=\"{}\"", escape(flag), escape(variant));
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: &dyn Fn(&Tally) -> Option<u64>| {
+            let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} counter\n");
+            for row in rows.iter() {
+                if let Some(n) = value(&row.data) {
+                    let _ = writeln!(out, "{name}{{{}}} {n}", labels(&row.flag, &row.variant));
+                }
+            }
+        };
+        let requests = |tally: &Tally| Some(read(&tally.requests)).filter(|&n| n > 0);
+        counter(
+            "pennon_canary_requests_total",
+            "Requests recorded with an outcome, by flag and cohort (the variant served).",
+            &requests,
+        );
+        counter("pennon_canary_errors_total", "Requests recorded as errors, by flag and cohort.", &|tally| {
+            requests(tally).map(|_| read(&tally.errors))
+        });
+        counter("pennon_conversions_total", "Conversions recorded, by flag and cohort.", &|tally| {
+            Some(read(&tally.conversions)).filter(|&n| n > 0)
+        });
+        let name = "pennon_canary_latency_ms";
+        let _ = write!(
+            out,
+            "# HELP {name} Request latency in milliseconds, by flag and cohort.\n# TYPE {name} histogram\n"
+        );
+        for row in rows.iter() {
+            let Some(latency) = row.data.latency.get() else { continue };
+            let labels = labels(&row.flag, &row.variant);
+            let mut total = 0;
+            let bounds = HISTOGRAM_BOUNDS.iter().map(|bound| bound.to_string()).chain(["+Inf".to_owned()]);
+            for (le, counter) in bounds.zip(&latency.histogram) {
+                total += read(counter);
+                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {total}");
+            }
+            let sum = read(&latency.sum_us) as f64 / 1000.0;
+            let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}\n{name}_count{{{labels}}} {total}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
