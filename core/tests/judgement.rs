@@ -240,3 +240,167 @@ fn a_broken_split_holds_and_a_correct_one_does_not() {
     assert!(correct.held <= 0.03, "{}", correct.held);
     assert_eq!(correct.unhealthy, 0.0);
 }
+
+/// The values of tests/judgement/reference.json, computed with scipy and statsmodels by
+/// tests/judgement/generate.py (tests/judgement/check.sh regenerates and compares it).
+mod reference {
+    use pennon_core::judgement::proportions::{difference, lift};
+    use pennon_core::judgement::sequential::{Mixture, rho_squared};
+    use pennon_core::judgement::sketch::LatencySketch;
+    use pennon_core::judgement::srm::sample_ratio;
+    use pennon_core::judgement::stats::{chi_square_sf, ln_normal_cdf, normal_cdf};
+    use pennon_core::judgement::{Arm, Criteria, VariantTally, Window, experiment, judge};
+    use serde_json::Value;
+    use std::sync::LazyLock;
+
+    static REFERENCE: LazyLock<Value> =
+        LazyLock::new(|| serde_json::from_str(include_str!("../../tests/judgement/reference.json")).unwrap());
+
+    /// Agreement to 1e-9 relative.
+    fn close(actual: f64, expected: f64) -> bool {
+        actual == expected || (actual - expected).abs() <= 1e-9 * expected.abs()
+    }
+
+    fn assert_close(actual: f64, expected: &Value, what: &str) {
+        let expected = expected.as_f64().unwrap();
+        assert!(close(actual, expected), "{what}: {actual:e} vs scipy's {expected:e}");
+    }
+
+    /// Every number in `expected` is in `actual` at the same place, to 1e-9 relative; every
+    /// other value is equal. `actual` may have more keys.
+    fn assert_matches(actual: &Value, expected: &Value, path: &str) {
+        match expected {
+            Value::Number(number) => assert_close(
+                actual.as_f64().unwrap_or_else(|| panic!("{path}: {actual} is not a number")),
+                &Value::Number(number.clone()),
+                path,
+            ),
+            Value::Array(items) => {
+                let got = actual.as_array().unwrap_or_else(|| panic!("{path}: {actual} is not an array"));
+                assert_eq!(got.len(), items.len(), "{path}");
+                for (i, (a, e)) in got.iter().zip(items).enumerate() {
+                    assert_matches(a, e, &format!("{path}[{i}]"));
+                }
+            }
+            Value::Object(map) => {
+                for (key, e) in map {
+                    let a = actual.get(key).unwrap_or_else(|| panic!("{path}.{key} is missing from {actual}"));
+                    assert_matches(a, e, &format!("{path}.{key}"));
+                }
+            }
+            other => assert_eq!(actual, other, "{path}"),
+        }
+    }
+
+    fn cases(name: &str) -> &'static [Value] {
+        let cases = REFERENCE[name].as_array().unwrap();
+        assert!(!cases.is_empty(), "no {name} cases");
+        cases
+    }
+
+    #[test]
+    fn normal_distribution() {
+        for case in cases("normal") {
+            let x = case["x"].as_f64().unwrap();
+            assert_close(normal_cdf(x), &case["cdf"], &format!("Φ({x})"));
+            assert_close(ln_normal_cdf(x), &case["logCdf"], &format!("ln Φ({x})"));
+        }
+    }
+
+    #[test]
+    fn chi_square_survival() {
+        for case in cases("chiSquare") {
+            let (x, df) = (case["x"].as_f64().unwrap(), case["df"].as_f64().unwrap());
+            assert_close(chi_square_sf(x, df), &case["sf"], &format!("chi2.sf({x}, {df})"));
+        }
+    }
+
+    #[test]
+    fn sample_ratio_against_scipy_chisquare() {
+        for case in cases("sampleRatio") {
+            let observed: Vec<u64> = serde_json::from_value(case["observed"].clone()).unwrap();
+            let weights: Vec<f64> = serde_json::from_value(case["weights"].clone()).unwrap();
+            let srm = sample_ratio(&observed, &weights).unwrap();
+            assert_close(srm.chi_square, &case["chi2"], &format!("χ² of {observed:?}"));
+            assert_close(f64::from(srm.degrees_of_freedom), &case["df"], "df");
+            assert_close(srm.p_value, &case["pValue"], &format!("p of {observed:?}"));
+        }
+    }
+
+    #[test]
+    fn mixture_widths_and_p_values() {
+        for case in cases("mixture") {
+            let (n, alpha) = (case["n"].as_f64().unwrap(), case["alpha"].as_f64().unwrap());
+            let mixture = Mixture::new(n, alpha);
+            let at = format!("n = {n}, α = {alpha}");
+            assert_close(rho_squared(alpha), &case["rho2"], &at);
+            assert_close(mixture.two_sided_width(), &case["twoSidedWidth"], &at);
+            assert_close(mixture.one_sided_width(), &case["oneSidedWidth"], &at);
+            for (i, z) in case["z"].as_array().unwrap().iter().enumerate() {
+                let z = z.as_f64().unwrap();
+                assert_close(mixture.two_sided_p(z), &case["twoSidedP"][i], &format!("{at}, two-sided p at z = {z}"));
+                assert_close(mixture.one_sided_p(z), &case["oneSidedP"][i], &format!("{at}, one-sided p at z = {z}"));
+            }
+        }
+    }
+
+    #[test]
+    fn differences_and_lifts() {
+        for case in cases("proportions") {
+            let c: Vec<u64> = serde_json::from_value(case["counts"].clone()).unwrap();
+            let d = difference(c[0], c[1], c[2], c[3]);
+            assert_close(d.value, &case["difference"], &format!("difference {c:?}"));
+            assert_close(d.standard_error, &case["differenceSe"], &format!("difference se {c:?}"));
+            match lift(c[0], c[1], c[2], c[3]) {
+                Some(l) => {
+                    assert_close(l.value, &case["lift"], &format!("lift {c:?}"));
+                    assert_close(l.standard_error, &case["liftSe"], &format!("lift se {c:?}"));
+                }
+                None => assert!(case["lift"].is_null(), "lift {c:?}"),
+            }
+        }
+    }
+
+    fn arm(value: &Value) -> Arm {
+        Arm {
+            exposures: value["exposures"].as_u64().unwrap(),
+            requests: value["requests"].as_u64().unwrap(),
+            errors: value["errors"].as_u64().unwrap(),
+            latency: LatencySketch::from_json(&value["latency"]).unwrap(),
+        }
+    }
+
+    #[test]
+    fn judgements() {
+        for case in cases("judge") {
+            let name = case["name"].as_str().unwrap();
+            let (canary, control) = (arm(&case["canary"]), arm(&case["control"]));
+            let criteria = Criteria::from_json(&case["criteria"]).unwrap();
+            let share = case["canaryShare"].as_f64().unwrap();
+            let judgement = judge(&Window { canary: &canary, control: &control, canary_share: share }, &criteria);
+            assert_eq!(judgement.verdict.as_str(), case["verdict"], "{name}");
+            assert_eq!(judgement.criterion.as_deref(), case["criterion"].as_str(), "{name}");
+            assert_matches(&judgement.evidence, &case["evidence"], name);
+        }
+    }
+
+    #[test]
+    fn experiments() {
+        for case in cases("experiment") {
+            let tallies: Vec<VariantTally> = case["tallies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| VariantTally {
+                    variant: row["variant"].as_str().unwrap().into(),
+                    exposures: row["exposures"].as_u64().unwrap(),
+                    conversions: row["conversions"].as_u64().unwrap(),
+                    weight: row["weight"].as_f64().unwrap(),
+                })
+                .collect();
+            let control = case["control"].as_str().unwrap();
+            let results = experiment(&tallies, control, case["alpha"].as_f64().unwrap());
+            assert_matches(&results, &case["expected"], &format!("experiment against {control}"));
+        }
+    }
+}

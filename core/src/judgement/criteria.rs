@@ -80,6 +80,8 @@ impl core::fmt::Display for CriteriaError {
     }
 }
 
+impl core::error::Error for CriteriaError {}
+
 const KEYS: [&str; 7] =
     ["alpha", "minRequests", "errorRateTolerance", "maxErrorRate", "guardMinRequests", "latency", "srmPValue"];
 const LATENCY_KEYS: [&str; 3] = ["quantile", "maxIncreaseMs", "maxRatio"];

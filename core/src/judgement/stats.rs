@@ -9,9 +9,14 @@ pub fn normal_cdf(x: f64) -> f64 {
     0.5 * libm::erfc(-x * FRAC_1_SQRT_2)
 }
 
-/// ln Φ(x), accurate far into the lower tail (−∞ once Φ underflows, below x ≈ −38).
+/// ln Φ(x), accurate in both tails: far into the lower one (−∞ once Φ underflows, below
+/// x ≈ −38) and in the upper one, where it is `ln(1 − Φ(−x))`.
 pub fn ln_normal_cdf(x: f64) -> f64 {
-    libm::log(libm::erfc(-x * FRAC_1_SQRT_2)) - LN_2
+    if x > 0.0 {
+        libm::log1p(-0.5 * libm::erfc(x * FRAC_1_SQRT_2))
+    } else {
+        libm::log(libm::erfc(-x * FRAC_1_SQRT_2)) - LN_2
+    }
 }
 
 /// The probability that a chi-square variable with `df` degrees of freedom exceeds `x`
