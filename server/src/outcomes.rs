@@ -210,6 +210,21 @@ impl Batch {
     }
 }
 
+/// Rows written by one statement (8 parameters each, well below SQLite's and
+/// PostgreSQL's limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `($1, …, $k)extra, ($k+1, …)extra, …` for `rows` rows of `k` parameters each.
+fn placeholders(rows: usize, k: usize, extra: &str) -> String {
+    (0..rows)
+        .map(|row| {
+            let params: Vec<String> = (1..=k).map(|i| format!("${}", row * k + i)).collect();
+            format!("({}{extra})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -242,43 +257,61 @@ pub async fn store(store: &Store, environment: &str, batch: &Batch, now_ms: i64)
         return Ok(false);
     }
     // In key order, so that concurrent batches lock rows in the same order (PostgreSQL).
-    for (flag, variants) in &batch.flags {
-        for (variant, counts) in variants.iter().filter(|(_, counts)| !counts.is_empty()) {
-            // Counts add up in the database; the sketch is merged here, on the row the
-            // upsert has locked until commit.
-            let row = sqlx::query(
-                "INSERT INTO outcomes (environment, flag, variant, second, exposures, requests, errors, conversions, latency) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '[]') \
-                 ON CONFLICT (environment, flag, variant, second) DO UPDATE SET \
-                 exposures = outcomes.exposures + excluded.exposures, requests = outcomes.requests + excluded.requests, \
-                 errors = outcomes.errors + excluded.errors, conversions = outcomes.conversions + excluded.conversions \
-                 RETURNING latency",
-            )
-            .bind(environment.to_string())
-            .bind(flag.clone())
-            .bind(variant.clone())
-            .bind(second)
-            .bind(signed(counts.exposures))
-            .bind(signed(counts.requests))
-            .bind(signed(counts.errors))
-            .bind(signed(counts.conversions))
-            .fetch_one(&mut *tx)
-            .await?;
-            if counts.latency.count() > 0 {
-                let mut merged = stored_sketch(&row.try_get::<String, _>("latency")?)?;
-                merged.merge(&counts.latency);
-                sqlx::query(
-                    "UPDATE outcomes SET latency = $1 WHERE environment = $2 AND flag = $3 AND variant = $4 AND second = $5",
-                )
-                .bind(merged.to_json().to_string())
+    let rows: Vec<(&String, &String, &Counts)> = batch
+        .flags
+        .iter()
+        .flat_map(|(flag, variants)| variants.iter().map(move |(variant, counts)| (flag, variant, counts)))
+        .filter(|(_, _, counts)| !counts.is_empty())
+        .collect();
+    let mut sketches = Vec::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        // Counts add up in the database; sketches are merged here, on the rows the upsert
+        // has locked until commit.
+        let values = placeholders(chunk.len(), 8, ", '[]'");
+        let sql = format!(
+            "INSERT INTO outcomes (environment, second, flag, variant, exposures, requests, errors, conversions, latency) \
+             VALUES {values} ON CONFLICT (environment, flag, variant, second) DO UPDATE SET \
+             exposures = outcomes.exposures + excluded.exposures, requests = outcomes.requests + excluded.requests, \
+             errors = outcomes.errors + excluded.errors, conversions = outcomes.conversions + excluded.conversions \
+             RETURNING flag, variant, latency"
+        );
+        let mut query = sqlx::query(&sql);
+        for (flag, variant, counts) in chunk {
+            query = query
                 .bind(environment.to_string())
-                .bind(flag.clone())
-                .bind(variant.clone())
                 .bind(second)
-                .execute(&mut *tx)
-                .await?;
+                .bind((*flag).clone())
+                .bind((*variant).clone())
+                .bind(signed(counts.exposures))
+                .bind(signed(counts.requests))
+                .bind(signed(counts.errors))
+                .bind(signed(counts.conversions));
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            let (flag, variant): (String, String) = (row.try_get("flag")?, row.try_get("variant")?);
+            let Some(latency) = batch.flags.get(&flag).and_then(|v| v.get(&variant)).map(|c| &c.latency) else {
+                continue;
+            };
+            if latency.count() > 0 {
+                let mut merged = stored_sketch(&row.try_get::<String, _>("latency")?)?;
+                merged.merge(latency);
+                sketches.push((flag, variant, merged.to_json().to_string()));
             }
         }
+    }
+    for chunk in sketches.chunks(ROWS_PER_STATEMENT) {
+        let values = placeholders(chunk.len(), 3, "");
+        let (environment_at, second_at) = (chunk.len() * 3 + 1, chunk.len() * 3 + 2);
+        let sql = format!(
+            "UPDATE outcomes SET latency = v.column3 FROM (VALUES {values}) AS v \
+             WHERE outcomes.flag = v.column1 AND outcomes.variant = v.column2 \
+             AND outcomes.environment = ${environment_at} AND outcomes.second = ${second_at}"
+        );
+        let mut query = sqlx::query(&sql);
+        for (flag, variant, latency) in chunk {
+            query = query.bind(flag.clone()).bind(variant.clone()).bind(latency.clone());
+        }
+        query.bind(environment.to_string()).bind(second).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -341,6 +374,7 @@ pub async fn receive(app: &App, environment: &str, body: Result<bytes::Bytes, Ap
     };
     let now = crate::store::now_ms();
     let accepted = store(&app.store, environment, &batch, now).await?;
+    tracing::debug!(batch = %batch.id, sdk = batch.sdk.as_deref().unwrap_or("-"), accepted, "outcome batch");
     app.metrics.count_batch(if accepted { "accepted" } else { "duplicate" });
     if let Some(before) = app.retention.due(now) {
         match prune(&app.store, before).await {
@@ -402,16 +436,15 @@ async fn totals(
     latencies: bool,
 ) -> ApiResult<BTreeMap<String, Counts>> {
     let (from, to) = seconds(from_ms, to_ms);
-    let rows = sqlx::query(
+    // `$1`…`$4`: the environment, the flag, the window's first and end seconds.
+    let select = |sql: &'static str| {
+        sqlx::query(sql).bind(environment.to_string()).bind(flag.to_string()).bind(from).bind(to).fetch_all(&store.pool)
+    };
+    let rows = select(
         "SELECT variant, CAST(SUM(exposures) AS BIGINT) AS exposures, CAST(SUM(requests) AS BIGINT) AS requests, \
          CAST(SUM(errors) AS BIGINT) AS errors, CAST(SUM(conversions) AS BIGINT) AS conversions \
          FROM outcomes WHERE environment = $1 AND flag = $2 AND second >= $3 AND second < $4 GROUP BY variant",
     )
-    .bind(environment.to_string())
-    .bind(flag.to_string())
-    .bind(from)
-    .bind(to)
-    .fetch_all(&store.pool)
     .await?;
     let mut out = BTreeMap::new();
     for row in rows {
@@ -425,15 +458,10 @@ async fn totals(
         out.insert(row.try_get::<String, _>("variant")?, counts);
     }
     if latencies {
-        let rows = sqlx::query(
+        let rows = select(
             "SELECT variant, latency FROM outcomes \
              WHERE environment = $1 AND flag = $2 AND second >= $3 AND second < $4 AND latency <> '[]'",
         )
-        .bind(environment.to_string())
-        .bind(flag.to_string())
-        .bind(from)
-        .bind(to)
-        .fetch_all(&store.pool)
         .await?;
         for row in rows {
             let sketch = stored_sketch(&row.try_get::<String, _>("latency")?)?;

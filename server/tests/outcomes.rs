@@ -225,12 +225,16 @@ fn bad_bodies_are_refused_with_their_path_and_nothing_is_stored() {
         // The id of a refused batch was not kept: the corrected batch is accepted.
         let fixed = sdk.post("/sdk/v1/metrics", json!({ "batch": id, "flags": { "f": { "on": { "exposures": 1 } } } }));
         assert_eq!(fixed.json, json!({ "accepted": true }), "{}", fixed.text);
-        // Limits are inclusive: 1,000 flags of 100 variants' worth of entries fit.
-        let at_limit: serde_json::Map<String, Value> =
-            (0..1000).map(|n| (format!("g{n}"), json!({ "on": { "exposures": 1 } }))).collect();
+        // Limits are inclusive: 1,000 flags fit (written in several statements).
+        let at_limit: serde_json::Map<String, Value> = (0..1000)
+            .map(|n| (format!("g{n}"), json!({ "on": { "exposures": 1, "latency": [[n % 512, 2]] } })))
+            .collect();
         let answer = sdk.post("/sdk/v1/metrics", json!({ "batch": batch_id(8), "flags": at_limit }));
         assert_eq!(answer.status, 202, "{}", answer.text);
-        assert_eq!(direct.all("development", "g999")["on"].exposures, 1);
+        let mut latency = LatencySketch::new();
+        latency.add_to_bucket(999 % 512, 2);
+        assert_eq!(direct.all("development", "g999")["on"], counts(1, 0, 0, 0, latency));
+        assert_eq!(direct.all("development", "g0")["on"].latency.count(), 2);
     });
 }
 
