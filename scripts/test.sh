@@ -46,6 +46,9 @@ if wanted rust; then
   # tests need PostgreSQL: the server part runs them; the Rust SDK's need a pennon
   # binary: the sdk part runs them.
   cargo test --workspace --exclude pennon-wasm-host --exclude pennon-server --exclude pennon --locked
+
+  step "Judgement: the reference values regenerated with scipy / statsmodels and compared"
+  tests/judgement/check.sh
 fi
 
 if wanted c; then

@@ -13,11 +13,11 @@ use crate::auth::{Caller, Role};
 use crate::change::{self, Author, Mutation};
 use crate::edit::FlagEdit;
 use crate::error::{ApiError, ApiResult};
+use crate::outcomes;
 use crate::rollout::{self, Decision, Look, Plan, Position, RollbackKind, Status};
-use crate::standin::judgement::{self, Arm, Criteria, Verdict, Window};
-use crate::standin::outcomes;
 use crate::store::{Write, now_ms};
 use axum::http::StatusCode;
+use pennon_core::judgement::{self, Arm, Criteria, Window};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -400,18 +400,8 @@ pub struct Judged {
     pub control: Arm,
 }
 
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Healthy => "healthy",
-        Verdict::Unhealthy => "unhealthy",
-        Verdict::NotEnoughData => "not_enough_data",
-        Verdict::Hold => "hold",
-    }
-}
-
-#[allow(clippy::cast_precision_loss)]
 fn arm_json(variant: &str, arm: &Arm) -> Value {
-    let rate = if arm.requests == 0 { None } else { Some(arm.errors as f64 / arm.requests as f64) };
+    let rate = (arm.requests > 0).then(|| arm.error_rate());
     json!({
         "variant": variant,
         "exposures": arm.exposures,
@@ -440,15 +430,19 @@ pub fn stage_criteria(plan: &Plan, stage: usize) -> ApiResult<Criteria> {
 
 /// Judges a rollout's current stage as of `now`.
 pub async fn judge(app: &App, rollout: &Rollout, now: i64) -> ApiResult<Judged> {
-    let from = rollout.position.stage_started_at;
-    let arms = outcomes::window(&app.store, &rollout.environment, &rollout.flag, from, now).await?;
+    let from = rollout.position.stage_started_at + rollout.plan.settle_ms();
+    let arms = if from < now {
+        outcomes::window(&app.store, &rollout.environment, &rollout.flag, from, now).await?
+    } else {
+        Default::default()
+    };
     let canary = arms.get(&rollout.canary_variant).cloned().unwrap_or_default();
     let control = arms.get(&rollout.control_variant).cloned().unwrap_or_default();
     let criteria = stage_criteria(&rollout.plan, rollout.position.stage)?;
     let share = rollout.plan.stage(rollout.position.stage).percentage.as_f64().unwrap_or(0.0) / 100.0;
     let judgement = judgement::judge(&Window { canary: &canary, control: &control, canary_share: share }, &criteria);
     let json = json!({
-        "verdict": verdict_name(judgement.verdict),
+        "verdict": judgement.verdict.as_str(),
         "criterion": judgement.criterion,
         "canary": arm_json(&rollout.canary_variant, &canary),
         "control": arm_json(&rollout.control_variant, &control),
@@ -528,40 +522,61 @@ fn step_for(rollout: &Rollout, decision: Decision, judged: &Judged) -> Option<St
     }
 }
 
-/// One look at every active rollout. Returns how many actions were taken.
+/// One look at every active rollout (a failure with one is logged and does not stop
+/// the others). Returns how many actions were taken.
 pub async fn tick(app: &App) -> ApiResult<usize> {
     let mut acted = 0;
-    for rollout in active(app).await? {
-        let now = now_ms();
-        let judged = judge(app, &rollout, now).await?;
-        app.metrics.observe_canary(&rollout, &judged);
-        let decision = rollout::decide(&rollout.plan, &rollout.position, &judged.look, now);
-        let step = step_for(&rollout, decision, &judged);
-        let untouched = app.environments.slot(&rollout.environment).is_some_and(|slot| {
-            slot.document
-                .flags
-                .get(&rollout.flag)
-                .is_some_and(|e| rollout::flag_matches(&rollout.plan, rollout.position.stage, &e.definition))
-        });
-        if step.is_none() && untouched {
-            continue;
+    let rollouts = active(app).await?;
+    // Rollouts that ended elsewhere (a person, another replica) since the last look.
+    let watched: Vec<(String, String)> = rollouts.iter().map(|r| (r.environment.clone(), r.flag.clone())).collect();
+    for (environment, flag) in app.metrics.active_canaries() {
+        if !watched.contains(&(environment.clone(), flag.clone()))
+            && let Ok(ended) = newest(app, &environment, &flag).await
+        {
+            app.metrics.observe_canary_end(&ended);
         }
-        let caller = controller_caller();
-        let who = Who { caller: &caller, request_id: format!("controller-{}", uuid::Uuid::new_v4().simple()) };
-        match act(app, &rollout, &who, step).await {
-            Ok(Acted::Done(now)) | Ok(Acted::Interrupted(now)) => {
-                acted += 1;
-                tracing::info!(environment = %now.environment, flag = %now.flag, status = now.position.status.as_str(),
-                    stage = now.position.stage + 1, "rollout");
-                if !now.position.status.is_active() {
-                    app.metrics.observe_canary_end(&now);
-                }
-            }
-            Ok(Acted::Lost) => {}
-            Err(error) => tracing::warn!(flag = %rollout.flag, "rollout controller: {error}"),
+    }
+    for rollout in rollouts {
+        match look_at(app, &rollout).await {
+            Ok(true) => acted += 1,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(environment = %rollout.environment, flag = %rollout.flag,
+                "rollout controller: {error}"),
         }
     }
     Ok(acted)
+}
+
+/// Judges one rollout and takes the step its decision asks for; true when it acted.
+async fn look_at(app: &App, rollout: &Rollout) -> ApiResult<bool> {
+    let now = now_ms();
+    let judged = judge(app, rollout, now).await?;
+    app.metrics.observe_canary(rollout, &judged);
+    let decision = rollout::decide(&rollout.plan, &rollout.position, &judged.look, now);
+    let step = step_for(rollout, decision, &judged);
+    // A flag changed by hand is found here without a transaction; `act` makes sure.
+    let untouched = app.environments.slot(&rollout.environment).is_some_and(|slot| {
+        slot.document
+            .flags
+            .get(&rollout.flag)
+            .is_some_and(|e| rollout::flag_matches(&rollout.plan, rollout.position.stage, &e.definition))
+    });
+    if step.is_none() && untouched {
+        return Ok(false);
+    }
+    let caller = controller_caller();
+    let who = Who { caller: &caller, request_id: format!("controller-{}", uuid::Uuid::new_v4().simple()) };
+    match act(app, rollout, &who, step).await? {
+        Acted::Done(now) | Acted::Interrupted(now) => {
+            tracing::info!(environment = %now.environment, flag = %now.flag, status = now.position.status.as_str(),
+                stage = now.position.stage + 1, "rollout");
+            if !now.position.status.is_active() {
+                app.metrics.observe_canary_end(&now);
+            }
+            Ok(true)
+        }
+        Acted::Lost => Ok(false),
+    }
 }
 
 /// Runs the controller until the server shuts down.

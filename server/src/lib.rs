@@ -21,6 +21,5 @@ pub mod rollout;
 pub mod rollouts_api;
 pub mod sdk;
 pub mod serve;
-pub mod standin;
 pub mod store;
 pub mod time;

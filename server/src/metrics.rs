@@ -31,14 +31,6 @@ pub struct EnvironmentLabels {
     pub environment: String,
 }
 
-/// Labels of outcome batches: `accepted`, `duplicate` (a batch id stored before) or
-/// `refused` (a bad body).
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct BatchLabels {
-    /// What became of the batch.
-    pub result: &'static str,
-}
-
 /// Labels of per-flag metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FlagLabels {
@@ -75,6 +67,16 @@ pub struct CanaryGauges {
     pub latency_p95: Family<CohortLabels, FloatGauge>,
     /// Requests per cohort in the current stage's window.
     pub requests: Family<CohortLabels, Gauge>,
+    /// `(environment, flag)` of the rollouts shown active.
+    watched: std::sync::Mutex<std::collections::BTreeSet<(String, String)>>,
+}
+
+/// Labels of outcome batches: `accepted`, `duplicate` (a batch id stored before) or
+/// `refused` (a bad body).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BatchLabels {
+    /// What became of the batch.
+    pub result: &'static str,
 }
 
 /// Every metric the server keeps.
@@ -94,10 +96,10 @@ pub struct Metrics {
     pub snapshot_revision: Family<EnvironmentLabels, Gauge>,
     /// Failed authentications.
     pub auth_failures: Counter,
-    /// Outcome batches received from SDKs, by result.
-    pub outcome_batches: Family<BatchLabels, Counter>,
     /// The rollout controller's canary gauges.
     pub canary: CanaryGauges,
+    /// Outcome batches received from SDKs, by result.
+    pub outcome_batches: Family<BatchLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -120,7 +122,6 @@ impl Default for Metrics {
         registry.register("snapshot_bytes", "Size of the newest snapshot", snapshot_bytes.clone());
         registry.register("snapshot_revision", "Revision of the newest snapshot", snapshot_revision.clone());
         registry.register("auth_failures", "Failed authentications", auth_failures.clone());
-        registry.register("outcome_batches", "Outcome batches from SDKs, by result", outcome_batches.clone());
         let canary = CanaryGauges::default();
         registry.register("canary_active", "1 while a rollout of the flag is active", canary.active.clone());
         registry.register("canary_percentage", "Canary percentage set by the rollout", canary.percentage.clone());
@@ -131,6 +132,7 @@ impl Default for Metrics {
             canary.latency_p95.clone(),
         );
         registry.register("canary_requests", "Requests per cohort in the current stage", canary.requests.clone());
+        registry.register("outcome_batches", "Outcome batches from SDKs, by result", outcome_batches.clone());
         Metrics {
             registry,
             requests,
@@ -140,8 +142,8 @@ impl Default for Metrics {
             snapshot_bytes,
             snapshot_revision,
             auth_failures,
-            outcome_batches,
             canary,
+            outcome_batches,
         }
     }
 }
@@ -155,16 +157,13 @@ impl Metrics {
         self.snapshot_revision.get_or_create(&labels).set(published.revision);
     }
 
-    /// Counts an outcome batch: `accepted`, `duplicate` or `refused`.
-    pub fn count_batch(&self, result: &'static str) {
-        self.outcome_batches.get_or_create(&BatchLabels { result }).inc();
-    }
-
     /// Records the controller's look at an active rollout.
-    #[allow(clippy::cast_precision_loss)]
     pub fn observe_canary(&self, rollout: &Rollout, judged: &Judged) {
         let flag = FlagLabels { environment: rollout.environment.clone(), flag: rollout.flag.clone() };
         self.canary.active.get_or_create(&flag).set(1);
+        if let Ok(mut watched) = self.canary.watched.lock() {
+            watched.insert((rollout.environment.clone(), rollout.flag.clone()));
+        }
         let percentage = rollout.plan.stage(rollout.position.stage).percentage.as_f64().unwrap_or(0.0);
         self.canary.percentage.get_or_create(&flag).set(percentage);
         for (cohort, arm) in [("canary", &judged.canary), ("control", &judged.control)] {
@@ -173,8 +172,7 @@ impl Metrics {
                 flag: rollout.flag.clone(),
                 cohort: cohort.to_string(),
             };
-            let rate = if arm.requests == 0 { 0.0 } else { arm.errors as f64 / arm.requests as f64 };
-            self.canary.error_rate.get_or_create(&labels).set(rate);
+            self.canary.error_rate.get_or_create(&labels).set(arm.error_rate());
             self.canary.latency_p95.get_or_create(&labels).set(arm.latency.quantile(0.95).unwrap_or(0.0));
             self.canary.requests.get_or_create(&labels).set(i64::try_from(arm.requests).unwrap_or(i64::MAX));
         }
@@ -184,12 +182,25 @@ impl Metrics {
     pub fn observe_canary_end(&self, rollout: &Rollout) {
         let flag = FlagLabels { environment: rollout.environment.clone(), flag: rollout.flag.clone() };
         self.canary.active.get_or_create(&flag).set(0);
+        if let Ok(mut watched) = self.canary.watched.lock() {
+            watched.remove(&(rollout.environment.clone(), rollout.flag.clone()));
+        }
         let percentage = match rollout.position.status {
             crate::rollout::Status::Completed => 100.0,
             crate::rollout::Status::Interrupted => self.canary.percentage.get_or_create(&flag).get(),
             _ => 0.0,
         };
         self.canary.percentage.get_or_create(&flag).set(percentage);
+    }
+
+    /// The flags whose `pennon_canary_active` is 1: `(environment, flag)`.
+    pub fn active_canaries(&self) -> Vec<(String, String)> {
+        self.canary.watched.lock().map(|set| set.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Counts an outcome batch: `accepted`, `duplicate` or `refused`.
+    pub fn count_batch(&self, result: &'static str) {
+        self.outcome_batches.get_or_create(&BatchLabels { result }).inc();
     }
 
     /// The Prometheus text exposition.

@@ -8,7 +8,7 @@
 //! "Safe rollouts").
 
 use crate::edit::FlagEdit;
-use crate::standin::judgement::Verdict;
+use pennon_core::judgement::Verdict;
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 use utoipa::ToSchema;
@@ -98,6 +98,11 @@ pub struct Plan {
     /// The variant of the control cohort (default: the flag's `offVariant`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_variant: Option<String>,
+    /// How long after a stage begins its window opens (ISO 8601, default none): outcomes
+    /// SDKs recorded before they had the stage's snapshot arrive in their next batch, with
+    /// the old stage's cohort sizes. Set it to the SDKs' metrics interval (`PT10S`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settle: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -148,6 +153,11 @@ impl Plan {
         if previous < 100.0 {
             return problem(format!("/stages/{}/percentage", self.stages.len() - 1), "the last stage is 100");
         }
+        if let Some(settle) = &self.settle
+            && pennon_core::time::parse_duration(settle).is_none()
+        {
+            return problem("/settle".into(), "not an ISO 8601 duration such as PT10S");
+        }
         if !self.criteria.is_object() {
             return problem("/criteria".into(), "criteria are an object");
         }
@@ -170,6 +180,11 @@ impl Plan {
     /// Its minimum duration in milliseconds (0 when none).
     pub fn min_duration_ms(&self, index: usize) -> i64 {
         self.stage(index).min_duration.as_deref().and_then(pennon_core::time::parse_duration).unwrap_or(0)
+    }
+
+    /// How long after a stage begins its window opens (ms).
+    pub fn settle_ms(&self) -> i64 {
+        self.settle.as_deref().and_then(pennon_core::time::parse_duration).unwrap_or(0)
     }
 
     /// The flag edit that sets stage `index`'s percentage.
@@ -405,6 +420,9 @@ mod tests {
         let mut bad = plan.clone();
         bad.stages[0].min_duration = Some("10s".into());
         assert_eq!(bad.validate().unwrap_err().path, "/stages/0/minDuration");
+        let mut bad = plan.clone();
+        bad.settle = Some("soon".into());
+        assert_eq!(bad.validate().unwrap_err().path, "/settle");
         let mut bad = plan;
         bad.stages.clear();
         assert!(bad.validate().is_err());

@@ -163,6 +163,9 @@ async fn list_rollouts(
     _: Reader,
     Path(env): Path<String>,
 ) -> ApiResult<Json<Vec<RolloutView>>> {
+    if app.environments.slot(&env).is_none() {
+        return Err(crate::error::ApiError::not_found(format!("no environment '{env}'")));
+    }
     let mut out = Vec::new();
     for rollout in controller::list(&app, &env).await? {
         out.push(view(&app, rollout, false).await?);

@@ -342,3 +342,19 @@ async fn listen(app: &app::App) -> Result<(), sqlx::Error> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn rollout_intervals_take_a_unit() {
+        assert_eq!(parse_interval("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_interval("100ms").unwrap(), Duration::from_millis(100));
+        assert_eq!(parse_interval("2m").unwrap(), Duration::from_secs(120));
+        for bad in ["10", "s", "1h", "5ms", "-1s", "1.5s"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+    }
+}

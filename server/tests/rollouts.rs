@@ -34,39 +34,32 @@ struct Traffic {
 const HEALTHY: Traffic = Traffic { requests: 150, errors: 1, latency_ms: 120.0 };
 const FAILING: Traffic = Traffic { requests: 150, errors: 60, latency_ms: 120.0 };
 
-/// Reports outcomes of a flag's variants as SDKs would, stamped now.
-fn report(db_url: &str, flag: &str, arms: &[(&str, Traffic)]) {
-    let url = db_url.to_string();
-    let flag = flag.to_string();
-    let arms: Vec<(String, Traffic)> = arms.iter().map(|(v, t)| ((*v).to_string(), *t)).collect();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            use sqlx::Connection;
-            sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-            sqlx::query(pennon_server::standin::outcomes::TABLE).execute(&mut conn).await.unwrap();
-            let second = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
-            for (variant, traffic) in arms {
-                let index = pennon_core::judgement::sketch::index_of(traffic.latency_ms);
-                sqlx::query(
-                    "INSERT INTO outcomes (environment, flag, variant, second, exposures, requests, errors, conversions, latency) \
-                     VALUES ('development', $1, $2, $3, $4, $4, $5, 0, $6)",
-                )
-                .bind(flag.clone())
-                .bind(variant)
-                .bind(second)
-                .bind(i64::try_from(traffic.requests).unwrap())
-                .bind(i64::try_from(traffic.errors).unwrap())
-                .bind(json!([[index, traffic.requests]]).to_string())
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            }
-        })
-    })
-    .join()
-    .unwrap();
+/// An SDK key of `development` for a server.
+fn sdk(server: &Server) -> common::Client {
+    let answer =
+        server.admin().post("/api/v1/tokens", json!({"name": "app", "role": "sdk", "environment": "development"}));
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    server.client(answer.json["token"].as_str())
+}
+
+/// Reports outcomes as an SDK does (`POST /sdk/v1/metrics`): the first arm is the canary,
+/// which got `share` of 1,000 exposures, the second the control.
+fn report(sdk: &common::Client, flag: &str, share: f64, arms: &[(&str, Traffic)]) {
+    let mut variants = serde_json::Map::new();
+    for (index, (variant, traffic)) in arms.iter().enumerate() {
+        let canary = (share * 1000.0).round() as u64;
+        let exposures = if index == 0 { canary } else { 1000 - canary };
+        let bucket = pennon_core::judgement::sketch::index_of(traffic.latency_ms);
+        variants.insert(
+            (*variant).to_string(),
+            json!({"exposures": exposures, "requests": traffic.requests, "errors": traffic.errors,
+                   "latency": [[bucket, traffic.requests]]}),
+        );
+    }
+    let batch = uuid::Uuid::new_v4().simple().to_string();
+    let body = json!({"batch": batch, "sdk": "pennon-test/0", "flags": {flag: variants}});
+    let answer = sdk.post("/sdk/v1/metrics", body);
+    assert_eq!((answer.status, answer.json["accepted"].as_bool()), (202, Some(true)), "{}", answer.text);
 }
 
 fn create(server: &Server, flag: &str) {
@@ -90,10 +83,11 @@ fn definition(server: &Server, flag: &str) -> Value {
     server.admin().get(&format!("{DEV}/flags/{flag}")).json["definition"].clone()
 }
 
-/// Waits until the rollout satisfies `done`, feeding it `traffic` meanwhile.
+/// Waits until the rollout satisfies `done`, feeding it `traffic` meanwhile (the canary
+/// first, at the rollout's percentage).
 fn until(
     server: &Server,
-    db: &Database,
+    sdk: &common::Client,
     flag: &str,
     traffic: &[(&str, Traffic)],
     done: impl Fn(&Value) -> bool,
@@ -106,7 +100,7 @@ fn until(
         }
         assert!(Instant::now() < deadline, "rollout of {flag} did not get there: {now:#}");
         if !traffic.is_empty() {
-            report(&db.url, flag, traffic);
+            report(sdk, flag, now["percentage"].as_f64().unwrap() / 100.0, traffic);
         }
         std::thread::sleep(Duration::from_millis(150));
     }
@@ -148,6 +142,7 @@ fn a_healthy_canary_advances_waits_for_approval_and_completes() {
     each_backend(|backend| {
         let db = Database::new(backend);
         let server = Server::start_on(&db, &FAST);
+        let sdk = sdk(&server);
         create(&server, "checkout");
         let started = start(&server, "checkout", three_stages("gradual"));
         assert_eq!((started["status"].as_str(), started["stage"].as_i64()), (Some("running"), Some(1)));
@@ -158,7 +153,7 @@ fn a_healthy_canary_advances_waits_for_approval_and_completes() {
         assert_eq!(rollout(&server, "checkout")["status"], "running");
 
         let healthy = [("on", HEALTHY), ("off", HEALTHY)];
-        let waiting = until(&server, &db, "checkout", &healthy, |r| r["status"] == "awaiting_approval");
+        let waiting = until(&server, &sdk, "checkout", &healthy, |r| r["status"] == "awaiting_approval");
         assert_eq!(waiting["stage"], 1, "no advance into an approval stage");
         assert_eq!(definition(&server, "checkout")["canary"]["percentage"], 10);
         let promoted =
@@ -167,9 +162,9 @@ fn a_healthy_canary_advances_waits_for_approval_and_completes() {
         assert_eq!((promoted.json["stage"].as_i64(), promoted.json["status"].as_str()), (Some(2), Some("running")));
         assert_eq!(definition(&server, "checkout")["canary"]["percentage"], 50);
 
-        until(&server, &db, "checkout", &healthy, |r| r["stage"] == 3);
+        until(&server, &sdk, "checkout", &healthy, |r| r["stage"] == 3);
         assert_eq!(definition(&server, "checkout")["canary"]["percentage"], 100);
-        let done = until(&server, &db, "checkout", &[("on", HEALTHY)], |r| r["status"] == "completed");
+        let done = until(&server, &sdk, "checkout", &[("on", HEALTHY)], |r| r["status"] == "completed");
         assert_eq!(definition(&server, "checkout")["state"], "on");
         assert_eq!(kinds(&done), ["started", "awaiting_approval", "promoted", "advanced", "completed"]);
         assert_history_is_whole(&server, &done);
@@ -210,7 +205,10 @@ fn an_unhealthy_canary_rolls_back_as_its_plan_says() {
     each_backend(|backend| {
         let db = Database::new(backend);
         let server = Server::start_on(&db, &FAST);
-        for (flag, rollback) in [("gradual", "gradual"), ("immediate", "immediate"), ("kill", "kill")] {
+        let sdk = sdk(&server);
+        for (flag, rollback) in
+            [("gradual", "gradual"), ("immediate", "immediate"), ("kill", "kill"), ("slow", "immediate")]
+        {
             create(&server, flag);
             let mut plan = three_stages(rollback);
             plan["stages"][0]["maxErrorRate"] = json!(0.05);
@@ -221,20 +219,27 @@ fn an_unhealthy_canary_rolls_back_as_its_plan_says() {
         assert_eq!(paused.json["status"], "paused", "{}", paused.text);
         for flag in ["gradual", "immediate", "kill"] {
             let failing = [("on", FAILING), ("off", HEALTHY)];
-            let done = until(&server, &db, flag, &failing, |r| r["status"] == "rolled_back");
+            let done = until(&server, &sdk, flag, &failing, |r| r["status"] == "rolled_back");
             let last = done["events"].as_array().unwrap().last().unwrap().clone();
             assert_eq!(last["judgement"]["verdict"], "unhealthy");
             assert_eq!(last["judgement"]["criterion"], "max_error_rate");
             assert!(last["judgement"]["canary"]["errorRate"].as_f64().unwrap() > 0.05);
             assert_history_is_whole(&server, &done);
         }
+        // +780 ms at p95: core's latency criterion (p95 at most +500 ms or ×1.5).
+        let slow = Traffic { latency_ms: 900.0, ..HEALTHY };
+        let done = until(&server, &sdk, "slow", &[("on", slow), ("off", HEALTHY)], |r| r["status"] == "rolled_back");
+        let last = done["events"].as_array().unwrap().last().unwrap().clone();
+        assert!(last["judgement"]["criterion"].as_str().unwrap().starts_with("latency"), "{last:#}");
+        assert!(last["judgement"]["canary"]["p95"].as_f64().unwrap() > 800.0, "{last:#}");
+        assert_eq!(definition(&server, "slow")["state"], "off");
         let gradual = definition(&server, "gradual");
         assert_eq!((gradual["state"].as_str(), gradual["canary"]["percentage"].as_i64()), (Some("canary"), Some(0)));
         assert_eq!(definition(&server, "immediate")["state"], "off");
         assert_eq!(definition(&server, "kill")["state"], "kill");
         let audit = server.admin().get("/api/v1/audit?principal=controller").json;
         let rollbacks = audit.as_array().unwrap().iter().filter(|e| e["detail"]["event"] == "rolled_back").count();
-        assert_eq!(rollbacks, 3, "{audit:#}");
+        assert_eq!(rollbacks, 4, "{audit:#}");
     });
 }
 
@@ -243,8 +248,9 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
     each_backend(|backend| {
         let db = Database::new(backend);
         let server = Server::start_on(&db, &FAST);
+        let sdk = sdk(&server);
         let admin = server.admin();
-        for flag in ["paused", "full", "aborted", "touched"] {
+        for flag in ["paused", "full", "aborted", "touched", "held", "settled"] {
             create(&server, flag);
         }
         let mut plan = three_stages("immediate");
@@ -257,12 +263,37 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         assert_eq!(admin.post(&format!("{DEV}/rollouts/paused/pause"), json!({})).status, 409);
         let healthy = [("on", HEALTHY), ("off", HEALTHY)];
         for _ in 0..10 {
-            report(&db.url, "paused", &healthy);
+            report(&sdk, "paused", 0.1, &healthy);
             std::thread::sleep(Duration::from_millis(150));
         }
         assert_eq!(rollout(&server, "paused")["stage"], 1);
         assert_eq!(admin.post(&format!("{DEV}/rollouts/paused/resume"), json!({})).json["status"], "running");
-        until(&server, &db, "paused", &healthy, |r| r["stage"] == 2);
+        until(&server, &sdk, "paused", &healthy, |r| r["stage"] == 2);
+
+        // Cohorts not the sizes the percentage promises (half the exposures at 10 %): a
+        // sample-ratio mismatch holds the rollout, recorded once.
+        start(&server, "held", plan.clone());
+        std::thread::sleep(Duration::from_millis(1100));
+        for _ in 0..15 {
+            report(&sdk, "held", 0.5, &healthy);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        let held = rollout(&server, "held");
+        assert_eq!(kinds(&held), ["started", "hold"], "{held:#}");
+        assert_eq!((held["stage"].as_i64(), held["status"].as_str()), (Some(1), Some("running")));
+        assert_eq!(held["events"][1]["judgement"]["criterion"], "sample_ratio");
+
+        // `settle`: what SDKs send in the first seconds of a stage is left out of its window.
+        let mut settled = plan.clone();
+        settled["settle"] = json!("PT30S");
+        start(&server, "settled", settled);
+        std::thread::sleep(Duration::from_millis(1100));
+        report(&sdk, "settled", 0.1, &healthy);
+        let current = &rollout(&server, "settled")["current"];
+        assert_eq!(
+            (current["canary"]["requests"].as_u64(), current["verdict"].as_str()),
+            (Some(0), Some("not_enough_data"))
+        );
 
         // Instant deploy.
         start(&server, "full", plan.clone());
@@ -283,7 +314,7 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
         start(&server, "touched", plan.clone());
         let by_hand = admin.post(&format!("{DEV}/flags/touched/state"), json!({"state": "on"}));
         assert_eq!(by_hand.status, 200, "{}", by_hand.text);
-        let interrupted = until(&server, &db, "touched", &[], |r| r["status"] == "interrupted");
+        let interrupted = until(&server, &sdk, "touched", &[], |r| r["status"] == "interrupted");
         assert_eq!(kinds(&interrupted), ["started", "interrupted"]);
         assert_eq!(definition(&server, "touched")["state"], "on");
 
@@ -307,8 +338,9 @@ fn pause_resume_promote_instant_deploy_abort_and_a_hand_change_interrupts() {
             404
         );
 
+        assert_eq!(admin.get("/api/v1/environments/nowhere/rollouts").status, 404);
         let list = admin.get(&format!("{DEV}/rollouts")).json;
-        assert_eq!(list.as_array().unwrap().len(), 4);
+        assert_eq!(list.as_array().unwrap().len(), 6);
     });
 }
 
@@ -339,6 +371,7 @@ fn in_a_protected_environment_another_person_approves_the_next_stage() {
 fn a_controller_killed_mid_rollout_resumes_without_skipping_a_stage_or_losing_a_decision() {
     let db = Database::new(Backend::Sqlite);
     let mut server = Server::start_on(&db, &FAST);
+    let sdk = sdk(&server);
     create(&server, "resilient");
     let stages: Vec<Value> = [5, 10, 20, 30, 50, 70, 100]
         .iter()
@@ -346,15 +379,19 @@ fn a_controller_killed_mid_rollout_resumes_without_skipping_a_stage_or_losing_a_
         .collect();
     start(&server, "resilient", json!({"stages": stages, "rollback": "immediate"}));
     let healthy = [("on", HEALTHY), ("off", HEALTHY)];
-    let middle = until(&server, &db, "resilient", &healthy, |r| r["stage"] == 3);
+    let middle = until(&server, &sdk, "resilient", &healthy, |r| r["stage"] == 3);
     server.kill();
     // Stopped: the flag stays exactly where the controller left it.
     std::thread::sleep(Duration::from_millis(1500));
-    report(&db.url, "resilient", &healthy);
     let mut server = Server::start_on(&db, &FAST);
+    let sdk = common::Client::new(&server.url, sdk.token.as_deref());
     let after = rollout(&server, "resilient");
     assert!(after["stage"].as_i64() >= middle["stage"].as_i64());
-    let done = until(&server, &db, "resilient", &healthy, |r| r["status"] == "completed");
+    if after["stage"] == middle["stage"] {
+        let percentage = definition(&server, "resilient")["canary"]["percentage"].as_f64();
+        assert_eq!(percentage, middle["percentage"].as_f64(), "the flag stayed where the controller left it");
+    }
+    let done = until(&server, &sdk, "resilient", &healthy, |r| r["status"] == "completed");
     assert_history_is_whole(&server, &done);
     let events = done["events"].as_array().unwrap();
     let stages: Vec<i64> = events.iter().map(|e| e["stage"].as_i64().unwrap()).collect();
@@ -384,6 +421,7 @@ fn pennon(server: &Server, args: &[&str]) -> (i32, String) {
 fn the_command_line_starts_reads_and_steers_a_rollout() {
     let db = Database::new(Backend::Sqlite);
     let server = Server::start_on(&db, &FAST);
+    let sdk = sdk(&server);
     create(&server, "cli");
     let start = [
         "rollout",
@@ -399,6 +437,8 @@ fn the_command_line_starts_reads_and_steers_a_rollout() {
         "kill",
         "--max-error-rate",
         "0.05",
+        "--settle",
+        "PT1S",
         "-m",
         "4.2",
     ];
@@ -410,10 +450,12 @@ fn the_command_line_starts_reads_and_steers_a_rollout() {
         plan["stages"][1],
         json!({"percentage": 50, "minDuration": "PT1H", "minRequests": 500, "approval": true, "maxErrorRate": 0.05})
     );
-    assert_eq!(plan["rollback"], "kill");
+    assert_eq!((plan["rollback"].as_str(), plan["settle"].as_str()), (Some("kill"), Some("PT1S")));
     assert_eq!(pennon(&server, &start).0, 6, "one active rollout per flag");
 
-    report(&db.url, "cli", &[("on", HEALTHY), ("off", HEALTHY)]);
+    // A stage's window holds the seconds that begin after it started and settled.
+    std::thread::sleep(Duration::from_millis(2100));
+    report(&sdk, "cli", 0.1, &[("on", HEALTHY), ("off", HEALTHY)]);
     let (code, out) = pennon(&server, &["canary-status"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("JUDGEMENT") && out.contains("1/3") && out.contains("canary on 150 req"), "{out}");
@@ -440,4 +482,37 @@ fn the_command_line_starts_reads_and_steers_a_rollout() {
     assert_eq!(pennon(&server, &["rollout", "promote", "cli"]).0, 6, "nothing active to promote");
     assert_eq!(pennon(&server, &["rollout", "status", "nothing"]).0, 5);
     assert_eq!(pennon(&server, &["rollout", "start", "cli", "--stages", "50:PT1M,20"]).0, 7);
+}
+
+#[test]
+fn two_replicas_controllers_take_each_decision_once() {
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("PostgreSQL is not among the backends: skipped");
+        return;
+    }
+    let db = Database::new(Backend::Postgres);
+    let a = Server::start_on(&db, &FAST);
+    let b = Server::start_on(&db, &FAST);
+    let sdk = sdk(&a);
+    create(&a, "shared");
+    let stages: Vec<Value> = [10, 25, 50, 75, 100]
+        .iter()
+        .map(|p| json!({"percentage": p, "minDuration": "PT1S", "minRequests": 100}))
+        .collect();
+    start(&a, "shared", json!({"stages": stages}));
+    let done = until(&b, &sdk, "shared", &[("on", HEALTHY), ("off", HEALTHY)], |r| r["status"] == "completed");
+    assert_eq!(kinds(&done), ["started", "advanced", "advanced", "advanced", "advanced", "completed"], "{done:#}");
+    assert_history_is_whole(&a, &done);
+    let audit = a.admin().get("/api/v1/audit?principal=controller").json;
+    assert_eq!(audit.as_array().unwrap().len(), 5, "{audit:#}");
+    assert_eq!(definition(&b, "shared")["state"], "on");
+    // Both replicas' gauges see the end, whichever of them took the last decision.
+    for server in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let gauge = r#"pennon_canary_active{environment="development",flag="shared"} 0"#;
+        while !server.client(None).get("/metrics").text.contains(gauge) {
+            assert!(Instant::now() < deadline, "{} still shows the rollout active", server.url);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }

@@ -295,6 +295,7 @@ impl Client {
                 criteria,
                 canary_variant,
                 control_variant,
+                settle,
                 reason,
             } => {
                 let what = format!("start the rollout of {flag} in {}", self.env());
@@ -329,7 +330,9 @@ impl Client {
                 if let Some(rollback) = rollback {
                     object.insert("rollback".to_string(), json!(rollback.as_str()));
                 }
-                for (key, value) in [("canaryVariant", canary_variant), ("controlVariant", control_variant)] {
+                let named =
+                    [("canaryVariant", canary_variant), ("controlVariant", control_variant), ("settle", settle)];
+                for (key, value) in named {
                     if let Some(value) = value {
                         object.insert(key.to_string(), Value::String(value));
                     }

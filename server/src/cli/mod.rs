@@ -410,6 +410,10 @@ pub enum RolloutCommand {
         /// The control cohort's variant (default: the offVariant).
         #[arg(long, value_name = "VARIANT")]
         control_variant: Option<String>,
+        /// How long after each stage begins its window opens (ISO 8601): the SDKs'
+        /// metrics interval, e.g. PT10S.
+        #[arg(long, value_name = "DURATION")]
+        settle: Option<String>,
         #[command(flatten)]
         reason: ReasonArg,
     },
