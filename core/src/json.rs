@@ -82,7 +82,7 @@ fn write_entries<'v>(entries: impl Iterator<Item = (&'v String, &'v Value)>, out
 
 /// JSON string escaping as JavaScript's `JSON.stringify` and Python's
 /// `json.dumps(ensure_ascii=False)` do it.
-pub(crate) fn write_string(text: &str, out: &mut String) {
+pub fn write_string(text: &str, out: &mut String) {
     out.push('"');
     for c in text.chars() {
         match c {

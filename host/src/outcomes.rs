@@ -21,13 +21,13 @@
 //! - **Exporting** ([`Outcomes::metrics_text`]): the cumulative numbers as Prometheus
 //!   text on the application's side.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use pennon_core::json::write_string;
 use pennon_core::judgement::sketch::{self, BUCKETS};
-use pennon_core::{Error, Map, Value};
+use pennon_core::{Error, Value};
 
 use crate::args::{self, Kind};
 use crate::counters::{Counters, OVERRIDE_VARIANT};
@@ -244,15 +244,16 @@ impl Tally {
     }
 }
 
-/// The numbers of one flag × variant pair in a batch (or handed out so far).
+/// The numbers of one flag × variant pair in a batch (or handed out so far). Kept in
+/// sorted vectors rather than maps: the wasm build pays for every map type it links.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Numbers {
     exposures: u64,
     requests: u64,
     errors: u64,
     conversions: u64,
-    /// Sketch bucket → count, empty buckets left out.
-    latency: BTreeMap<u16, u64>,
+    /// (sketch bucket, count), by bucket, no zero counts.
+    latency: Vec<(u16, u64)>,
 }
 
 impl Numbers {
@@ -266,24 +267,33 @@ impl Numbers {
 
     /// `self − other`, field by field (never below 0).
     fn minus(&self, other: &Numbers) -> Numbers {
-        let latency = self
-            .latency
-            .iter()
-            .map(|(&bucket, &n)| (bucket, n.saturating_sub(other.latency.get(&bucket).copied().unwrap_or(0))))
-            .filter(|&(_, n)| n > 0)
-            .collect();
+        let before = |bucket: u16| match other.latency.binary_search_by_key(&bucket, |&(b, _)| b) {
+            Ok(at) => other.latency.get(at).map_or(0, |&(_, n)| n),
+            Err(_) => 0,
+        };
         Numbers {
             exposures: self.exposures.saturating_sub(other.exposures),
             requests: self.requests.saturating_sub(other.requests),
             errors: self.errors.saturating_sub(other.errors),
             conversions: self.conversions.saturating_sub(other.conversions),
-            latency,
+            latency: self
+                .latency
+                .iter()
+                .map(|&(bucket, n)| (bucket, n.saturating_sub(before(bucket))))
+                .filter(|&(_, n)| n > 0)
+                .collect(),
         }
     }
 
-    /// The wire form: zero fields left out.
-    fn to_json(&self) -> Value {
-        let mut object = Map::new();
+    /// The wire form, zero fields left out: `{"exposures":1,…,"latency":[[bucket,count],…]}`.
+    fn write_json(&self, out: &mut String) {
+        out.push('{');
+        let mut first = true;
+        let mut separate = |out: &mut String| {
+            if !std::mem::take(&mut first) {
+                out.push(',');
+            }
+        };
         for (name, n) in [
             ("exposures", self.exposures),
             ("requests", self.requests),
@@ -291,23 +301,34 @@ impl Numbers {
             ("conversions", self.conversions),
         ] {
             if n > 0 {
-                object.insert(name.into(), Value::from(n));
+                separate(out);
+                let _ = write!(out, "\"{name}\":{n}");
             }
         }
         if !self.latency.is_empty() {
-            let pairs = self.latency.iter().map(|(&bucket, &n)| Value::from(vec![u64::from(bucket), n]));
-            object.insert("latency".into(), Value::Array(pairs.collect()));
+            separate(out);
+            out.push_str("\"latency\":[");
+            for (index, (bucket, n)) in self.latency.iter().enumerate() {
+                let comma = if index > 0 { "," } else { "" };
+                let _ = write!(out, "{comma}[{bucket},{n}]");
+            }
+            out.push(']');
         }
-        Value::Object(object)
+        out.push('}');
     }
 
     /// Reads the wire form (lenient: what it does not understand counts as 0).
     fn from_json(value: &Value) -> Numbers {
         let number = |name: &str| value.get(name).and_then(Value::as_u64).unwrap_or(0);
-        let mut latency = BTreeMap::new();
-        if let Ok(sketch) = sketch::LatencySketch::from_json(value.get("latency").unwrap_or(&Value::Null)) {
-            for (bucket, n) in sketch.buckets() {
-                latency.insert(u16::try_from(bucket).unwrap_or(u16::MAX), n);
+        let mut latency: Vec<(u16, u64)> = Vec::new();
+        for pair in value.get("latency").and_then(Value::as_array).into_iter().flatten() {
+            let pair = pair.as_array().map(|pair| pair.iter().filter_map(Value::as_u64).collect::<Vec<_>>());
+            let Some(&[bucket, n]) = pair.as_deref() else { continue };
+            let Ok(bucket) = u16::try_from(bucket) else { continue };
+            // Kept sorted by inserting in place (no sort code linked into the wasm build).
+            match latency.binary_search_by_key(&bucket, |&(b, _)| b) {
+                Ok(at) => latency.get_mut(at).into_iter().for_each(|(_, kept)| *kept = kept.saturating_add(n)),
+                Err(at) => latency.insert(at, (bucket, n)),
             }
         }
         Numbers {
@@ -320,21 +341,32 @@ impl Numbers {
     }
 }
 
-/// A flag × variant key of the batches.
-type Pair = (Box<str>, Box<str>);
+/// The numbers of one flag × variant pair.
+#[derive(Debug, Clone)]
+struct PairNumbers {
+    flag: Box<str>,
+    variant: Box<str>,
+    numbers: Numbers,
+}
+
+impl PairNumbers {
+    fn key(&self) -> (&str, &str) {
+        (&self.flag, &self.variant)
+    }
+}
 
 /// An engine's outcomes (shared by the engines of one SDK client, with the counters:
 /// [`crate::Holder::share_counters`]).
 pub struct Outcomes {
     pairs: Registry<Tally>,
-    /// What the takes handed out so far and were not given back (taken by `take` and
-    /// `restore` only).
-    sent: Mutex<BTreeMap<Pair, Numbers>>,
+    /// What the takes handed out so far and were not given back, sorted by pair (taken
+    /// by `take` and `restore` only).
+    sent: Mutex<Vec<PairNumbers>>,
 }
 
 impl Default for Outcomes {
     fn default() -> Self {
-        Outcomes { pairs: Registry::new(MAX_PAIRS), sent: Mutex::new(BTreeMap::new()) }
+        Outcomes { pairs: Registry::new(MAX_PAIRS), sent: Mutex::new(Vec::new()) }
     }
 }
 
@@ -356,32 +388,58 @@ impl Outcomes {
         self.pairs.row(flag, variant).data.add(outcome);
     }
 
-    /// Everything recorded so far, with the exposures `counters` counted, by pair.
-    fn cumulative(&self, counters: &Counters) -> BTreeMap<Pair, Numbers> {
-        let mut all: BTreeMap<Pair, Numbers> = BTreeMap::new();
+    /// Everything recorded so far, with the exposures `counters` counted, sorted by pair.
+    fn cumulative(&self, counters: &Counters) -> Vec<PairNumbers> {
+        // Exposures are evaluations that served a variant of the engine's; answers from
+        // local overrides are not. The totals come sorted by flag, variant, reason.
+        let mut exposures: Vec<PairNumbers> = Vec::new();
         for (flag, variant, reason, n) in counters.totals() {
-            // Exposures are evaluations that served a variant of the engine's; answers
-            // from local overrides are not.
             if variant.is_empty() || (&*variant == OVERRIDE_VARIANT && reason == "STATIC") {
                 continue;
             }
-            all.entry((flag, variant)).or_default().exposures += n;
+            match exposures.last_mut() {
+                Some(last) if last.key() == (&*flag, &*variant) => last.numbers.exposures += n,
+                _ => exposures.push(PairNumbers {
+                    flag,
+                    variant,
+                    numbers: Numbers { exposures: n, ..Numbers::default() },
+                }),
+            }
         }
-        for row in self.pairs.rows().iter() {
-            let numbers = all.entry((row.flag.clone(), row.variant.clone())).or_default();
+        let rows = self.pairs.rows();
+        let mut all = Vec::with_capacity(exposures.len() + rows.len());
+        let mut exposures = exposures.into_iter();
+        let mut next = exposures.next();
+        for row in rows.iter() {
+            let key = (&*row.flag, &*row.variant);
+            let mut numbers = Numbers::default();
+            while let Some(exposed) = next.take() {
+                if exposed.key() > key {
+                    next = Some(exposed);
+                    break;
+                }
+                if exposed.key() == key {
+                    numbers = exposed.numbers;
+                } else {
+                    all.push(exposed);
+                }
+                next = exposures.next();
+            }
             let tally = &row.data;
             numbers.requests = read(&tally.requests);
             numbers.errors = read(&tally.errors);
             numbers.conversions = read(&tally.conversions);
             if let Some(latency) = tally.latency.get() {
-                for (bucket, counter) in latency.sketch.iter().enumerate() {
-                    let n = read(counter);
-                    if n > 0 {
-                        numbers.latency.insert(u16::try_from(bucket).unwrap_or(u16::MAX), n);
-                    }
-                }
+                numbers.latency = (0u16..)
+                    .zip(&latency.sketch)
+                    .map(|(bucket, counter)| (bucket, read(counter)))
+                    .filter(|&(_, n)| n > 0)
+                    .collect();
             }
+            all.push(PairNumbers { flag: row.flag.clone(), variant: row.variant.clone(), numbers });
         }
+        all.extend(next);
+        all.extend(exposures);
         all
     }
 
@@ -392,24 +450,46 @@ impl Outcomes {
     /// sent, until [`Outcomes::restore`] gives the batch back.
     pub fn take(&self, batch_id: &str, sdk: Option<&str>, counters: &Counters) -> Option<String> {
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut flags: BTreeMap<Box<str>, Map<String, Value>> = BTreeMap::new();
-        for (pair, now) in self.cumulative(counters) {
-            let before = sent.entry(pair.clone()).or_default();
-            let delta = now.minus(before);
-            *before = now;
-            if !delta.is_empty() {
-                flags.entry(pair.0).or_default().insert(pair.1.into(), delta.to_json());
+        // Every pair ever sent is still in the cumulative numbers (rows and series stay),
+        // and both lists are sorted: one walk pairs them up.
+        let now = self.cumulative(counters);
+        let mut before = 0;
+        let mut flags = String::new();
+        let mut open_flag: Option<&str> = None;
+        for pair in &now {
+            while sent.get(before).is_some_and(|b| b.key() < pair.key()) {
+                before += 1;
             }
+            let delta = match sent.get(before).filter(|b| b.key() == pair.key()) {
+                Some(before) => pair.numbers.minus(&before.numbers),
+                None => pair.numbers.clone(),
+            };
+            if delta.is_empty() {
+                continue;
+            }
+            if open_flag == Some(&*pair.flag) {
+                flags.push(',');
+            } else {
+                flags.push_str(if open_flag.is_some() { "}," } else { "" });
+                write_string(&pair.flag, &mut flags);
+                flags.push_str(":{");
+                open_flag = Some(&pair.flag);
+            }
+            write_string(&pair.variant, &mut flags);
+            flags.push(':');
+            delta.write_json(&mut flags);
         }
-        if flags.is_empty() {
+        if open_flag.is_none() {
+            *sent = now;
             return None;
         }
-        let mut body = Map::new();
-        body.insert("batch".into(), Value::from(batch_id));
-        body.insert("sdk".into(), Value::from(sdk.unwrap_or(DEFAULT_SDK)));
-        let flags = flags.into_iter().map(|(flag, variants)| (String::from(flag), Value::Object(variants)));
-        body.insert("flags".into(), Value::Object(flags.collect()));
-        Some(Value::Object(body).to_string())
+        let mut body = String::from("{\"batch\":");
+        write_string(batch_id, &mut body);
+        body.push_str(",\"sdk\":");
+        write_string(sdk.unwrap_or(DEFAULT_SDK), &mut body);
+        let _ = write!(body, ",\"flags\":{{{flags}}}}}}}");
+        *sent = now;
+        Some(body)
     }
 
     /// Gives back a batch [`Outcomes::take`] made whose send failed: its numbers count as
@@ -424,8 +504,10 @@ impl Outcomes {
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
         for (flag, variants) in flags {
             for (variant, numbers) in variants.as_object().into_iter().flatten() {
-                if let Some(before) = sent.get_mut(&(flag.as_str().into(), variant.as_str().into())) {
-                    *before = before.minus(&Numbers::from_json(numbers));
+                let key = (flag.as_str(), variant.as_str());
+                if let Some(before) = sent.binary_search_by(|b| b.key().cmp(&key)).ok().and_then(|at| sent.get_mut(at))
+                {
+                    before.numbers = before.numbers.minus(&Numbers::from_json(numbers));
                 }
             }
         }

@@ -261,5 +261,21 @@ export function wrapEngine(WasmEngine, regex, setRegexHost) {
         throw toPennonError(thrown);
       }
     }
+
+    record(flag, context, outcome, now) {
+      try {
+        return super.record(flag, context, outcome, now);
+      } catch (thrown) {
+        throw toPennonError(thrown);
+      }
+    }
+
+    restoreOutcomes(batch) {
+      try {
+        return super.restoreOutcomes(batch);
+      } catch (thrown) {
+        throw toPennonError(thrown);
+      }
+    }
   };
 }

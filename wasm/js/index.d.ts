@@ -2,7 +2,7 @@
 
 // The error classes and the types every Pennon JS package shares (generated from core).
 export * from './contract.js';
-import type { Context, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning } from './contract.js';
+import type { Context, ErrorCode, EvaluateOptions, EvaluationResult, LoadWarning, Outcome } from './contract.js';
 
 /** A Pennon engine holding at most one compiled snapshot. */
 export class Engine {
@@ -54,6 +54,22 @@ export class Engine {
   shareCounters(previous: Engine): void;
   /** The counters in Prometheus text: `pennon_evaluations_total{flag,variant,reason}`, sorted. */
   metrics(): string;
+  /**
+   * Records what happened after the application used `flag` for `context` (a request that
+   * succeeded or failed, with its latency, and/or a conversion), kept for the variant the
+   * context is served. An invalid outcome throws an ArgumentError; an evaluation that fails
+   * records nothing and throws nothing.
+   */
+  record(flag: string, context: Context | null | undefined, outcome: Outcome, now?: number | null): void;
+  /**
+   * The body of `POST /sdk/v1/metrics` (JSON text) with every outcome and exposure since the
+   * previous take, `sdk` naming the sender, or null when nothing is new.
+   */
+  takeOutcomes(batchId: string, sdk?: string | null): string | null;
+  /** Gives back a batch whose send failed: the next take carries it again. */
+  restoreOutcomes(batch: string): void;
+  /** The outcomes in Prometheus text: `pennon_canary_requests_total{flag,cohort}`, errors, conversions, latency histogram. */
+  outcomeMetrics(): string;
   /** Releases the wasm memory now (otherwise a FinalizationRegistry does it). */
   free(): void;
   [Symbol.dispose](): void;

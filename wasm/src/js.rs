@@ -23,8 +23,8 @@ use pennon_core::time::Millis;
 use pennon_core::{
     Context, ContextProblem, Error, ErrorCode, Evaluation, FlagType, Map, Reason, Snapshot, Value, bucket,
 };
-use pennon_host::Holder;
 use pennon_host::args::{self, Kind};
+use pennon_host::{Holder, outcomes};
 use wasm_bindgen::prelude::*;
 
 use crate::json_api::MAX_CONTEXT_DEPTH;
@@ -419,6 +419,47 @@ impl Engine {
         self.holder.counters().metrics_text()
     }
 
+    /// Records what happened after the application used `flag` for `context`: `{ ok: true,
+    /// latencyMs? }` or `{ error: true, latencyMs? }` (a request) and/or `{ converted: true }`,
+    /// kept for the variant the context is served (evaluated at `now`, uncounted). An
+    /// invalid outcome throws an `ArgumentError`; an evaluation that fails records nothing.
+    pub fn record(&self, flag: JsValue, context: JsValue, outcome: JsValue, now: JsValue) -> Result<(), JsValue> {
+        let flag = flag_key(&flag)?;
+        let outcome = outcome_from_js(&outcome).map_err(|e| js_error(&e))?;
+        let now = now_ms(&now)?;
+        let loaded = self.holder.current();
+        let context = context_if_loaded(loaded.as_deref(), &context);
+        let context = context.as_ref().map_err(String::as_str);
+        let latency = outcomes::LATENCY_KEY;
+        self.holder.record(loaded.as_deref(), &flag, context, now, &outcome, latency).map_err(|e| js_error(&e))?;
+        Ok(())
+    }
+
+    /// The body of `POST /sdk/v1/metrics` (JSON text) with every outcome and exposure since
+    /// the previous take, `sdk` naming the sender (default `pennon-host/<version>`), or
+    /// `null` when nothing is new; it counts as sent until `restoreOutcomes` gives it back.
+    #[wasm_bindgen(js_name = takeOutcomes)]
+    pub fn take_outcomes(&self, batch_id: &str, sdk: Option<String>) -> JsValue {
+        match self.holder.take_outcomes(batch_id, sdk.as_deref()) {
+            Some(body) => JsValue::from_str(&body),
+            None => JsValue::NULL,
+        }
+    }
+
+    /// Gives back a batch `takeOutcomes` made whose send failed: the next take carries it.
+    #[wasm_bindgen(js_name = restoreOutcomes)]
+    pub fn restore_outcomes(&self, batch: &str) -> Result<(), JsValue> {
+        self.holder.restore_outcomes(batch).map_err(|e| js_error(&e))
+    }
+
+    /// The outcomes in Prometheus text (cumulative): `pennon_canary_requests_total`,
+    /// `pennon_canary_errors_total`, `pennon_conversions_total` and the histogram
+    /// `pennon_canary_latency_ms`, labelled `{flag, cohort}` (the variant).
+    #[wasm_bindgen(js_name = outcomeMetrics)]
+    pub fn outcome_metrics(&self) -> String {
+        self.holder.outcome_metrics()
+    }
+
     /// `{flagKey: result}` for every flag (default `null`), for front-end bootstrap.
     #[wasm_bindgen(js_name = evaluateAll)]
     pub fn evaluate_all(&self, context: JsValue, now: JsValue) -> Result<Object, JsValue> {
@@ -438,16 +479,48 @@ impl Engine {
 /// What getters return.
 type JsResult = Result<JsValue, JsValue>;
 
+/// The context converted when there is a snapshot to evaluate (without one every answer is
+/// `PROVIDER_NOT_READY`, whatever the context).
+fn context_if_loaded(loaded: Option<&pennon_host::Loaded>, context: &JsValue) -> Result<Context, String> {
+    match loaded {
+        Some(_) => context_from_js(context),
+        None => Ok(Context::new()),
+    }
+}
+
+/// An outcome object, read as `JSON.stringify` would see it (own enumerable string keys),
+/// checked by `pennon_host::outcomes`.
+fn outcome_from_js(outcome: &JsValue) -> Result<outcomes::Outcome, Error> {
+    if kind(outcome) != Kind::Object {
+        return Err(outcomes::outcome_kind_error(kind(outcome)));
+    }
+    let reading = |e: JsValue| {
+        let reason = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+        args::invalid(format!("reading the outcome threw: {reason}"))
+    };
+    let mut fields = Vec::new();
+    for key in Object::keys(outcome.unchecked_ref::<Object>()).iter() {
+        let value = Reflect::get(outcome, &key).map_err(reading)?;
+        let field = match (value.as_bool(), value.as_f64()) {
+            (Some(flag), _) => outcomes::Field::Boolean(flag),
+            (None, Some(number)) => outcomes::Field::Number(number),
+            _ => outcomes::Field::Other(kind(&value)),
+        };
+        fields.push((key.as_string().unwrap_or_default(), field));
+    }
+    outcomes::outcome_from_fields(
+        fields.iter().map(|(name, field)| (name.as_str(), field.clone())),
+        outcomes::LATENCY_KEY,
+    )
+}
+
 impl Engine {
     fn get_typed(&self, flag: JsValue, context: JsValue, default: JsValue, now: JsValue, kind: FlagType) -> JsResult {
         let flag = flag_key(&flag)?;
         args::check_default(kind, self::kind(&default)).map_err(|e| js_error(&e))?;
         let now = now_ms(&now)?;
         let loaded = self.holder.current();
-        let context = match loaded {
-            Some(_) => context_from_js(&context),
-            None => Ok(Context::new()),
-        };
+        let context = context_if_loaded(loaded.as_deref(), &context);
         let context = context.as_ref().map_err(String::as_str);
         let (evaluation, _) = self.holder.evaluate(loaded.as_deref(), &flag, context, now, Some(kind));
         Ok(match evaluation.value {

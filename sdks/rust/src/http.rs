@@ -1,15 +1,16 @@
-//! The two requests of the SDK protocol (DESIGN §7) over blocking HTTP.
+//! The requests of the SDK protocol (DESIGN §7) over blocking HTTP: the snapshot, the
+//! stream, and the batches of outcomes.
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client as HttpClient, Response};
-use reqwest::header::{ACCEPT, AUTHORIZATION, ETAG, IF_NONE_MATCH};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 
 use crate::Error;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A failed check. `auth` marks 401/403: not a breaker failure, never retried faster
 /// than the poll interval.
@@ -75,6 +76,22 @@ impl Http {
             auth: false,
         })?;
         Ok(Fetched::Snapshot { text, signature, etag })
+    }
+
+    /// `POST /sdk/v1/metrics` with a batch of outcomes, within `timeout`; `202` means
+    /// stored (or stored before). On failure, whether the batch may be sent again: not when
+    /// the server refused the body itself (`400`, `413`, `422`), which it would refuse again.
+    pub(crate) fn post_metrics(&self, body: String, timeout: Duration) -> Result<(), (Error, bool)> {
+        let request = self
+            .poll
+            .post(format!("{}/sdk/v1/metrics", self.base))
+            .header(AUTHORIZATION, &self.authorization)
+            .header(CONTENT_TYPE, "application/json")
+            .timeout(timeout)
+            .body(body);
+        let response = request.send().map_err(|e| (transport(e).error, true))?;
+        let again = !matches!(response.status().as_u16(), 400 | 413 | 422);
+        check_status(response).map(drop).map_err(|failure| (failure.error, again))
     }
 
     pub(crate) fn open_stream(&self, last_event_id: Option<u64>) -> Result<Response, Failure> {

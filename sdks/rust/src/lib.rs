@@ -5,6 +5,7 @@ mod backoff;
 mod breaker;
 mod env;
 mod http;
+mod outcomes;
 mod refresh;
 mod signature;
 mod sse;
@@ -24,6 +25,7 @@ use pennon_core::{Evaluation, FlagType, Map, Reason, Snapshot};
 use pennon_host::{Holder, Loaded};
 
 pub use pennon_core::{Context, Value};
+pub use pennon_host::outcomes::Outcome;
 
 /// Locks a mutex, taking over the data of a poisoned one: a panic elsewhere never makes
 /// the client unusable.
@@ -183,6 +185,8 @@ pub(crate) struct Config {
     pub(crate) backoff_cap: Duration,
     pub(crate) breaker_failures: u32,
     pub(crate) breaker_open_for: Duration,
+    /// How often outcomes are sent (url sources); `None`: never.
+    pub(crate) metrics_interval: Option<Duration>,
 }
 
 pub(crate) struct Status {
@@ -322,8 +326,14 @@ impl Inner {
         let threads = std::mem::take(&mut *lock(&self.threads));
         // Sleeping threads wake at once; one blocked reading a stream leaves at its next
         // read (a heartbeat, or the watchdog's timeout): it is detached, not waited for.
-        let deadline = Instant::now() + Duration::from_millis(200);
+        // The sender of outcomes gets the time of its last send.
+        let started = Instant::now();
         for thread in threads {
+            let patience = match thread.thread().name() {
+                Some(outcomes::THREAD) => outcomes::CLOSE_FLUSH + Duration::from_millis(200),
+                _ => Duration::from_millis(200),
+            };
+            let deadline = started + patience;
             while !thread.is_finished() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -556,6 +566,52 @@ impl Client {
         self.inner().holder.counters().metrics_text()
     }
 
+    /// Records what happened after the application used `flag` for `context` — a request
+    /// that succeeded ([`Outcome::ok`]) or failed ([`Outcome::error`]), with its latency
+    /// ([`Outcome::with_latency`]), and/or a conversion ([`Outcome::converted`]) — for the
+    /// variant `context` is served. Lock-free atomic adds; the network is never touched here
+    /// (a url client sends batches every `metrics_interval`).
+    ///
+    /// Nothing is recorded when the flag cannot be evaluated (not ready, unknown flag) or a
+    /// local override answers it (the override is no cohort of a rollout). An invalid
+    /// outcome (ok and error together, a latency that is negative, not finite, or without a
+    /// request) is an `invalid_argument` error.
+    pub fn record(&self, flag: &str, context: &Context, outcome: Outcome) -> Result<(), Error> {
+        let inner = self.inner();
+        let loaded = inner.holder.current();
+        let latency = pennon_host::outcomes::LATENCY_KEY_PYTHON; // the field's Rust name
+        let recorded = match inner.override_for(flag, loaded.as_deref(), None) {
+            Some(_) => outcome.check(latency).map(|()| false),
+            None => {
+                let now = pennon_host::clock::now();
+                inner.holder.record(loaded.as_deref(), flag, Ok(context), now, &outcome, latency)
+            }
+        };
+        recorded.map(drop).map_err(|e| Error::from_core(&e))
+    }
+
+    /// The recorded outcomes in Prometheus text format (cumulative):
+    /// `pennon_canary_requests_total{flag,cohort}`, `pennon_canary_errors_total`,
+    /// `pennon_conversions_total` and the histogram `pennon_canary_latency_ms` (the cohort
+    /// is the variant).
+    pub fn outcome_metrics(&self) -> String {
+        self.inner().holder.outcome_metrics()
+    }
+
+    /// Sends the outcomes and exposures recorded since the last accepted batch now, on the
+    /// calling thread (blocking, at most 10 s; not from inside an async runtime), instead of
+    /// waiting for the next `metrics_interval`. `Ok(true)`: a batch was accepted;
+    /// `Ok(false)`: nothing new. On failure the batch is kept for the next send. Only for
+    /// a `url` client (`invalid_config` otherwise).
+    pub fn flush_outcomes(&self) -> Result<bool, Error> {
+        let inner = self.inner();
+        let Source::Url { url, sdk_key } = &inner.config.source else {
+            return Err(Error::new("invalid_config", "outcomes are sent to the server of a url source"));
+        };
+        let http = http::Http::new(url, sdk_key, http::REQUEST_TIMEOUT)?;
+        outcomes::flush(inner, &http, http::REQUEST_TIMEOUT)
+    }
+
     /// Runs `hook` after every single-flag evaluation (typed getters, `is_enabled`,
     /// `evaluate`) with its details: exposure logging. It runs on the caller's thread;
     /// keep it short.
@@ -604,6 +660,8 @@ pub struct ClientBuilder {
     public_key: Option<String>,
     backoff: Option<(Duration, Duration)>,
     breaker: Option<(u32, Duration)>,
+    metrics: Option<bool>,
+    metrics_interval: Option<Duration>,
     env_overrides: bool,
     /// The variables `env_overrides` reads instead of the process environment (tests).
     env_vars: Option<Vec<(String, String)>>,
@@ -699,6 +757,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a `url` client sends recorded outcomes and evaluation counts to its server
+    /// (`POST {url}/sdk/v1/metrics`, the input of guarded rollouts). On by default for
+    /// `url`; `false` keeps them local ([`Client::outcome_metrics`] still shows them).
+    pub fn metrics(mut self, enabled: bool) -> Self {
+        self.metrics = Some(enabled);
+        self
+    }
+
+    /// How often a `url` client sends a batch of outcomes (default 10 s). A batch that
+    /// fails is kept and goes out with the next one; [`Client::close`] sends one last batch
+    /// (waiting at most 1 s).
+    pub fn metrics_interval(mut self, interval: Duration) -> Self {
+        self.metrics_interval = Some(interval);
+        self
+    }
+
     /// Reads `PENNON_FLAG_*` environment variables (once, at `build`) as overrides.
     pub fn env_overrides(mut self, enabled: bool) -> Self {
         self.env_overrides = enabled;
@@ -737,6 +811,14 @@ impl ClientBuilder {
         let default_poll = if matches!(source, Source::File(_)) { 1 } else { 30 };
         let (backoff_base, backoff_cap) = self.backoff.unwrap_or((Duration::from_secs(1), Duration::from_secs(30)));
         let (breaker_failures, breaker_open_for) = self.breaker.unwrap_or((5, Duration::from_secs(30)));
+        let metrics_interval = match (&source, self.metrics) {
+            (Source::Url { .. }, None | Some(true)) => match self.metrics_interval.unwrap_or(Duration::from_secs(10)) {
+                interval if interval.is_zero() => return Err(invalid("metrics_interval must be longer than zero")),
+                interval => Some(interval),
+            },
+            (_, Some(true)) => return Err(invalid("metrics are sent to the server of a url source")),
+            _ => None,
+        };
         let config = Config {
             source,
             stream: self.stream.unwrap_or(true),
@@ -749,6 +831,7 @@ impl ClientBuilder {
             backoff_cap,
             breaker_failures,
             breaker_open_for,
+            metrics_interval,
         };
         let env = match (self.env_overrides, self.env_vars) {
             (false, _) => HashMap::new(),

@@ -1,5 +1,6 @@
 //! The refresh threads: the url source's fetch / stream / poll loop with backoff,
-//! watchdog and circuit breaker, the file source's watcher, and the staleness timer.
+//! watchdog and circuit breaker, the file source's watcher, and the staleness timer (and
+//! the url source's sender of outcomes, `outcomes`).
 //! Every thread checks the shutdown flag between steps and sleeps on the client's
 //! condition variable, so `close` wakes it at once.
 
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::backoff::Backoff;
 use crate::breaker::Breaker;
 use crate::http::{Failure, Fetched, Http};
+use crate::outcomes;
 use crate::sse::{SseItem, SseParser};
 use crate::{Error, Inner, Source};
 
@@ -30,6 +32,10 @@ pub(crate) fn start(inner: &Arc<Inner>) -> Result<(), Error> {
             })
         }
         Source::Url { url, sdk_key } => {
+            if let Some(interval) = inner.config.metrics_interval {
+                let (url, sdk_key) = (url.clone(), sdk_key.clone());
+                spawn(inner, outcomes::THREAD, move |inner| outcomes::run(&inner, &url, &sdk_key, interval))?;
+            }
             spawn(inner, "pennon-refresh", move |inner| run_url(&inner, &url, &sdk_key))?;
             spawn(inner, "pennon-stale", |inner| {
                 let tick = (inner.config.stale_after / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));

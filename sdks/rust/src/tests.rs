@@ -170,3 +170,38 @@ fn a_missing_file_times_out_with_the_reason_and_dropping_the_client_stops_its_th
     assert!(inner.closed());
     assert!(lock(&inner.threads).is_empty());
 }
+
+#[test]
+fn outcomes_are_recorded_for_the_variant_served_and_shown_as_prometheus_text() {
+    let client = memory(1);
+    let user = Context::with_targeting_key("u");
+    client.record("color", &user, Outcome::ok().with_latency_ms(4.0)).unwrap();
+    client.record("color", &user, Outcome::error()).unwrap();
+    client.record("missing", &user, Outcome::ok()).unwrap(); // an unknown flag: nothing, no error
+    client.set_override("a", Value::Bool(false));
+    client.record("a", &user, Outcome::converted()).unwrap(); // overridden: no cohort
+    let text = client.outcome_metrics();
+    assert!(text.contains("pennon_canary_requests_total{flag=\"color\",cohort=\"blue\"} 2\n"), "{text}");
+    assert!(text.contains("pennon_canary_errors_total{flag=\"color\",cohort=\"blue\"} 1\n"), "{text}");
+    assert!(text.contains("pennon_canary_latency_ms_bucket{flag=\"color\",cohort=\"blue\",le=\"5\"} 1\n"), "{text}");
+    assert!(!text.contains("flag=\"a\"") && !text.contains("missing"), "{text}");
+    let invalid = Outcome { ok: true, error: true, ..Outcome::default() };
+    let error = client.record("color", &user, invalid).unwrap_err();
+    assert_eq!(error.code, "invalid_argument");
+    assert_eq!(client.record("a", &user, invalid).unwrap_err().code, "invalid_argument", "checked when overridden too");
+    let nan = client.record("color", &user, Outcome::ok().with_latency_ms(f64::NAN)).unwrap_err();
+    assert!(nan.message.contains("latency_ms must be a finite number"), "{}", nan.message);
+    assert_eq!(client.flush_outcomes().unwrap_err().code, "invalid_config", "nowhere to send");
+}
+
+#[test]
+fn metrics_options_are_checked() {
+    let snapshot = Client::builder().snapshot(&doc(1, "on"));
+    assert_eq!(snapshot.clone().metrics(true).build().unwrap_err().code, "invalid_config");
+    assert!(snapshot.metrics(false).build().is_ok());
+    let url = Client::builder().url("http://127.0.0.1:9").sdk_key("k").init_timeout(Duration::from_millis(1));
+    assert_eq!(url.clone().metrics_interval(Duration::ZERO).build().unwrap_err().code, "invalid_config");
+    assert!(url.clone().metrics(false).metrics_interval(Duration::ZERO).build().is_ok(), "off: no interval needed");
+    let default = url.build().unwrap();
+    assert_eq!(default.inner().config.metrics_interval, Some(Duration::from_secs(10)));
+}

@@ -3,108 +3,17 @@
 //! a stream dropped mid-event, a silent stream and the watchdog.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+mod support;
+
+use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use support::{Faulty, respond, snapshot, stream_head};
+
 use pennon::{Client, Context, Event};
-
-/// One request the fault server received.
-#[derive(Debug, Clone)]
-struct Request {
-    path: String,
-    headers: HashMap<String, String>,
-    at: Instant,
-    /// 0 for the first request to this path, then 1, …
-    nth: usize,
-}
-
-type Handler = dyn Fn(&Request, &mut TcpStream) + Send + Sync;
-
-struct Faulty {
-    url: String,
-    log: Arc<Mutex<Vec<Request>>>,
-}
-
-impl Faulty {
-    fn start(handler: impl Fn(&Request, &mut TcpStream) + Send + Sync + 'static) -> Faulty {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let log = Arc::new(Mutex::new(Vec::<Request>::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let shared = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let log = Arc::clone(&shared);
-                let handler = Arc::clone(&handler);
-                std::thread::spawn(move || {
-                    let Some(mut request) = read_head(&stream) else { return };
-                    {
-                        let mut log = log.lock().unwrap();
-                        request.nth = log.iter().filter(|r| r.path == request.path).count();
-                        log.push(request.clone());
-                    }
-                    handler(&request, &mut stream);
-                });
-            }
-        });
-        Faulty { url, log }
-    }
-
-    fn requests(&self, path: &str) -> Vec<Request> {
-        self.log.lock().unwrap().iter().filter(|r| r.path == path).cloned().collect()
-    }
-}
-
-fn read_head(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let path = line.split_whitespace().nth(1)?.to_owned();
-    let mut headers = HashMap::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':')?;
-        headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-    }
-    Some(Request { path, headers, at: Instant::now(), nth: 0 })
-}
-
-fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &str) {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
-    let _ = stream.flush();
-}
-
-/// Starts an event stream (no length: the body runs until the connection closes).
-fn stream_head(stream: &mut TcpStream) {
-    let head =
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.flush();
-}
-
-fn snapshot(revision: u64, on: bool) -> String {
-    let state = if on { "on" } else { "off" };
-    format!(
-        r#"{{"schemaVersion":1,"revision":{revision},"flags":{{"f":{{"type":"boolean","state":"{state}","variants":{{"on":true,"off":false}},"offVariant":"off","fallthrough":{{"variant":"on"}}}}}}}}"#
-    )
-}
 
 fn event(revision: u64, on: bool) -> String {
     format!(
