@@ -84,6 +84,7 @@ pub fn run(
     let mut pending: VecDeque<Arc<Lane>> = lanes.into();
     let mut running: HashMap<String, Running> = HashMap::new();
     let mut finished = Vec::new();
+    let began = Instant::now();
     while !pending.is_empty() || !running.is_empty() {
         while running.len() < settings.concurrency
             && let Some(lane) = pending.pop_front()
@@ -108,9 +109,14 @@ pub fn run(
             }
             finished.push(end);
         }
-        eprint!("\r  {} finished, {} running, {} waiting   ", finished.len(), running.len(), pending.len());
+        eprintln!(
+            "  {:>5.1} s: {} finished, {} running, {} waiting",
+            began.elapsed().as_secs_f64(),
+            finished.len(),
+            running.len(),
+            pending.len()
+        );
     }
-    eprintln!();
     wait_for_propagation(&finished, settings.propagation_grace);
     Ok(finished)
 }
@@ -162,7 +168,8 @@ pub fn restart(
                 statuses.get(ended).map(|s| &s.phase)
             ));
         }
-        if statuses.iter().all(|s| s.stage().is_some_and(|stage| stage >= 1)) {
+        // Stages count from 1: at 2 or more, a decision to advance has been taken.
+        if statuses.iter().all(|s| s.stage().is_some_and(|stage| stage >= 2)) {
             break statuses.iter().map(Status::stage).collect::<Vec<_>>();
         }
         if Instant::now() >= midway {

@@ -70,9 +70,11 @@ struct Args {
     /// Minimum duration of each stage (ISO 8601).
     #[arg(long, default_value = "PT2S")]
     stage_duration: String,
-    /// Minimum requests per cohort before a stage is judged.
-    #[arg(long, default_value_t = 100)]
-    min_requests: u64,
+    /// Minimum requests per cohort before each stage may advance (one value per stage;
+    /// the last repeats). Small early stages catch gross failures fast; the large 50 %
+    /// stage has the sample that finds a +2-point error-rate regression.
+    #[arg(long, value_delimiter = ',', default_value = "200,300,4000,200")]
+    min_requests: Vec<u64>,
     /// How the controller rolls back: gradual, immediate or kill.
     #[arg(long, default_value = "gradual")]
     rollback: String,
@@ -138,7 +140,7 @@ fn simulate(args: &Args) -> Result<Report, String> {
     let plan = Plan {
         stages: args.stages.clone(),
         stage_duration: args.stage_duration.clone(),
-        min_requests: args.min_requests,
+        min_requests: args.min_requests.clone(),
         rollback: args.rollback.clone(),
     };
     let settings = Settings {
@@ -214,7 +216,7 @@ fn main() -> ExitCode {
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let date = pennon_core::time::format_timestamp(traffic::now_ms()).unwrap_or_default();
     let header = format!(
-        "Command: `{command}` ({} build), {date}, {elapsed:.0} s.\nPlan: stages {:?} % of {} each, ≥ {} requests per cohort, rollback {}; \
+        "Command: `{command}` ({} build), {date}, {elapsed:.0} s.\nPlan: stages {:?} % of {} each, minimum requests per cohort {:?}, rollback {}; \
          controller interval {}; {} SDK clients flushing every {} ms; {} requests/s per rollout over {} users; seed {}.\n",
         if cfg!(debug_assertions) { "debug" } else { "release" },
         args.stages,

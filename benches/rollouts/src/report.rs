@@ -89,7 +89,15 @@ impl Report {
             self.missed
                 .push(format!("healthy canaries: {unfinished} of {n} neither completed nor rolled back in time"));
         }
+        self.stuck(runs);
         self.gaps(runs, plan);
+    }
+
+    /// Where each rollout still running at its deadline stood, and why.
+    fn stuck(&mut self, runs: &[&Finished]) {
+        for run in runs.iter().filter(|r| !r.status.phase.is_final()) {
+            self.missed.push(format!("{} at its deadline: {}", run.lane.key, run.status.now.as_deref().unwrap_or("?")));
+        }
     }
 
     /// Any rollout whose history has a gap is a missed target.
@@ -130,6 +138,7 @@ impl Report {
                 verdict(ok)
             ));
             if !ok {
+                self.stuck(runs);
                 self.missed.push(format!(
                     "{}: {} of {} runs not rolled back",
                     kind.label(),
@@ -201,6 +210,7 @@ impl Report {
         if unfinished > 0 {
             self.missed.push(format!("restart: {unfinished} rollouts did not finish after the restart"));
         }
+        self.stuck(&runs);
         self.gaps(&runs, plan);
     }
 

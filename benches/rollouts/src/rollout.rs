@@ -14,8 +14,9 @@ pub struct Plan {
     pub stages: Vec<u32>,
     /// Each stage's minimum duration (ISO 8601, e.g. `PT2S`).
     pub stage_duration: String,
-    /// Minimum requests per cohort before a stage may be judged healthy.
-    pub min_requests: u64,
+    /// Minimum requests per cohort before each stage may advance (the last value
+    /// repeats for stages beyond the list).
+    pub min_requests: Vec<u64>,
     /// `gradual`, `immediate` or `kill`.
     pub rollback: String,
 }
@@ -43,8 +44,10 @@ pub fn start(server: &Server, key: &str, plan: &Plan) -> Result<Value, String> {
     let stages: Vec<Value> = plan
         .stages
         .iter()
-        .map(|percentage| {
-            json!({ "percentage": percentage, "minDuration": plan.stage_duration, "minRequests": plan.min_requests })
+        .enumerate()
+        .map(|(index, percentage)| {
+            let min_requests = plan.min_requests.get(index).or(plan.min_requests.last()).copied().unwrap_or(0);
+            json!({ "percentage": percentage, "minDuration": plan.stage_duration, "minRequests": min_requests })
         })
         .collect();
     let body = json!({
@@ -123,6 +126,8 @@ pub struct Status {
     pub phase: Phase,
     /// The decisions, oldest first.
     pub decisions: Vec<Decision>,
+    /// While active: the stage, and why the current window's verdict is what it is.
+    pub now: Option<String>,
 }
 
 impl Status {
@@ -160,22 +165,31 @@ fn phase(rollout: &Value) -> Phase {
 pub fn status(server: &Server, key: &str) -> Result<Status, String> {
     let raw = server.admin(reqwest::Method::GET, &path(key), None)?;
     let events = raw.get("events").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    Ok(Status { phase: phase(&raw), decisions: events.iter().map(decision).collect() })
+    let now = raw.get("current").map(|current| {
+        let verdict = current.get("verdict").and_then(Value::as_str).unwrap_or("?");
+        let reason = current.pointer("/evidence/reason").and_then(Value::as_str).unwrap_or("");
+        let requests = |arm: &str| current.pointer(&format!("/{arm}/requests")).and_then(Value::as_u64).unwrap_or(0);
+        format!(
+            "stage {}: {verdict} with {} canary / {} control requests ({reason})",
+            raw.get("stage").and_then(Value::as_u64).unwrap_or(0),
+            requests("canary"),
+            requests("control")
+        )
+    });
+    Ok(Status { phase: phase(&raw), decisions: events.iter().map(decision).collect(), now })
 }
 
 /// `GET …/rollouts`: every rollout's phase by flag key (the newest rollout of a flag last).
 pub fn phases(server: &Server) -> Result<Vec<(String, Phase)>, String> {
     let raw = server.admin(reqwest::Method::GET, &format!("/api/v1/environments/{ENVIRONMENT}/rollouts"), None)?;
     let list = raw.as_array().map(Vec::as_slice).unwrap_or_default();
-    Ok(list
-        .iter()
-        .filter_map(|r| Some((r.get("flag").and_then(Value::as_str)?.to_owned(), phase(r))))
-        .collect())
+    Ok(list.iter().filter_map(|r| Some((r.get("flag").and_then(Value::as_str)?.to_owned(), phase(r)))).collect())
 }
 
 /// `GET …/flags/{key}/history`: the flag's audit entries as (audit seq, revision).
 pub fn flag_history(server: &Server, key: &str) -> Result<Vec<(u64, Option<u64>)>, String> {
-    let raw = server.admin(reqwest::Method::GET, &format!("/api/v1/environments/{ENVIRONMENT}/flags/{key}/history"), None)?;
+    let raw =
+        server.admin(reqwest::Method::GET, &format!("/api/v1/environments/{ENVIRONMENT}/flags/{key}/history"), None)?;
     let entries = raw.as_array().map(Vec::as_slice).unwrap_or_default();
     Ok(entries
         .iter()
@@ -198,7 +212,9 @@ pub fn gaps(status: &Status, plan: &Plan, history: Option<&[(u64, Option<u64>)]>
     }
     let moves: Vec<&Decision> =
         status.decisions.iter().filter(|d| matches!(d.kind.as_str(), "started" | "advanced")).collect();
-    for ((index, event), want) in moves.iter().enumerate().zip(plan.stages.iter().map(|&p| f64::from(p)).chain(std::iter::repeat(f64::NAN))) {
+    for ((index, event), want) in
+        moves.iter().enumerate().zip(plan.stages.iter().map(|&p| f64::from(p)).chain(std::iter::repeat(f64::NAN)))
+    {
         if event.stage != Some(index as u64 + 1) || event.percentage != Some(want) {
             problems.push(format!(
                 "{} #{}: stage {:?} at {:?} %, where the plan's stage {} is {want} %",
@@ -214,8 +230,11 @@ pub fn gaps(status: &Status, plan: &Plan, history: Option<&[(u64, Option<u64>)]>
         problems.push(format!("completed after {} of the plan's {} stages", moves.len(), plan.stages.len()));
     }
     if let Some(history) = history {
-        let events: Vec<u64> = status.decisions.iter().filter(|d| d.revision.is_some()).filter_map(|d| d.audit_seq).collect();
-        let changes: Vec<u64> = history.iter().filter(|(_, revision)| revision.is_some()).map(|(seq, _)| *seq).collect();
+        let events: Vec<u64> =
+            status.decisions.iter().filter(|d| d.revision.is_some()).filter_map(|d| d.audit_seq).collect();
+        let mut changes: Vec<u64> =
+            history.iter().filter(|(_, revision)| revision.is_some()).map(|(seq, _)| *seq).collect();
+        changes.sort_unstable();
         // The flag's first change is its creation, before the rollout.
         for seq in changes.iter().skip(1).filter(|seq| !events.contains(seq)) {
             problems.push(format!("the flag's change (audit entry {seq}) has no rollout event: a decision lost"));

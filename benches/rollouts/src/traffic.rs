@@ -175,6 +175,7 @@ impl Traffic {
             let client = Client::builder()
                 .url(url)
                 .sdk_key(sdk_key)
+                .metrics_interval(config.metrics_interval)
                 .init_timeout(Duration::from_secs(20))
                 .stale_after(Duration::from_secs(3600))
                 .backoff(Duration::from_millis(50), Duration::from_millis(500))
@@ -183,8 +184,8 @@ impl Traffic {
                 .map_err(|e| format!("SDK client: {e}"))?;
             client.wait_ready().map_err(|e| format!("SDK client {worker}: {e}"))?;
             let events = client.events();
-            let (c, l, u) = (client.clone(), lanes.clone(), users.clone());
-            threads.push(std::thread::spawn(move || watch(worker, &c, &events, &l, &u)));
+            let (c, l, u, s) = (client.clone(), lanes.clone(), users.clone(), stop.clone());
+            threads.push(std::thread::spawn(move || watch(worker, &c, &events, &l, &u, &s)));
             let (c, l, u, s, config) = (client.clone(), lanes.clone(), users.clone(), stop.clone(), config.clone());
             threads.push(std::thread::spawn(move || drive(worker, &c, &l, &u, &s, &config)));
             clients.push(client);
@@ -211,7 +212,12 @@ impl Traffic {
 
 /// Records one request's outcome through the SDK.
 fn record(client: &Client, flag: &str, user: &Context, draw: Draw) {
-    let _ = (client, flag, user, draw); // STUB
+    let outcome = if draw.error {
+        pennon::Outcome::error().with_latency_ms(draw.latency_ms)
+    } else {
+        pennon::Outcome::ok().with_latency_ms(draw.latency_ms)
+    };
+    let _ = client.record(flag, user, outcome);
 }
 
 /// A worker: every tick, the requests each of its active lanes is owed at `config.rate`.
@@ -280,8 +286,10 @@ fn watch(
     events: &std::sync::mpsc::Receiver<Event>,
     lanes: &RwLock<Vec<Arc<Lane>>>,
     users: &[Context],
+    stop: &AtomicBool,
 ) {
-    while let Ok(event) = events.recv() {
+    while !stop.load(Ordering::Acquire) {
+        let Ok(event) = events.recv_timeout(Duration::from_millis(100)) else { continue };
         let at = now_ms();
         let Event::Change { flags, .. } = event else { continue };
         let lanes = lanes.read().unwrap_or_else(PoisonError::into_inner).clone();
