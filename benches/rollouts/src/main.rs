@@ -53,7 +53,7 @@ struct Args {
     #[arg(long, default_value_t = 150)]
     concurrency: usize,
     /// Requests per second per running rollout.
-    #[arg(long, default_value_t = 400.0)]
+    #[arg(long, default_value_t = 1000.0)]
     rate: f64,
     /// SDK clients (application instances), one worker thread each.
     #[arg(long, default_value_t = 2)]

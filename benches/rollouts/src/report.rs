@@ -48,6 +48,22 @@ fn criteria<'a>(runs: impl Iterator<Item = &'a Finished>) -> String {
     counts.iter().map(|(criterion, n)| format!("{criterion} ×{n}")).collect::<Vec<_>>().join(", ")
 }
 
+/// At which stages (canary percentage) the runs were rolled back, with counts
+/// (`10 % ×2, 50 % ×1`).
+fn caught_at(runs: &[&Finished], plan: &Plan) -> String {
+    let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+    for run in runs {
+        if let Some(stage) = run.status.first("rolled_back").and_then(|d| d.stage) {
+            *counts.entry(stage).or_default() += 1;
+        }
+    }
+    let at = |stage: u64| {
+        plan.stages.get(stage.saturating_sub(1) as usize).map_or_else(|| "?".to_owned(), |p| format!("{p} %"))
+    };
+    let text: Vec<String> = counts.iter().map(|(stage, n)| format!("{} ×{n}", at(*stage))).collect();
+    if text.is_empty() { "–".to_owned() } else { text.join(", ") }
+}
+
 impl Report {
     fn line(&mut self, text: &str) {
         self.markdown.push_str(text);
@@ -67,10 +83,17 @@ impl Report {
         let (lower, upper) = clopper_pearson(rolled_back, n, 0.05);
         let ok = share <= targets.alpha;
         self.line("## Healthy canaries (same error rate and latency in both cohorts)\n");
-        self.line("| rollouts | completed | wrongly rolled back | share | 95 % interval (Clopper–Pearson) | unfinished | criteria | target | verdict |");
-        self.line("|---:|---:|---:|---:|---|---:|---|---|---|");
+        let to_complete: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.status.first("completed").map(|d| (d.at_ms - r.started_ms) as f64 / 1000.0))
+            .collect();
+        let held = runs.iter().filter(|r| r.status.first("hold").is_some()).count();
+        self.line("| rollouts | completed | median / max s to complete | held (sample ratio) | wrongly rolled back | share | 95 % interval (Clopper–Pearson) | unfinished | criteria | target | verdict |");
+        self.line("|---:|---:|---:|---:|---:|---:|---|---:|---|---|---|");
         self.line(&format!(
-            "| {n} | {completed} | {rolled_back} | {:.1} % | {:.1} – {:.1} % | {unfinished} | {} | ≤ α = {} | {} |\n",
+            "| {n} | {completed} | {} / {} | {held} | {rolled_back} | {:.1} % | {:.1} – {:.1} % | {unfinished} | {} | ≤ α = {} | {} |\n",
+            format_opt(quantile(&to_complete, 0.5), 1),
+            format_opt(quantile(&to_complete, 1.0), 1),
             share * 100.0,
             lower * 100.0,
             upper * 100.0,
@@ -115,8 +138,8 @@ impl Report {
             return;
         }
         self.line("## Regressions (baseline: 1 % errors, latency p50 80 ms / p95 200 ms)\n");
-        self.line("| regression | runs | rolled back | median requests to detection (canary / all) | median s to detection | max s | criteria | verdict |");
-        self.line("|---|---:|---:|---:|---:|---:|---|---|");
+        self.line("| regression | runs | rolled back | caught at (canary %) | median requests to detection (canary / all) | median s to detection | max s | criteria | verdict |");
+        self.line("|---|---:|---:|---|---:|---:|---:|---|---|");
         for (kind, runs) in groups {
             let detected: Vec<(&Finished, i64)> =
                 runs.iter().filter_map(|r| r.rollback_ms().map(|at| (*r, at))).collect();
@@ -126,10 +149,11 @@ impl Report {
             let all: Vec<f64> = detected.iter().map(|(r, at)| r.lane.counts_at(*at).requests() as f64).collect();
             let ok = detected.len() == runs.len();
             self.line(&format!(
-                "| {} | {} | {} | {} / {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} / {} | {} | {} | {} | {} |",
                 kind.label(),
                 runs.len(),
                 detected.len(),
+                caught_at(runs, plan),
                 format_opt(quantile(&canary, 0.5), 0),
                 format_opt(quantile(&all, 0.5), 0),
                 format_opt(quantile(&seconds, 0.5), 1),

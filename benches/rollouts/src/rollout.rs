@@ -245,3 +245,96 @@ pub fn gaps(status: &Status, plan: &Plan, history: Option<&[(u64, Option<u64>)]>
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan {
+            stages: vec![10, 50, 100],
+            stage_duration: "PT2S".to_owned(),
+            min_requests: vec![100],
+            rollback: "gradual".to_owned(),
+        }
+    }
+
+    /// Events as the server sends them: (kind, stage, percentage, audit seq of a flag change).
+    fn status(phase: Phase, events: &[(&str, u64, Option<f64>, Option<u64>)]) -> Status {
+        let decisions = (1..)
+            .zip(events)
+            .map(|(seq, (kind, stage, percentage, audit))| {
+                decision(&json!({
+                    "seq": seq, "at": "2026-12-06T09:00:00.000Z", "kind": kind, "stage": stage,
+                    "percentage": percentage, "revision": audit.map(|a| a + 100), "auditSeq": audit.unwrap_or(0),
+                }))
+            })
+            .collect();
+        Status { phase, decisions, now: None }
+    }
+
+    fn whole() -> Status {
+        status(
+            Phase::Completed,
+            &[
+                ("started", 1, Some(10.0), Some(2)),
+                ("hold", 1, Some(10.0), None),
+                ("advanced", 2, Some(50.0), Some(3)),
+                ("advanced", 3, Some(100.0), Some(4)),
+                ("completed", 3, None, Some(5)),
+            ],
+        )
+    }
+
+    fn history() -> Vec<(u64, Option<u64>)> {
+        // Newest first, as the server lists it; entry 1 creates the flag.
+        vec![(5, Some(105)), (4, Some(104)), (3, Some(103)), (2, Some(102)), (1, Some(1))]
+    }
+
+    #[test]
+    fn a_whole_history_has_no_gaps() {
+        assert_eq!(gaps(&whole(), &plan(), Some(&history())), Vec::<String>::new());
+        let at = whole().first("started").unwrap().at_ms;
+        assert_eq!(pennon_core::time::format_timestamp(at).as_deref(), Some("2026-12-06T09:00:00.000Z"));
+    }
+
+    #[test]
+    fn a_skipped_stage_is_a_gap() {
+        let skipped = status(
+            Phase::Completed,
+            &[
+                ("started", 1, Some(10.0), Some(2)),
+                ("advanced", 3, Some(100.0), Some(3)),
+                ("completed", 3, None, Some(4)),
+            ],
+        );
+        let problems = gaps(&skipped, &plan(), None);
+        assert!(problems.iter().any(|p| p.contains("stage Some(3) at Some(100.0) %")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("completed after 2 of the plan's 3 stages")), "{problems:?}");
+    }
+
+    #[test]
+    fn a_missing_event_number_is_a_gap() {
+        let mut status = whole();
+        status.decisions.remove(1);
+        let problems = gaps(&status, &plan(), None);
+        assert_eq!(problems, vec!["event 2 is numbered Some(3): a decision missing".to_owned()]);
+    }
+
+    #[test]
+    fn a_flag_change_without_its_event_is_a_lost_decision() {
+        let mut history = history();
+        history.insert(0, (6, Some(106)));
+        assert_eq!(
+            gaps(&whole(), &plan(), Some(&history)),
+            vec!["the flag's change (audit entry 6) has no rollout event: a decision lost".to_owned()]
+        );
+        let mut history = self::history();
+        history.retain(|(seq, _)| *seq != 3);
+        assert_eq!(
+            gaps(&whole(), &plan(), Some(&history)),
+            vec!["a rollout event's change (audit entry 3) is not in the flag's history".to_owned()]
+        );
+    }
+}
