@@ -31,7 +31,7 @@ use traffic::{Lane, Traffic, TrafficConfig};
 #[command(version)]
 struct Args {
     /// The short run of the test command: 40 healthy rollouts, 3 of each regression,
-    /// 5 anomalies, one restart of 3 rollouts (explicit counts below still win).
+    /// 5 anomalies, one restart of 3 rollouts, 20 at once (explicit values still win).
     #[arg(long)]
     quick: bool,
     /// The `pennon` binary [default: PENNON_BIN, else `pennon` next to this binary].
@@ -49,9 +49,10 @@ struct Args {
     /// Rollouts in the kill-and-restart scenario; 0 skips it [default: 5, quick 3].
     #[arg(long)]
     restart_rollouts: Option<usize>,
-    /// Rollouts running at once in one server.
-    #[arg(long, default_value_t = 150)]
-    concurrency: usize,
+    /// Rollouts running at once in one server [default: 150, quick 20: a debug build's
+    /// traffic cannot feed 150 rollouts at the full rate].
+    #[arg(long)]
+    concurrency: Option<usize>,
     /// Requests per second per running rollout.
     #[arg(long, default_value_t = 1000.0)]
     rate: f64,
@@ -59,7 +60,7 @@ struct Args {
     #[arg(long, default_value_t = 2)]
     clients: usize,
     /// Distinct users (`targetingKey` user-N).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 200_000)]
     users: usize,
     /// Seed of the traffic's random numbers.
     #[arg(long, default_value_t = 1)]
@@ -73,7 +74,7 @@ struct Args {
     /// Minimum requests per cohort before each stage may advance (one value per stage;
     /// the last repeats). Small early stages catch gross failures fast; the large 50 %
     /// stage has the sample that finds a +2-point error-rate regression.
-    #[arg(long, value_delimiter = ',', default_value = "200,300,4000,200")]
+    #[arg(long, value_delimiter = ',', default_value = "200,300,8000,200")]
     min_requests: Vec<u64>,
     /// How the controller rolls back: gradual, immediate or kill.
     #[arg(long, default_value = "gradual")]
@@ -145,7 +146,7 @@ fn simulate(args: &Args) -> Result<Report, String> {
     };
     let settings = Settings {
         plan: plan.clone(),
-        concurrency: args.concurrency,
+        concurrency: args.count(args.concurrency, 150, 20),
         deadline: Duration::from_secs(args.deadline),
         poll: Duration::from_millis(250),
         propagation_grace: Duration::from_secs(5),
@@ -165,7 +166,7 @@ fn simulate(args: &Args) -> Result<Report, String> {
         },
     )?;
     let lanes = lanes(args);
-    eprintln!("{} rollouts, at most {} at once, {} requests/s each", lanes.len(), args.concurrency, args.rate);
+    eprintln!("{} rollouts, at most {} at once, {} requests/s each", lanes.len(), settings.concurrency, args.rate);
     let finished = conductor::run(&server, &traffic, lanes.clone(), &settings)
         .map_err(|e| format!("{e}\n{}", server.log_tail()))?;
 
