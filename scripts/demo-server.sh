@@ -50,9 +50,10 @@ for env in development production; do
 done
 run status
 run list -e production
-run set checkout.new-flow canary --percentage 10 -e development --reason "demo: start the canary at 10%"
+run rollout start checkout.new-flow -e development --stages 10:PT10M,30:PT10M,50:PT30M,100:PT1H --approval 50 --reason "demo: a guarded canary, judged on what SDKs record"
 run kill search.new-ranker -e production --reason "demo: the kill switch needs no approval"
 run canary-status -e development
+run rollout status checkout.new-flow -e development
 run history search.new-ranker -e production
 run evaluate checkout.express-pay -e production --context '{"targetingKey": "u-1", "country": "DE"}'
 run audit verify

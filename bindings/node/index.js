@@ -161,6 +161,40 @@ function fitsDefault(kind, value) {
   return kind === OBJECT ? typeof value === 'object' && !isArray(value) : typeof value === TYPES[kind]
 }
 
+/** The latency `outcomeBits` read, right after it returns. */
+let outcomeLatency
+
+/**
+ * An outcome whose keys are all known (`ok`, `error`, `converted`, `latencyMs`) with values
+ * of their types, as bits (`ok` 1, `error` 2, `converted` 4; the latency left in
+ * `outcomeLatency`), so that the addon need not read the object; -1 for any other value,
+ * which the addon reads and judges itself (with the errors every binding gives).
+ */
+function outcomeBits(outcome) {
+  if (typeof outcome !== 'object' || outcome === null) return -1
+  let bits = 0
+  outcomeLatency = undefined
+  try {
+    if (isArray(outcome)) return -1
+    const names = ownKeys(outcome)
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]
+      const value = outcome[name]
+      if (name === 'latencyMs') {
+        if (typeof value !== 'number' && value !== undefined) return -1
+        outcomeLatency = value
+        continue
+      }
+      const bit = name === 'ok' ? 1 : name === 'error' ? 2 : name === 'converted' ? 4 : 0
+      if (bit === 0 || (typeof value !== 'boolean' && value !== undefined)) return -1
+      if (value === true) bits |= bit
+    }
+  } catch {
+    return -1
+  }
+  return bits
+}
+
 /** The constant table cannot answer this call: the addon does. */
 const MISS = Symbol('miss')
 /** The context of a call for a constant flag was read, and certainly converts. */
@@ -466,6 +500,22 @@ function withFastPaths(NativeEngine, fast) {
 
     getBoolean(flag, context, defaultValue, now) {
       return this.#typed(fast.getBoolean, 1, flag, context, defaultValue, now)
+    }
+
+    /** `record`: the context flattened to what the flag reads, as for the getters (no table). */
+    record(flag, context, outcome, now) {
+      const bits = outcomeBits(outcome)
+      const x = bits < 0 ? outcome : bits
+      const latency = bits < 0 ? undefined : outcomeLatency
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const reads = this.#attributes(flag)
+        const args = [flag, context, x, latency, now, this.#generation]
+        if (reads === null || flatten(context, reads, args) === WHOLE) args[5] = -1
+        // Undefined: the snapshot changed since the lists were cached: list again.
+        if (apply(fast.record, this, args) !== undefined) return
+        this.#reads.clear()
+      }
+      apply(fast.record, this, [flag, context, x, latency, now, -1])
     }
 
     getString(flag, context, defaultValue, now) {

@@ -38,6 +38,14 @@ use crate::series::{Registry, escape};
 pub const MAX_PAIRS: usize = 1_000;
 /// The upper bounds (ms) of the Prometheus histogram's finite buckets.
 pub const HISTOGRAM_BOUNDS: [u32; 13] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+/// At most this many flags in one batch (the server's limit); the rest waits for the next.
+pub const MAX_BATCH_FLAGS: usize = 1_000;
+/// At most this many variants of one flag in one batch (the server's limit).
+pub const MAX_BATCH_VARIANTS: usize = 100;
+/// No flag is added to a batch whose flags already take this many bytes: the server takes
+/// bodies up to 1 MiB, and one flag of [`MAX_BATCH_VARIANTS`] variants with full sketches
+/// takes at most about 600 KB (a few KB in practice).
+pub const MAX_BATCH_BYTES: usize = 400_000;
 /// How JavaScript (and the wire) spells the latency key of an outcome.
 pub const LATENCY_KEY: &str = "latencyMs";
 /// How Python spells it.
@@ -412,6 +420,9 @@ impl Outcomes {
         let mut next = exposures.next();
         for row in rows.iter() {
             let key = (&*row.flag, &*row.variant);
+            if key == (OTHER, "") {
+                continue;
+            }
             let mut numbers = Numbers::default();
             while let Some(exposed) = next.take() {
                 if exposed.key() > key {
@@ -447,48 +458,64 @@ impl Outcomes {
     /// (minus what was restored): `{"batch", "sdk", "flags": {flag: {variant: {exposures,
     /// requests, errors, conversions, latency}}}}`, zero numbers left out; `None` when
     /// nothing is new. `counters` gives the exposures. From now on these numbers count as
-    /// sent, until [`Outcomes::restore`] gives the batch back.
+    /// sent, until [`Outcomes::restore`] gives the batch back. A batch keeps to the
+    /// server's limits — at most [`MAX_BATCH_FLAGS`] flags of at most
+    /// [`MAX_BATCH_VARIANTS`] variants, flags added while the body is under
+    /// [`MAX_BATCH_BYTES`] — and what does not fit goes with the next take. The
+    /// [`OTHER`] pair (outcomes beyond [`MAX_PAIRS`]) is not sent: it stands for no flag.
     pub fn take(&self, batch_id: &str, sdk: Option<&str>, counters: &Counters) -> Option<String> {
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
         // Every pair ever sent is still in the cumulative numbers (rows and series stay),
-        // and both lists are sorted: one walk pairs them up.
+        // and both lists are sorted: one walk pairs them up, and what is sent now follows
+        // the same order.
         let now = self.cumulative(counters);
+        let mut next_sent = Vec::with_capacity(now.len());
         let mut before = 0;
         let mut flags = String::new();
-        let mut open_flag: Option<&str> = None;
-        for pair in &now {
+        let (mut open_flag, mut flag_count, mut variant_count): (Option<&str>, usize, usize) = (None, 0, 0);
+        for pair in now.iter() {
             while sent.get(before).is_some_and(|b| b.key() < pair.key()) {
                 before += 1;
             }
-            let delta = match sent.get(before).filter(|b| b.key() == pair.key()) {
-                Some(before) => pair.numbers.minus(&before.numbers),
+            let was = sent.get(before).filter(|b| b.key() == pair.key());
+            let delta = match was {
+                Some(was) => pair.numbers.minus(&was.numbers),
                 None => pair.numbers.clone(),
             };
-            if delta.is_empty() {
+            let same_flag = open_flag == Some(&*pair.flag);
+            // What does not fit the server's limits waits for the next batch.
+            let fits = if same_flag {
+                variant_count < MAX_BATCH_VARIANTS
+            } else {
+                flag_count < MAX_BATCH_FLAGS && flags.len() < MAX_BATCH_BYTES
+            };
+            if delta.is_empty() || !fits {
+                let kept = was.map_or_else(Numbers::default, |was| was.numbers.clone());
+                next_sent.push(PairNumbers { numbers: kept, ..pair.clone() });
                 continue;
             }
-            if open_flag == Some(&*pair.flag) {
+            if same_flag {
                 flags.push(',');
+                variant_count += 1;
             } else {
                 flags.push_str(if open_flag.is_some() { "}," } else { "" });
                 write_string(&pair.flag, &mut flags);
                 flags.push_str(":{");
                 open_flag = Some(&pair.flag);
+                (flag_count, variant_count) = (flag_count + 1, 1);
             }
             write_string(&pair.variant, &mut flags);
             flags.push(':');
             delta.write_json(&mut flags);
+            next_sent.push(pair.clone());
         }
-        if open_flag.is_none() {
-            *sent = now;
-            return None;
-        }
+        *sent = next_sent;
+        open_flag?;
         let mut body = String::from("{\"batch\":");
         write_string(batch_id, &mut body);
         body.push_str(",\"sdk\":");
         write_string(sdk.unwrap_or(DEFAULT_SDK), &mut body);
         let _ = write!(body, ",\"flags\":{{{flags}}}}}}}");
-        *sent = now;
         Some(body)
     }
 

@@ -353,6 +353,15 @@ fn race(servers: &[&Server], backend: Backend) {
         server.admin().put(&flag_path(key), json!({ "definition": definition("on", 99, 0), "reason": "setup" }));
     assert_eq!(created.status, 201, "{backend:?}: {}", created.text);
     let first_revision = created.json["revision"].as_u64().unwrap();
+    // Another replica learns of the new flag through NOTIFY (or its revision check): wait
+    // until every one serves it, so the race starts from the same state everywhere.
+    for replica in servers {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while replica.admin().get(&flag_path(key)).status != 200 {
+            assert!(Instant::now() < deadline, "{backend:?}: a replica did not learn of the new flag within 10 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 
     let start = Arc::new(Barrier::new(RACERS));
     let threads: Vec<_> = (0..RACERS)

@@ -10,7 +10,7 @@
 //! checked, so a foreign receiver is rejected before any cast):
 //!
 //! - `evaluateAll` replaces the method on `Engine.prototype`;
-//! - `evaluate` and the typed getters are the *flattened* calls of the internal export
+//! - `evaluate`, the typed getters and `record` (see [`flat_record`]) are the *flattened* calls of the internal export
 //!   `__fastPaths`, which `index.js`'s `Engine` subclass makes: the context arrives as
 //!   `key, value` arguments (see [`flat`]);
 //! - `__fastPaths` also carries two lists `index.js` caches: `attributesRead(flag)` and
@@ -32,9 +32,10 @@ use std::ptr;
 use napi::bindgen_prelude::{ClassInstance, Env, FromNapiValue};
 use napi::sys::{self, napi_callback_info, napi_env, napi_value};
 use pennon_core::FlagType;
+use pennon_host::outcomes;
 
 use crate::errors::{Failure, Outcome, guard, napi_failure};
-use crate::js::{Js, NapiResult};
+use crate::js::{Js, Kind, NapiResult};
 use crate::{ContextArg, Engine};
 
 /// Room on the stack for the arguments of one call; calls with more (a flattened context
@@ -183,6 +184,43 @@ unsafe extern "C" fn flat_get_object(env: napi_env, info: napi_callback_info) ->
     flat_typed(env, info, "getObject", FlagType::Object)
 }
 
+/// `record`, flattened: `(flag, context, outcome, latencyMs, now, generation, ...pairs)`.
+/// `index.js` passes an outcome whose keys are all known and whose values have their types
+/// as bits (`ok` 1, `error` 2, `converted` 4) with its latency (`undefined` when none),
+/// so that reading it costs no Node-API call; any other outcome as the object itself (read
+/// and judged as `record` does). Answers whether it recorded, or `undefined` as [`flat`].
+unsafe extern "C" fn flat_record(env: napi_env, info: napi_callback_info) -> napi_value {
+    run(env, info, "record", |engine, js, args| {
+        let [flag, context, outcome, latency, now, generation] = args.fixed();
+        let reading = |status| napi_failure(js, status, "reading the arguments of record");
+        let outcome = match js.kind(outcome).map_err(reading)? {
+            Kind::Number => {
+                let bits = js.number(outcome).map_err(reading)? as u32;
+                let latency_ms = match js.kind(latency).map_err(reading)? {
+                    Kind::Number => Some(js.number(latency).map_err(reading)?),
+                    _ => None,
+                };
+                let outcome =
+                    outcomes::Outcome { ok: bits & 1 != 0, error: bits & 2 != 0, converted: bits & 4 != 0, latency_ms };
+                outcome.check(outcomes::LATENCY_KEY)?;
+                outcome
+            }
+            _ => crate::outcome_arg(js, outcome)?,
+        };
+        let generation = js.number(generation).map_err(reading)?;
+        let context = if generation < 0.0 {
+            ContextArg::Object(context)
+        } else {
+            ContextArg::Pairs { pairs: args.rest(6), generation }
+        };
+        let building = |status| napi_failure(js, status, "answering record");
+        match engine.record_js(js, [flag, now], outcome, context)? {
+            Some(recorded) => js.bool_value(recorded).map_err(building),
+            None => js.undefined().map_err(building),
+        }
+    })
+}
+
 unsafe extern "C" fn attributes_read(env: napi_env, info: napi_callback_info) -> napi_value {
     run(env, info, "attributesRead", |engine, js, args| engine.attributes_read_js(js, args.fixed()))
 }
@@ -191,8 +229,9 @@ unsafe extern "C" fn constants(env: napi_env, info: napi_callback_info) -> napi_
     run(env, info, "constants", |engine, js, args| engine.constants_js(js, args.fixed()))
 }
 
-const FLAT: [(&CStr, Callback); 7] = [
+const FLAT: [(&CStr, Callback); 8] = [
     (c"evaluate", flat_evaluate),
+    (c"record", flat_record),
     (c"getBoolean", flat_get_boolean),
     (c"getString", flat_get_string),
     (c"getNumber", flat_get_number),

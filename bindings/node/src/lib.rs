@@ -324,7 +324,10 @@ impl Engine {
         outcome: Unknown<'_>,
         now: Unknown<'_>,
     ) -> napi::Result<()> {
-        guard(env, |js| self.record_js(js, [flag.raw(), outcome.raw(), now.raw()], ContextArg::Object(context.raw())))
+        guard(env, |js| {
+            let outcome = outcome_arg(js, outcome.raw())?;
+            self.record_js(js, [flag.raw(), now.raw()], outcome, ContextArg::Object(context.raw())).map(drop)
+        })
     }
 
     /// The body of `POST /sdk/v1/metrics` (JSON text) with every outcome and exposure since
@@ -353,12 +356,18 @@ impl Engine {
 }
 
 impl Engine {
-    /// `record(flag, context, outcome, now)`.
-    fn record_js(&self, js: Js<'_>, [flag, outcome, now]: [napi_value; 3], context: ContextArg<'_>) -> Outcome<()> {
+    /// `record(flag, context, outcome, now)`: whether it recorded, or `None` when
+    /// `index.js` flattened the context for another generation (as [`Engine::take`]).
+    pub(crate) fn record_js(
+        &self,
+        js: Js<'_>,
+        [flag, now]: [napi_value; 2],
+        outcome: outcomes::Outcome,
+        context: ContextArg<'_>,
+    ) -> Outcome<Option<bool>> {
         check_flag(js, flag)?;
-        let outcome = outcome_arg(js, outcome)?;
         let now = now_arg(js, now)?;
-        let loaded = self.holder.current();
+        let Some(loaded) = self.take(&context) else { return Ok(None) };
         let context = match loaded {
             Some(_) => context.convert(js, &self.spare),
             None => Ok(Context::new()),
@@ -370,7 +379,7 @@ impl Engine {
         if let Ok(context) = context {
             self.spare.recycle(context);
         }
-        recorded.map_err(|status| napi_failure(js, status, "reading the flag key"))?.map(drop).map_err(Failure::from)
+        Ok(Some(recorded.map_err(|status| napi_failure(js, status, "reading the flag key"))??))
     }
 
     fn install(&self, js: Js<'_>, snapshot: Arc<Snapshot>) -> Outcome<napi_value> {
@@ -676,7 +685,7 @@ fn arg_kind(js: Js<'_>, value: napi_value, doing: &str) -> Outcome<ArgKind> {
 }
 
 /// An outcome object, read as `JSON.stringify` would see it (`pennon_host::outcomes` checks it).
-fn outcome_arg(js: Js<'_>, value: napi_value) -> Outcome<outcomes::Outcome> {
+pub(crate) fn outcome_arg(js: Js<'_>, value: napi_value) -> Outcome<outcomes::Outcome> {
     let reading = |status| napi_failure(js, status, "reading the outcome");
     match arg_kind(js, value, "reading the outcome")? {
         ArgKind::Object => {}

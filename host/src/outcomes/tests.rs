@@ -135,20 +135,45 @@ fn nothing_new_takes_nothing_and_exposures_need_counting() {
 }
 
 #[test]
-fn pairs_beyond_the_cap_record_under_other() {
+fn pairs_beyond_the_cap_record_under_other_which_stays_local() {
     let outcomes = Outcomes::new();
     for i in 0..MAX_PAIRS {
-        outcomes.add(&format!("f{i}"), "on", &Outcome::ok());
+        outcomes.add(&format!("f{i:04}"), "on", &Outcome::ok());
     }
-    outcomes.add("f0", "on", &Outcome::error());
+    outcomes.add("f0000", "on", &Outcome::error());
     outcomes.add("late", "on", &Outcome::ok());
     outcomes.add("later", "x", &Outcome::converted());
+    let text = outcomes.metrics_text();
+    assert!(text.contains("pennon_canary_requests_total{flag=\"_other\",cohort=\"\"} 1\n"), "{text}");
+    assert!(text.contains("pennon_conversions_total{flag=\"_other\",cohort=\"\"} 1\n"), "{text}");
+    assert!(!text.contains("flag=\"late"));
     let body: Value = serde_json::from_str(&outcomes.take("b", Some("t"), &Counters::new()).unwrap()).unwrap();
     let flags = body["flags"].as_object().unwrap();
-    assert_eq!(flags.len(), MAX_PAIRS + 1);
-    assert_eq!(flags["f0"]["on"], serde_json::json!({"requests": 2, "errors": 1}));
-    assert_eq!(flags[OTHER][""], serde_json::json!({"requests": 1, "conversions": 1}));
-    assert!(!flags.contains_key("late"));
+    assert_eq!(flags.len(), MAX_PAIRS, "the server has no use for _other (and no variant \"\")");
+    assert_eq!(flags["f0000"]["on"], serde_json::json!({"requests": 2, "errors": 1}));
+    assert!(!flags.contains_key(OTHER));
+}
+
+#[test]
+fn a_batch_keeps_to_the_server_limits_and_the_rest_goes_next() {
+    let counters = Counters::new();
+    let outcomes = Outcomes::new();
+    for i in 0..MAX_BATCH_FLAGS + 200 {
+        counters.add(&format!("f{i:04}"), "on", pennon_core::Reason::Static, 1);
+    }
+    for v in 0..MAX_BATCH_VARIANTS + 5 {
+        outcomes.add("f0000", &format!("v{v:03}"), &Outcome::ok());
+    }
+    let take = || outcomes.take("b", None, &counters).map(|text| serde_json::from_str::<Value>(&text).unwrap());
+    let first = take().unwrap();
+    let flags = first["flags"].as_object().unwrap();
+    assert_eq!(flags.len(), MAX_BATCH_FLAGS);
+    assert_eq!(flags["f0000"].as_object().unwrap().len(), MAX_BATCH_VARIANTS);
+    let second = take().unwrap();
+    let flags = second["flags"].as_object().unwrap();
+    assert_eq!(flags.len(), 201, "the 200 flags left over, and f0000's last variants");
+    assert_eq!(flags["f0000"].as_object().unwrap().len(), 6, "v100…v104 and `on`");
+    assert_eq!(take(), None);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use serde_json::Value;
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum ExperimentCommand {
     /// Results of an experiment on FLAG from the outcomes SDKs sent: per variant,
-    /// exposures, conversions, rate, lift over the control [interval], p-value, and a
+    /// exposures, conversions, rate, lift over the control with its interval, p-value, and a
     /// warning on a sample-ratio mismatch.
     ///
     /// Example: `pennon experiment results checkout.new --since 2026-12-01T00:00:00Z --control off`
