@@ -2,11 +2,12 @@
 # Every benchmark of Pennon in one command: the core (criterion: static, targeting, split,
 # all 1,000 flags, loading 10,000 flags; memory of a loaded snapshot), then the per-call
 # cost of each binding on the shared fixtures (benches/fixtures): the Node addon, wasm in
-# Node, Python and C, and the control plane (pennon serve). Release builds are made first. Needs what
+# Node, Python and C, the control plane (pennon serve), and the rollout simulator
+# (benches/rollouts). Release builds are made first. Needs what
 # ./scripts/setup.sh installs.
 #
-#   scripts/bench.sh           full runs (about 10 minutes on a 2-core machine)
-#   scripts/bench.sh --quick   shorter rounds (about 3 minutes)
+#   scripts/bench.sh           full runs (about 12 minutes on a 2-core machine)
+#   scripts/bench.sh --quick   shorter rounds (about 5 minutes)
 #
 # Pennon side by side with the peers' SDKs (flagd, GrowthBook, Unleash, Flipt): benches/peers/run.sh.
 # What each figure means, and the figures measured so far: benches/README.md and the
@@ -46,3 +47,8 @@ bash benches/c/run.sh "${quick[@]}"
 
 step "pennon serve: conditional GETs, SSE fan-out, write latency, memory (benches/server/run.sh)"
 if [[ ${#quick[@]} -gt 0 ]]; then bash benches/server/run.sh --quick; else bash benches/server/run.sh; fi
+
+step "Safe rollouts: the simulator, full (benches/rollouts, figures in benches/rollouts/RESULTS.md)"
+cargo build --locked --quiet --release -p pennon-server --bin pennon -p pennon-rollouts
+target_dir="${CARGO_TARGET_DIR:-target}"
+if [[ ${#quick[@]} -gt 0 ]]; then "$target_dir/release/pennon-rollouts" --quick; else "$target_dir/release/pennon-rollouts"; fi

@@ -2,14 +2,14 @@
 # Every test Pennon has. CI runs exactly this (.ci/run).
 #   scripts/test.sh                 every part, in order
 #   scripts/test.sh PART...         only those parts: rust c python node wasm typescript
-#                                   differential peers server sdk smoke
+#                                   differential peers server sdk rollouts smoke
 #   PENNON_SKIP_SETUP=1             skip scripts/setup.sh (everything is installed already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
 
-ALL=(rust c python node wasm typescript differential peers server sdk smoke)
+ALL=(rust c python node wasm typescript differential peers server sdk rollouts smoke)
 parts=("$@")
 [ "${#parts[@]}" -gt 0 ] || parts=("${ALL[@]}")
 for part in "${parts[@]}"; do
@@ -134,6 +134,12 @@ if wanted sdk; then
   step "End to end: a change made with the CLI reaches a Node, a Python and a Rust client within 1 s"
   cargo build -p pennon --example watch --locked
   PENNON_BIN="$target_dir/debug/pennon" PENNON_WATCH_RUST="$target_dir/debug/examples/watch" tests/e2e/run.py
+fi
+
+if wanted rollouts; then
+  step "Safe rollouts: the simulator, short (real pennon serve, Rust SDK clients; healthy canaries, regressions, rollback propagation, kill -9 and restart)"
+  cargo build -p pennon-server --bin pennon -p pennon-rollouts --locked
+  "$target_dir/debug/pennon-rollouts" --quick
 fi
 
 if wanted smoke; then
