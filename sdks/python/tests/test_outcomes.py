@@ -42,8 +42,9 @@ def snapshot(extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
 class MetricsServer:
     """Serves one snapshot (no stream) and captures every ``POST /sdk/v1/metrics``;
     ``refuse(attempt)`` picks the batches answered with 503; ``lose(attempt)`` → ``"503"``,
-    ``"drop"`` or ``None``: the batch is stored, then answered 503 or its connection closed
-    unanswered (a lost response); ``hang`` never answers. ``stored``: the batches stored, each
+    ``"drop"``, ``"slow"`` or ``None``: the batch is stored, then answered 503, its
+    connection closed unanswered (a lost response), or answered after 1 s (past a short
+    timeout); ``hang`` never answers. ``stored``: the batches stored, each
     batch id once, as ``pennon serve`` keeps them (a repeat is answered ``accepted: false``)."""
 
     def __init__(
@@ -98,6 +99,8 @@ class MetricsServer:
                         return
                     no = no or lost is not None
                     (outer.refused if no else outer.posts).append(post)
+                if lost == "slow":
+                    time.sleep(1.0)
                 answer = b'{"error":"unavailable"}' if no else json.dumps({"accepted": fresh}).encode()
                 self.send_response(503 if no else 202)
                 self.send_header("Content-Type", "application/json")
@@ -298,6 +301,31 @@ def test_a_batch_the_server_stored_but_failed_to_answer_is_counted_once(serve: C
     assert len(server.posts) == 2
     stored = list(server.stored.values())
     assert server.posts[0]["body"] == stored[0], "the first batch, verbatim"
+    assert len(stored) == 2
+    assert total(stored, "new-checkout", "on", "requests") == 2, "each outcome counted once"
+    assert total(stored, "new-checkout", "on", "errors") == 1
+
+
+def test_a_send_that_timed_out_after_the_server_stored_it_is_counted_once(
+    serve: Callable[..., MetricsServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pennon._http
+
+    monkeypatch.setattr(pennon._http, "REQUEST_TIMEOUT", 0.3)  # flush_outcomes()'s limit
+    server = serve(snapshot(), lose=lambda attempt: "slow" if attempt == 1 else None)
+    client = pennon.Client(url=server.url, sdk_key="k", stream=False, metrics=False)
+    client.ready()
+    client.record("new-checkout", {}, ok=True)
+    with pytest.raises(ClientError) as raised:
+        client.flush_outcomes()
+    assert raised.value.code == "timeout", raised.value
+    client.record("new-checkout", {}, error=True)
+    assert len(server.stored) == 1, "the server stored the first attempt"
+    assert client.flush_outcomes() is True, "the stored batch again: a duplicate"
+    assert client.flush_outcomes() is True, "what was recorded meanwhile"
+    client.close()
+    assert server.posts[0]["text"] == server.refused[0]["text"]
+    stored = list(server.stored.values())
     assert len(stored) == 2
     assert total(stored, "new-checkout", "on", "requests") == 2, "each outcome counted once"
     assert total(stored, "new-checkout", "on", "errors") == 1
