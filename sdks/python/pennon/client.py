@@ -259,6 +259,8 @@ class Client:
         # Outcome batches: taken from this engine, whose outcomes every snapshot's engine
         # shares (`share_counters` shares both), sent on the refresh thread's tick.
         self._outcomes: Optional["Outcomes"] = None
+        # The sender of `flush_outcomes()` with metrics off (kept for its pending batch).
+        self._manual_outcomes: Optional["Outcomes"] = None
         if send_metrics:
             from pennon._http import Http
             from pennon._outcomes import Outcomes
@@ -331,8 +333,9 @@ class Client:
         # left to the garbage collector (never shut down: that would cut the parent's).
         # The outcomes not yet sent are the parent's to send: the child starts from zero.
         self._new_locks()
-        if self._outcomes is not None:
-            self._outcomes.discard()
+        for outcomes in (self._outcomes, self._manual_outcomes):
+            if outcomes is not None:
+                outcomes.discard()
         self._start()
 
     # ---- readiness -------------------------------------------------------------------
@@ -684,17 +687,18 @@ class Client:
         """Sends what was recorded since the last batch now, on the calling thread (at most
         10 s), instead of at the next ``metrics_interval``: ``True`` when the server took
         the batch, ``False`` when nothing was new. Raises ``ClientError`` when the send
-        failed (the batch is kept for the next one). Only for a ``url`` client
+        failed (the batch is kept and sent again, the same batch, by the next flush; what
+        was recorded meanwhile goes in the one after). Only for a ``url`` client
         (``invalid_config`` otherwise)."""
         from pennon._http import REQUEST_TIMEOUT, Http
         from pennon._outcomes import Outcomes
 
         if self._url is None or self._sdk_key is None:
             raise ClientError("invalid_config", "outcomes are sent to the server of a url source")
-        outcomes = self._outcomes
+        outcomes = self._outcomes or self._manual_outcomes
         if outcomes is None:
             sender = Http(self._url, self._sdk_key, lambda: True, 1.0)
-            outcomes = Outcomes(self._empty, sender.post_metrics, self._metrics_interval)
+            outcomes = self._manual_outcomes = Outcomes(self._empty, sender.post_metrics, self._metrics_interval)
         return outcomes.flush(REQUEST_TIMEOUT)
 
     def outcome_metrics(self) -> str:

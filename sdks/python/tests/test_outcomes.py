@@ -1,6 +1,7 @@
 """Outcomes (docs/sdk.md, Outcomes): ``client.record``, ``client.outcome_metrics()``, batches
 sent to ``POST /sdk/v1/metrics`` of a local server that captures them (and refuses some,
-to prove a refused batch is restored), bounded memory while the server is down, batch
+to prove a refused batch is sent again verbatim; stores some and then fails, to prove
+nothing is counted twice), bounded memory while the server is down, batch
 ids, ``close()``'s final flush, ``flush_outcomes()``, a forked child that does not resend
 its parent's counts, the OpenFeature provider's ``track``, and a real ``pennon serve``
 whose experiment results count what the client sent."""
@@ -40,11 +41,22 @@ def snapshot(extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
 
 class MetricsServer:
     """Serves one snapshot (no stream) and captures every ``POST /sdk/v1/metrics``;
-    ``refuse(attempt)`` picks the batches answered with 503; ``hang`` never answers."""
+    ``refuse(attempt)`` picks the batches answered with 503; ``lose(attempt)`` → ``"503"``,
+    ``"drop"``, ``"slow"`` or ``None``: the batch is stored, then answered 503, its
+    connection closed unanswered (a lost response), or answered after 1 s (past a short
+    timeout); ``hang`` never answers. ``stored``: the batches stored, each
+    batch id once, as ``pennon serve`` keeps them (a repeat is answered ``accepted: false``)."""
 
-    def __init__(self, snap: Dict[str, Any], refuse: Callable[[int], bool] = lambda attempt: False, hang: bool = False) -> None:
+    def __init__(
+        self,
+        snap: Dict[str, Any],
+        refuse: Callable[[int], bool] = lambda attempt: False,
+        lose: Callable[[int], Optional[str]] = lambda attempt: None,
+        hang: bool = False,
+    ) -> None:
         self.posts: List[Dict[str, Any]] = []
         self.refused: List[Dict[str, Any]] = []
+        self.stored: Dict[str, Dict[str, Any]] = {}
         self.attempts = 0
         body = json.dumps(snap).encode()
         outer = self
@@ -78,8 +90,18 @@ class MetricsServer:
                 with lock:
                     outer.attempts += 1
                     no = refuse(outer.attempts)
+                    fresh = not no and post["body"]["batch"] not in outer.stored
+                    if fresh:
+                        outer.stored[post["body"]["batch"]] = post["body"]
+                    lost = None if no else lose(outer.attempts)
+                    if lost == "drop":
+                        self.close_connection = True
+                        return
+                    no = no or lost is not None
                     (outer.refused if no else outer.posts).append(post)
-                answer = b'{"error":"unavailable"}' if no else b'{"accepted":true}'
+                if lost == "slow":
+                    time.sleep(1.0)
+                answer = b'{"error":"unavailable"}' if no else json.dumps({"accepted": fresh}).encode()
                 self.send_response(503 if no else 202)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -233,7 +255,7 @@ def test_batches_reach_the_server_with_the_sdk_key_outcomes_and_exposures(serve:
     assert total(server.bodies(), "checkout.canary", "off", "exposures") == evaluations("off")
 
 
-def test_a_refused_batch_is_restored_and_batch_ids_differ(serve: Callable[..., MetricsServer]) -> None:
+def test_a_refused_batch_is_sent_again_verbatim_before_a_new_one(serve: Callable[..., MetricsServer]) -> None:
     server = serve(snapshot(), refuse=lambda attempt: attempt <= 3)
     client = pennon.Client(url=server.url, sdk_key="k", stream=False, metrics_interval=0.03)
     errors: List[str] = []
@@ -247,12 +269,66 @@ def test_a_refused_batch_is_restored_and_batch_ids_differ(serve: Callable[..., M
         time.sleep(0.007)
     client.close()
     assert len(server.refused) == 3
-    accepted = server.bodies()
-    assert total(accepted, "checkout.canary", "on", "requests") == recorded, "nothing lost, nothing counted twice"
-    assert total(accepted, "checkout.canary", "on", "latency") == recorded
-    ids = [post["body"]["batch"] for post in server.refused + server.posts]
-    assert len(set(ids)) == len(ids), ids
-    assert errors == [], "as in the Rust SDK: a periodic failure is retried with the next batch, no event"
+    first = server.refused[0]
+    assert total([first["body"]], "checkout.canary", "on", "requests") > 0
+    for again in server.refused + server.posts[:1]:
+        assert again["text"] == first["text"], "the same batch id, the same bytes"
+    # Each batch id once, as the server keeps them (close() may repeat a batch a tick sends).
+    stored = list(server.stored.values())
+    assert len(stored) >= 2 and stored[0]["batch"] == first["body"]["batch"]
+    assert total(stored, "checkout.canary", "on", "requests") == recorded, "nothing lost, nothing counted twice"
+    assert total(stored, "checkout.canary", "on", "latency") == recorded
+    assert total(stored[1:2], "checkout.canary", "on", "requests") > 0, "what was recorded meanwhile comes next"
+    assert errors == [], "as in the Rust SDK: a periodic failure is retried on the next tick, no event"
+
+
+def test_a_batch_the_server_stored_but_failed_to_answer_is_counted_once(serve: Callable[..., MetricsServer]) -> None:
+    server = serve(snapshot(), lose=lambda attempt: {1: "503", 2: "drop"}.get(attempt))
+    client = pennon.Client(url=server.url, sdk_key="k", stream=False, metrics=False)
+    client.ready()
+    client.record("new-checkout", {}, ok=True)
+    with pytest.raises(ClientError) as raised:
+        client.flush_outcomes()
+    assert raised.value.code == "server_error"
+    client.record("new-checkout", {}, error=True)
+    with pytest.raises(ClientError) as raised:
+        client.flush_outcomes()
+    assert raised.value.code == "network_error", raised.value
+    assert client.flush_outcomes() is True, "answered `accepted: false`: a duplicate"
+    assert client.flush_outcomes() is True, "then a new batch: what was recorded meanwhile"
+    assert client.flush_outcomes() is False
+    client.close()
+    assert len(server.posts) == 2
+    stored = list(server.stored.values())
+    assert server.posts[0]["body"] == stored[0], "the first batch, verbatim"
+    assert len(stored) == 2
+    assert total(stored, "new-checkout", "on", "requests") == 2, "each outcome counted once"
+    assert total(stored, "new-checkout", "on", "errors") == 1
+
+
+def test_a_send_that_timed_out_after_the_server_stored_it_is_counted_once(
+    serve: Callable[..., MetricsServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pennon._http
+
+    monkeypatch.setattr(pennon._http, "REQUEST_TIMEOUT", 0.3)  # flush_outcomes()'s limit
+    server = serve(snapshot(), lose=lambda attempt: "slow" if attempt == 1 else None)
+    client = pennon.Client(url=server.url, sdk_key="k", stream=False, metrics=False)
+    client.ready()
+    client.record("new-checkout", {}, ok=True)
+    with pytest.raises(ClientError) as raised:
+        client.flush_outcomes()
+    assert raised.value.code == "timeout", raised.value
+    client.record("new-checkout", {}, error=True)
+    assert len(server.stored) == 1, "the server stored the first attempt"
+    assert client.flush_outcomes() is True, "the stored batch again: a duplicate"
+    assert client.flush_outcomes() is True, "what was recorded meanwhile"
+    client.close()
+    assert server.posts[0]["text"] == server.refused[0]["text"]
+    stored = list(server.stored.values())
+    assert len(stored) == 2
+    assert total(stored, "new-checkout", "on", "requests") == 2, "each outcome counted once"
+    assert total(stored, "new-checkout", "on", "errors") == 1
 
 
 def test_flush_outcomes_sends_now_and_reports_failures(serve: Callable[..., MetricsServer]) -> None:
@@ -265,7 +341,7 @@ def test_flush_outcomes_sends_now_and_reports_failures(serve: Callable[..., Metr
         client.flush_outcomes()
     assert raised.value.code == "server_error" and "503" in raised.value.message
     assert client.flush_outcomes() is True
-    assert total(server.bodies(), "new-checkout", "on", "requests") == 1, "the refused batch went with the next"
+    assert server.posts[0]["text"] == server.refused[0]["text"], "the refused batch, sent again"
     client.close()
     with pytest.raises(ClientError) as local:
         pennon.Client(snapshot=snapshot()).flush_outcomes()
@@ -301,19 +377,22 @@ def test_bounded_memory_while_the_server_is_down(serve: Callable[..., MetricsSer
     client.ready()
     for flag in many:
         client.record(flag, {}, ok=True, latency_ms=1)
-    wait_for(lambda: len(server.refused) >= 8, "eight refused batches")
-    # Nothing new was recorded between the refused sends: each carried the same sums, so
-    # what the client holds did not grow with the number of failures.
-    sizes = [len(post["text"]) for post in server.refused[1:]]
-    assert len(set(sizes)) == 1, sizes
-    wait_for(lambda: len(server.posts) >= 1, "an accepted batch")
+    wait_for(lambda: len(server.refused) >= 3, "three refused sends")
+    for _ in range(5):
+        client.record("f0000", {}, error=True)
+    wait_for(lambda: len(server.refused) >= 8, "eight refused sends")
+    # The held batch never grew, whatever was recorded meanwhile: the same bytes every time.
+    assert all(post["text"] == server.refused[0]["text"] for post in server.refused)
+    wait_for(lambda: len(server.posts) >= 2, "the held batch, then the next")
     client.close()
-    bodies = server.bodies()
+    assert server.posts[0]["text"] == server.refused[0]["text"]
+    bodies = list(server.stored.values())
     assert all(len(body["flags"]) <= 1000 for body in bodies), "a batch keeps to the server's limit"
     sent = {flag for body in bodies for flag in body["flags"]}
     assert len(sent) == 1000 and "_other" not in sent
     requests = sum(arm.get("requests", 0) for body in bodies for variants in body["flags"].values() for arm in variants.values())
-    assert requests == 1000, "each sent once, after eight refusals"
+    assert requests == 1005, "each sent once, after eight refusals"
+    assert total(bodies[1:], "f0000", "on", "errors") == 5, "recorded while down: in a later batch"
     assert 'pennon_canary_requests_total{flag="_other",cohort=""} 100\n' in client.outcome_metrics()
 
 

@@ -209,6 +209,8 @@ pub(crate) struct Inner {
     overrides: ArcSwap<HashMap<String, Value>>,
     env: HashMap<String, Value>,
     hooks: ArcSwap<Vec<Hook>>,
+    /// The outcome batch whose send failed, sent again before a new one is taken.
+    pub(crate) pending: outcomes::Pending,
     created: Instant,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -601,7 +603,8 @@ impl Client {
     /// Sends the outcomes and exposures recorded since the last accepted batch now, on the
     /// calling thread (blocking, at most 10 s; not from inside an async runtime), instead of
     /// waiting for the next `metrics_interval`. `Ok(true)`: a batch was accepted;
-    /// `Ok(false)`: nothing new. On failure the batch is kept for the next send. Only for
+    /// `Ok(false)`: nothing new. A batch whose send failed is kept and sent again, the same
+    /// batch, by the next flush (what was recorded meanwhile goes in the one after). Only for
     /// a `url` client (`invalid_config` otherwise).
     pub fn flush_outcomes(&self) -> Result<bool, Error> {
         let inner = self.inner();
@@ -854,6 +857,7 @@ impl ClientBuilder {
             overrides: ArcSwap::from_pointee(HashMap::new()),
             env,
             hooks: ArcSwap::from_pointee(Vec::new()),
+            pending: outcomes::Pending::default(),
             created: Instant::now(),
             threads: Mutex::new(Vec::new()),
         });

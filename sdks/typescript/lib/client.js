@@ -152,6 +152,8 @@ class Client extends platform.Emitter {
   #hooks = []
   #http = null
   #outcomes = null
+  /** The sender of flushOutcomes() with `metrics: false`. */
+  #manualOutcomes = null
   #closing = null
 
   constructor(options) {
@@ -473,12 +475,16 @@ class Client extends platform.Emitter {
   /**
    * Sends what was recorded since the last batch now instead of at the next
    * `metricsInterval`: resolves `true` when the server took the batch, `false` when nothing
-   * was new; rejects with a ClientError when the send failed (the batch is kept for the
-   * next one). Only for a `url` client (`invalid_config` otherwise).
+   * was new; rejects with a ClientError when the send failed (the batch is kept and sent
+   * again, the same batch, by the next flush; what was recorded meanwhile goes in the one
+   * after). Only for a `url` client (`invalid_config` otherwise).
    */
   async flushOutcomes() {
     if (this.#http === null) throw new ClientError('invalid_config', 'outcomes are sent to the server of a url source')
-    const outcomes = this.#outcomes ?? new Outcomes(() => this.#engine, this.#http.sdk, (b, s) => this.#http.postMetrics(b, s))
+    // With `metrics: false`, a sender of its own kept for its pending batch (close() sends nothing).
+    const outcomes =
+      this.#outcomes ??
+      (this.#manualOutcomes ??= new Outcomes(() => this.#engine, this.#http.sdk, (b, s) => this.#http.postMetrics(b, s)))
     return outcomes.flush()
   }
 

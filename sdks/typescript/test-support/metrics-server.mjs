@@ -1,13 +1,17 @@
 // A local server for the outcome tests: it serves one snapshot (`GET /sdk/v1/snapshot`,
 // no stream) and captures every `POST /sdk/v1/metrics` (headers and parsed body). `refuse`
 // (a number, or a function of the attempt) answers that many first batches, or those it
-// picks, with 503, so that a test can prove a refused batch is restored, not lost.
+// picks, with 503, so that a test can prove a refused batch is sent again, not lost.
+// `lose(attempt)` → '503' | 'drop' | falsy: the batch is stored, then answered 503 or its
+// connection closed unanswered (a lost response). `stored`: the batches stored, each batch
+// id once, as `pennon serve` keeps them (a repeated id is answered `accepted: false`).
 import http from 'node:http'
 
-export async function startMetricsServer(snapshot, { refuse = 0, hang = false } = {}) {
+export async function startMetricsServer(snapshot, { refuse = 0, lose = () => null, hang = false } = {}) {
   const body = JSON.stringify(snapshot)
   const posts = []
   const refused = []
+  const stored = new Map()
   let attempts = 0
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/sdk/v1/snapshot') {
@@ -32,9 +36,17 @@ export async function startMetricsServer(snapshot, { refuse = 0, hang = false } 
           res.writeHead(503, { 'content-type': 'application/json' })
           return res.end('{"error":"unavailable"}')
         }
+        const fresh = !stored.has(post.body.batch)
+        if (fresh) stored.set(post.body.batch, post.body)
+        const lost = lose(attempts)
+        if (lost === 'drop') return req.socket.destroy()
+        if (lost) {
+          res.writeHead(503, { 'content-type': 'application/json' })
+          return res.end('{"error":"unavailable"}')
+        }
         posts.push(post)
         res.writeHead(202, { 'content-type': 'application/json' })
-        res.end('{"accepted":true}')
+        res.end(JSON.stringify({ accepted: fresh }))
       })
       return undefined
     }
@@ -46,6 +58,7 @@ export async function startMetricsServer(snapshot, { refuse = 0, hang = false } 
     url: `http://127.0.0.1:${server.address().port}`,
     posts,
     refused,
+    stored,
     /** Stops the server (again: nothing). */
     close() {
       if (!server.listening) return
