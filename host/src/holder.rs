@@ -217,13 +217,16 @@ impl Holder {
     /// The body of `POST /sdk/v1/metrics` with every outcome and exposure (the evaluation
     /// counters' served variants) since the previous take, `sdk` naming the sender (by
     /// default `pennon-host/<version>`), or `None` when nothing is new
-    /// ([`Outcomes::take`]). A failed send is given back with [`Holder::restore_outcomes`].
+    /// ([`Outcomes::take`]). The SDKs send a batch whose send failed again under the same id
+    /// (the server stores each id once); a host that gives a batch up instead hands it back
+    /// with [`Holder::restore_outcomes`].
     pub fn take_outcomes(&self, batch_id: &str, sdk: Option<&str>) -> Option<String> {
         let Metrics { counters, outcomes } = self.metrics();
         outcomes.take(batch_id, sdk, &counters)
     }
 
-    /// Gives back a batch whose send failed ([`Outcomes::restore`]).
+    /// Gives back a batch that will not be sent, so that its counts go with the next take
+    /// ([`Outcomes::restore`]).
     pub fn restore_outcomes(&self, batch: &str) -> Result<(), Error> {
         self.outcomes().restore(batch)
     }
