@@ -49,6 +49,6 @@ step "pennon serve: conditional GETs, SSE fan-out, write latency, memory (benche
 if [[ ${#quick[@]} -gt 0 ]]; then bash benches/server/run.sh --quick; else bash benches/server/run.sh; fi
 
 step "Safe rollouts: the simulator, full (benches/rollouts, figures in benches/rollouts/RESULTS.md)"
-cargo build --locked --quiet --release -p pennon-server --bin pennon -p pennon-rollouts
+cargo build --locked --quiet --release -p pennon-server -p pennon-rollouts --bin pennon --bin pennon-rollouts
 target_dir="${CARGO_TARGET_DIR:-target}"
 if [[ ${#quick[@]} -gt 0 ]]; then "$target_dir/release/pennon-rollouts" --quick; else "$target_dir/release/pennon-rollouts"; fi

@@ -138,7 +138,7 @@ fi
 
 if wanted rollouts; then
   step "Safe rollouts: the simulator, short (real pennon serve, Rust SDK clients; healthy canaries, regressions, rollback propagation, kill -9 and restart)"
-  cargo build -p pennon-server --bin pennon -p pennon-rollouts --locked
+  cargo build -p pennon-server -p pennon-rollouts --bin pennon --bin pennon-rollouts --locked
   "$target_dir/debug/pennon-rollouts" --quick
 fi
 
