@@ -44,7 +44,10 @@ pub async fn context_sets(api: &Api, settings: &Settings, command: ContextSetCom
                 Value::Array(contexts) => json!({ "contexts": contexts }),
                 object @ Value::Object(_) => object,
                 _ => {
-                    return Err(Failure::usage(&what, "the file holds a JSON array of contexts or {\"contexts\": […]}"));
+                    return Err(Failure::usage(
+                        &what,
+                        "the file holds a JSON array of contexts or {\"contexts\": […]}",
+                    ));
                 }
             };
             if let (Some(description), Some(object)) = (description, body.as_object_mut()) {
