@@ -50,8 +50,9 @@ export function FlagPage({ env, flag }: { env: string; flag: string }) {
         api.flag(env, flag),
         api.segments(env).catch(() => [] as SegmentEntry[]),
         api.history(env, flag).catch(() => [] as AuditEntry[]),
-        api.rollout(env, flag).then(
-          () => true,
+        // The list, not GET …/rollouts/KEY: a flag without a rollout would be a 404.
+        api.rollouts(env).then(
+          (rollouts) => rollouts.some((r) => r.flag === flag),
           () => false,
         ),
       ]),
