@@ -63,6 +63,7 @@ export function App() {
 
   const signedIn = (api: Api, me: Me, environments: Environment[]) => {
     storeToken(api.token);
+    api.onUnauthorized = () => signOut("Your token is no longer valid (revoked?): sign in again.");
     setSession({ api, me, environments });
     setNotice(undefined);
     if (route.page === "signin") navigate(href.flags());
