@@ -114,6 +114,12 @@ export function durationText(iso: string): string {
   return parts.length ? parts.join(" ") : iso;
 }
 
+/** Who passes the canary gate, in words, with where it stands at `now`. */
+export function canaryText(cohort: Cohort, offVariant: string, now: Date = new Date()): string {
+  const by = cohort.bucketBy ? ` (by ${attributeName(cohort.bucketBy)})` : "";
+  return `the on path for ${cohortText(cohort)}${by}, now ${cohortNow(cohort, now)}; everyone else gets "${offVariant}"`;
+}
+
 /** What a serve hands out, in words. */
 export function serveText(serve: Serve): string {
   if ("variant" in serve) return `serve "${serve.variant}"`;
