@@ -402,6 +402,8 @@ export class Api {
 
   me = () => this.get<Me>("/me");
   environments = () => this.get<Environment[]>("/environments");
+  updateEnvironment = (env: string, body: { protected?: boolean; sampleContexts?: boolean; reason?: string }) =>
+    this.call<Environment>("PATCH", `/environments/${seg(env)}`, body).then((r) => r.body);
 
   flags = async (env: string) => (await this.get<{ flags: FlagEntry[] }>(`/environments/${seg(env)}/flags`)).flags;
   flag = (env: string, key: string) => this.get<FlagEntry>(`/environments/${seg(env)}/flags/${seg(key)}`);

@@ -247,7 +247,7 @@ function WhatIfPanel({ request, sets }: { request: ChangeRequest; sets: Sets }) 
 
 /** Saves a set of contexts (PUT …/context-sets/NAME) for what-ifs: pasted JSON or a file. */
 function UploadContextSet() {
-  const { api, environments } = useSession();
+  const { api, environments, me } = useSession();
   const [env, setEnv] = useState(environments[0]?.key ?? "");
   const [name, setName] = useState("");
   const [text, setText] = useState("");
@@ -272,14 +272,16 @@ function UploadContextSet() {
   };
   return (
     <details class="panel">
-      <summary>Upload a context set</summary>
+      <summary>Context sets for what-ifs</summary>
+      {canApprove(me.role) ? <Sampling /> : null}
+      <h3>Upload a context set</h3>
       <form onSubmit={submit}>
         <p class="hint">What-ifs evaluate a change against a saved set of contexts: up to 10,000, as a JSON array, e.g. <code>{'[{"targetingKey": "u-1", "country": "DE"}]'}</code>.</p>
         <div class="row">
           <SelectField label="Environment" value={env} options={environments.map((e) => e.key)} onChange={setEnv} />
           <div>
             <label for="context-set-name">Set name</label>
-            <input id="context-set-name" type="text" required pattern="[A-Za-z0-9._-]+" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+            <input id="context-set-name" type="text" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
           </div>
           <div>
             <label for="context-set-file">JSON file</label>
@@ -299,5 +301,33 @@ function UploadContextSet() {
         <ErrorNote error={action.error} />
       </form>
     </details>
+  );
+}
+
+/** Admins turn on sampling: the server keeps recent SDK contexts as the set `sampled`. */
+function Sampling() {
+  const { api } = useSession();
+  const environments = useResource(() => api.environments(), []);
+  const action = useAction();
+  const toggle = (env: string, on: boolean) =>
+    void action.run(async () => {
+      await api.updateEnvironment(env, { sampleContexts: on, reason: `${on ? "Sample" : "Stop sampling"} SDK contexts for what-ifs (dashboard)` });
+      environments.reload();
+      return `${on ? "Sampling" : "Not sampling"} contexts in ${env}`;
+    });
+  return (
+    <fieldset>
+      <legend>Sample contexts from SDK evaluations (kept in the server's memory as the set "sampled")</legend>
+      {(environments.data ?? []).map((e) => (
+        <label class="checkbox" key={e.key}>
+          <input type="checkbox" checked={e.sampleContexts === true} disabled={action.busy || e.sampleContexts === undefined} onChange={(event) => toggle(e.key, event.currentTarget.checked)} />
+          {e.key}
+        </label>
+      ))}
+      <p role="status" class="success">
+        {action.message}
+      </p>
+      <ErrorNote error={action.error ?? environments.error} />
+    </fieldset>
   );
 }
