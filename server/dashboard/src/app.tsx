@@ -120,6 +120,7 @@ function Shell({ session, route, onSignOut }: { session: Session; route: Route; 
       onEvent: refresh,
       onOpen: (reconnected) => reconnected && refresh(),
       onStatus: (status, detail) => setFeed(detail === undefined ? { status } : { status, detail }),
+      onUnauthorized: () => session.api.onUnauthorized?.(),
     });
     return () => {
       stop();
