@@ -4,10 +4,12 @@
 import { formatSignedRate } from "./format.ts";
 import { intervalDomain, scale, type VariantRow } from "./experiment.ts";
 
-const WIDTH = 600;
+const WIDTH = 420;
 const ROW = 28;
-const LABEL = 120;
-const PAD = 16;
+const LABEL = 90;
+const PAD = 14;
+/** Axis labels closer than this to the 0 % label are left out (they would overlap). */
+const CLEARANCE = 48;
 
 export function IntervalPlot({ rows }: { rows: VariantRow[] }) {
   const compared = rows.filter((row) => !row.control);
@@ -23,12 +25,16 @@ export function IntervalPlot({ rows }: { rows: VariantRow[] }) {
       <text x={zero} y={height - 8} text-anchor="middle" class="interval-axis">
         0 %
       </text>
-      <text x={LABEL + PAD} y={height - 8} text-anchor="start" class="interval-axis">
-        {formatSignedRate(domain[0])}
-      </text>
-      <text x={WIDTH - PAD} y={height - 8} text-anchor="end" class="interval-axis">
-        {formatSignedRate(domain[1])}
-      </text>
+      {zero - (LABEL + PAD) > CLEARANCE ? (
+        <text x={LABEL + PAD} y={height - 8} text-anchor="start" class="interval-axis">
+          {formatSignedRate(domain[0])}
+        </text>
+      ) : null}
+      {WIDTH - PAD - zero > CLEARANCE ? (
+        <text x={WIDTH - PAD} y={height - 8} text-anchor="end" class="interval-axis">
+          {formatSignedRate(domain[1])}
+        </text>
+      ) : null}
       {compared.map((row, i) => {
         const y = i * ROW + ROW / 2 + 4;
         return (
