@@ -3,11 +3,13 @@
 // the thresholds core judged against and the decisions on the same time axis, the
 // numbers in tables, the history, and pause / resume / promote / abort.
 import { useEffect, useId, useState } from "preact/hooks";
-import type { RolloutView } from "../api.ts";
+import type { ApiError, RolloutView } from "../api.ts";
 import { StateBadge } from "../components/badge.tsx";
-import { Dialog } from "../components/dialog.tsx";
+import { ReasonDialog } from "../components/dialog.tsx";
+import { SelectField } from "../components/field.tsx";
 import { ErrorNote } from "../components/error.tsx";
 import { Time } from "../components/time.tsx";
+import { durationText } from "../describe.ts";
 import { asApiError, useResource } from "../hooks.ts";
 import { href } from "../router.ts";
 import { useSession } from "../session.ts";
@@ -54,6 +56,13 @@ const LINE_LABELS: Record<string, string> = {
   guard: "Guard (max error rate)",
 };
 
+const ROLLBACK_CHOICES: [string, string][] = [
+  ["", "As the plan says"],
+  ["gradual", "Gradual (canary to 0 %)"],
+  ["immediate", "Immediate (flag off)"],
+  ["kill", "Kill"],
+];
+
 const PAST: Record<RolloutAction, string> = { pause: "paused", resume: "resumed", promote: "promoted", abort: "aborted" };
 const LABEL: Record<RolloutAction, string> = { pause: "Pause", resume: "Resume", promote: "Promote", abort: "Abort" };
 
@@ -87,6 +96,11 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
           requests, control {formatCount(latest.control.requests)} requests; verdict {words(latest.verdict)}.
         </p>
       ) : null}
+      <p class="muted chart-note">
+        {spec.metric === "errorRate"
+          ? "The threshold is the control's rate plus the tolerance; the verdict comes from the always-valid test (docs/judgement.md), so a canary briefly above the line early in a stage is not yet unhealthy. The guard, when set, rolls back at once."
+          : "The threshold is the highest canary p95 the latency criterion accepts: the control's p95 plus the allowed increase, or times the allowed ratio, whichever is lower."}
+      </p>
       <button type="button" class="link" aria-expanded={tableShown} aria-controls={id} onClick={() => setTableShown(!tableShown)}>
         {tableShown ? "Hide the numbers" : "Show the numbers"}
       </button>
@@ -94,10 +108,10 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
         <table aria-label={spec.table}>
           <ColumnHeads names={["Time", "Stage", "Canary", "Control", "Threshold", "Requests (canary/control)", "Verdict"]} />
           <tbody>
-            {points.map((point) => {
+            {points.map((point, index) => {
               const above = aboveThreshold(point, spec.metric);
               return (
-                <tr key={point.at} class={above ? "above" : undefined}>
+                <tr key={`${point.at}-${index}`} class={above ? "above" : undefined}>
                   <td>
                     <Time at={point.at} />
                   </td>
@@ -145,7 +159,7 @@ function Stages({ rollout, series }: { rollout: RolloutView; series: RolloutSeri
               </span>
               <span class="stage-detail">
                 {[
-                  stage.minDuration ? `at least ${stage.minDuration}` : null,
+                  stage.minDuration ? `at least ${durationText(stage.minDuration)}` : null,
                   stage.minRequests ? `${formatCount(stage.minRequests)} requests per cohort` : null,
                   stage.maxErrorRate !== undefined ? `guard ${formatRate(stage.maxErrorRate)}` : null,
                   stage.approval ? "needs approval" : null,
@@ -193,46 +207,30 @@ function Decisions({ list }: { list: Decision[] }) {
   );
 }
 
-function AbortDialog({ flag, needReason, onClose, onAbort }: { flag: string; needReason: boolean; onClose: () => void; onAbort: (body: Record<string, unknown>) => Promise<boolean> }) {
-  const [reason, setReason] = useState("");
+function AbortDialog({ flag, onClose, onAbort }: { flag: string; onClose: () => void; onAbort: (body: Record<string, unknown>) => Promise<ApiError | null> }) {
   const [rollback, setRollback] = useState("");
   const [busy, setBusy] = useState(false);
-  const reasonId = useId();
-  const rollbackId = useId();
+  const [error, setError] = useState<ApiError | null>(null);
+  const submit = async (reason: string) => {
+    setBusy(true);
+    const failure = await onAbort(rollback ? { reason, rollback } : { reason });
+    setBusy(false);
+    setError(failure);
+    if (!failure) onClose();
+  };
   return (
-    <Dialog title={`Abort the rollout of ${flag}`} onClose={onClose}>
-      <form
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setBusy(true);
-          const body: Record<string, unknown> = {};
-          if (reason.trim()) body["reason"] = reason.trim();
-          if (rollback) body["rollback"] = rollback;
-          const done = await onAbort(body);
-          setBusy(false);
-          if (done) onClose();
-        }}
-      >
-        <p>The canary is rolled back now, as the plan says unless you choose otherwise.</p>
-        <label for={reasonId}>Reason</label>
-        <input id={reasonId} type="text" value={reason} required={needReason} onInput={(event) => setReason(event.currentTarget.value)} />
-        <label for={rollbackId}>Roll back</label>
-        <select id={rollbackId} value={rollback} onChange={(event) => setRollback(event.currentTarget.value)}>
-          <option value="">As the plan says</option>
-          <option value="gradual">Gradual (canary to 0 %)</option>
-          <option value="immediate">Immediate (flag off)</option>
-          <option value="kill">Kill</option>
-        </select>
-        <div class="dialog-actions">
-          <button type="submit" class="danger" disabled={busy}>
-            Abort rollout
-          </button>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ReasonDialog
+      title={`Abort the rollout of ${flag}`}
+      submitLabel="Abort rollout"
+      danger
+      busy={busy}
+      error={error}
+      onSubmit={(reason) => void submit(reason)}
+      onClose={onClose}
+      extra={<SelectField label="Roll back" value={rollback} options={ROLLBACK_CHOICES} onChange={setRollback} />}
+    >
+      <p>The canary is rolled back now, as the plan says unless you choose otherwise below.</p>
+    </ReasonDialog>
   );
 }
 
@@ -243,7 +241,7 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
   const [aborting, setAborting] = useState(false);
   const [note, setNote] = useState("");
   const [message, setMessage] = useState("");
-  const [actionError, setActionError] = useState<ReturnType<typeof asApiError> | null>(null);
+  const [actionError, setActionError] = useState<ApiError | null>(null);
   const noteId = useId();
   const status = rollout.data?.status ?? series.data?.state ?? "";
   const active = isActive(status);
@@ -260,7 +258,8 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
   const protectedEnvironment = environments.find((environment) => environment.key === env)?.protected ?? false;
   const enabled = enabledActions(status, me.role, protectedEnvironment);
 
-  async function act(action: RolloutAction, body: Record<string, unknown>): Promise<boolean> {
+  /** Runs an action; the error, or null once it is done. */
+  async function act(action: RolloutAction, body: Record<string, unknown>): Promise<ApiError | null> {
     setActionError(null);
     setMessage("");
     try {
@@ -269,10 +268,11 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
       setNote("");
       rollout.reload();
       series.reload();
-      return true;
+      return null;
     } catch (error) {
-      setActionError(asApiError(error));
-      return false;
+      const failure = asApiError(error);
+      if (action !== "abort") setActionError(failure);
+      return failure;
     }
   }
 
@@ -330,7 +330,7 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
       {series.error ? <ErrorNote error={series.error} /> : null}
       {series.data ? METRICS.map((spec) => <MetricFigure key={spec.metric} series={series.data!} spec={spec} markers={list} />) : null}
       {data || series.data ? <Decisions list={list} /> : null}
-      {aborting ? <AbortDialog flag={flag} needReason={protectedEnvironment} onClose={() => setAborting(false)} onAbort={(body) => act("abort", body)} /> : null}
+      {aborting ? <AbortDialog flag={flag} onClose={() => setAborting(false)} onAbort={(body) => act("abort", body)} /> : null}
     </section>
   );
 }
