@@ -9,7 +9,7 @@ import { useResource } from "../hooks.ts";
 import { href } from "../router.ts";
 import { useSession } from "../session.ts";
 import { ColumnHeads } from "../charts/table.tsx";
-import { mismatchText, variantRows, type ExperimentResults } from "../charts/experiment.ts";
+import { mismatchText, noExposures, variantRows, type ExperimentResults } from "../charts/experiment.ts";
 import { IntervalPlot } from "../charts/intervals.tsx";
 import { formatPValue } from "../charts/format.ts";
 
@@ -50,6 +50,9 @@ export function ExperimentPage({ env, flag }: { env: string; flag: string }) {
             <li key={warning}>{warning}</li>
           ))}
         </ul>
+      ) : null}
+      {data && noExposures(data) ? (
+        <p class="muted">No exposures in this window yet: SDKs report them with their outcomes (POST /sdk/v1/metrics) every metrics interval.</p>
       ) : null}
       {data ? (
         <>
