@@ -327,7 +327,7 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
           <Stages rollout={data} series={series.data} />
         </>
       ) : null}
-      {series.error ? <ErrorNote error={series.error} /> : null}
+      {series.error && !rollout.error ? <ErrorNote error={series.error} /> : null}
       {series.data ? METRICS.map((spec) => <MetricFigure key={spec.metric} series={series.data!} spec={spec} markers={list} />) : null}
       {data || series.data ? <Decisions list={list} /> : null}
       {aborting ? <AbortDialog flag={flag} onClose={() => setAborting(false)} onAbort={(body) => act("abort", body)} /> : null}
