@@ -183,9 +183,11 @@ export function rolloutSummary(definition: FlagDefinition, rollout?: RolloutView
   if ((definition.state === "canary" || definition.state === "shadow") && definition.canary) {
     return `${definition.state} ${cohortNow(definition.canary, now)}`;
   }
+  // In shadow the on path is computed but not served: say what it would serve.
+  const prefix = definition.state === "shadow" ? "shadow " : "";
   const fallthrough = definition.fallthrough;
-  if (definition.state !== "on" || !fallthrough) return "—";
-  if ("rollout" in fallthrough) return cohortNow(fallthrough.rollout, now);
-  if ("split" in fallthrough) return `split ${fallthrough.split.variants.map((v) => v.weight).join("/")}`;
+  if ((definition.state !== "on" && !prefix) || !fallthrough) return "—";
+  if ("rollout" in fallthrough) return prefix + cohortNow(fallthrough.rollout, now);
+  if ("split" in fallthrough) return `${prefix}split ${fallthrough.split.variants.map((v) => v.weight).join("/")}`;
   return "—";
 }

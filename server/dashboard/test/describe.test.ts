@@ -99,6 +99,8 @@ test("the Rollout column prefers a rollout in progress over the definition", () 
   const gradual = { start: "2026-01-01T00:00:00Z", duration: "PT10H", to: 50 };
   assert.equal(rolloutSummary(flag({ fallthrough: { rollout: { variant: "on", otherwise: "off", gradual } } }), undefined, at("2026-01-01T05:00:00Z")), "25% (ramp to 50%)");
   assert.equal(rolloutSummary(flag({ state: "kill", canary: { percentage: 20 } })), "—");
+  assert.equal(rolloutSummary(flag({ state: "off", fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "—");
+  assert.equal(rolloutSummary(flag({ state: "shadow", fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "shadow 25%");
   assert.equal(rolloutSummary(flag({ fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "25%");
   assert.equal(rolloutSummary(flag({})), "—");
 });

@@ -1,6 +1,7 @@
 import { useMemo, useState } from "preact/hooks";
 import type { RolloutView } from "../api.ts";
 import { StateBadge } from "../components/badge.tsx";
+import { DataTable } from "../components/table.tsx";
 import { ErrorNote } from "../components/error.tsx";
 import { type FlagRow, flagRows } from "../filters.ts";
 import { useResource } from "../hooks.ts";
@@ -48,20 +49,7 @@ export function ComparePage() {
       <ErrorNote error={data.error} />
       {data.loading && !data.data ? <p class="loading">Loading…</p> : null}
       {data.data ? (
-        <div class="table-wrap">
-          <table>
-            <caption>Flags across environments</caption>
-            <thead>
-              <tr>
-                <th scope="col">Flag</th>
-                {environments.map((e) => (
-                  <th scope="col" key={e.key}>
-                    {e.key}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable caption="Flags across environments" columns={["Flag", ...environments.map((e) => e.key)]}>
               {rows.map((row) => (
                 <tr key={row.key}>
                   <th scope="row">{row.key}</th>
@@ -81,9 +69,7 @@ export function ComparePage() {
                   })}
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       ) : null}
     </section>
   );

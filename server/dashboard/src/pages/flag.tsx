@@ -6,6 +6,7 @@ import { DiffList } from "../components/diff.tsx";
 import { ErrorNote } from "../components/error.tsx";
 import { SelectField } from "../components/field.tsx";
 import { Region } from "../components/section.tsx";
+import { DataTable } from "../components/table.tsx";
 import { Time } from "../components/time.tsx";
 import { fromLocalInput } from "../dates.ts";
 import { conditionText, literal, serveText, targetText } from "../describe.ts";
@@ -49,8 +50,9 @@ export function FlagPage({ env, flag }: { env: string; flag: string }) {
         api.flag(env, flag),
         api.segments(env).catch(() => [] as SegmentEntry[]),
         api.history(env, flag).catch(() => [] as AuditEntry[]),
-        api.rollout(env, flag).then(
-          () => true,
+        // The list, not GET …/rollouts/KEY: a flag without a rollout would be a 404.
+        api.rollouts(env).then(
+          (rollouts) => rollouts.some((r) => r.flag === flag),
           () => false,
         ),
       ]),
@@ -250,28 +252,17 @@ function Variants({ definition }: { definition: FlagDefinition }) {
   const fallthroughVariant = "variant" in definition.fallthrough ? definition.fallthrough.variant : null;
   return (
     <Region title="Variants">
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Variant</th>
-              <th scope="col">Value</th>
-              <th scope="col">Role</th>
-            </tr>
-          </thead>
-          <tbody>
-            {Object.entries(definition.variants).map(([name, value]) => (
-              <tr key={name}>
-                <th scope="row">{name}</th>
-                <td>
-                  <code class="val">{JSON.stringify(value)}</code>
-                </td>
-                <td>{[name === definition.offVariant ? "off variant" : "", name === fallthroughVariant ? "default when on" : ""].filter(Boolean).join(", ")}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption="Variant values" hideCaption columns={["Variant", "Value", "Role"]}>
+        {Object.entries(definition.variants).map(([name, value]) => (
+          <tr key={name}>
+            <th scope="row">{name}</th>
+            <td>
+              <code class="val">{JSON.stringify(value)}</code>
+            </td>
+            <td>{[name === definition.offVariant ? "off variant" : "", name === fallthroughVariant ? "default when on" : ""].filter(Boolean).join(", ")}</td>
+          </tr>
+        ))}
+      </DataTable>
     </Region>
   );
 }

@@ -3,6 +3,7 @@ import { FLAG_STATES, type RolloutView } from "../api.ts";
 import { StateBadge } from "../components/badge.tsx";
 import { ErrorNote } from "../components/error.tsx";
 import { SelectField } from "../components/field.tsx";
+import { DataTable } from "../components/table.tsx";
 import { Time } from "../components/time.tsx";
 import { allTags, type FlagFilter, filterFromParams, filterRows, filterToQuery, flagRows, type StaleInfo, staleText } from "../filters.ts";
 import { useResource } from "../hooks.ts";
@@ -52,49 +53,33 @@ export function FlagsPage({ env, params }: { env: string; params: URLSearchParam
           <p class="muted">
             {shown.length} of {rows.length} flags
           </p>
-          <div class="table-wrap">
-            <table>
-              <caption>Flags in {env}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Rollout</th>
-                  <th scope="col">Owner</th>
-                  <th scope="col">Tags</th>
-                  <th scope="col">Last change</th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((row) => (
-                  <tr key={row.key}>
-                    <td>
-                      <a href={href.flag(env, row.key)}>{row.key}</a>
-                      {row.stale ? (
-                        <>
-                          {" "}
-                          <span class="stale" title={staleText(row.stale)}>
-                            stale<span class="visually-hidden">: {staleText(row.stale)}</span>
-                          </span>
-                        </>
-                      ) : null}
-                    </td>
-                    <td>{row.type}</td>
-                    <td>
-                      <StateBadge state={row.state} />
-                    </td>
-                    <td>{row.rollout}</td>
-                    <td>{row.owner || <span class="muted">—</span>}</td>
-                    <td>{row.tags.join(", ")}</td>
-                    <td>
-                      <Time at={row.updatedAt} /> <span class="muted">by {row.updatedBy}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption={`Flags in ${env}`} columns={["Key", "Type", "State", "Rollout", "Owner", "Tags", "Last change"]}>
+            {shown.map((row) => (
+              <tr key={row.key}>
+                <td>
+                  <a href={href.flag(env, row.key)}>{row.key}</a>
+                  {row.stale ? (
+                    <>
+                      {" "}
+                      <span class="stale" title={staleText(row.stale)}>
+                        stale<span class="visually-hidden">: {staleText(row.stale)}</span>
+                      </span>
+                    </>
+                  ) : null}
+                </td>
+                <td>{row.type}</td>
+                <td>
+                  <StateBadge state={row.state} />
+                </td>
+                <td>{row.rollout}</td>
+                <td>{row.owner || <span class="muted">—</span>}</td>
+                <td>{row.tags.join(", ")}</td>
+                <td>
+                  <Time at={row.updatedAt} /> <span class="muted">by {row.updatedBy}</span>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           {shown.length === 0 ? <p>No flag matches these filters.</p> : null}
         </>
       ) : null}
