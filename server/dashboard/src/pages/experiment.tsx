@@ -8,10 +8,12 @@ import { Time } from "../components/time.tsx";
 import { useResource } from "../hooks.ts";
 import { href } from "../router.ts";
 import { useSession } from "../session.ts";
-import { ColumnHeads } from "../charts/table.tsx";
+import { DataTable } from "../components/table.tsx";
 import { mismatchText, noExposures, variantRows, type ExperimentResults } from "../charts/experiment.ts";
 import { IntervalPlot } from "../charts/intervals.tsx";
 import { formatPValue } from "../charts/format.ts";
+
+const VARIANT_COLUMNS = ["Variant", ...["Exposures", "Conversions", "Rate", "Lift", "Interval", "p-value"].map((label) => ({ label, num: true }))];
 
 export function ExperimentPage({ env, flag }: { env: string; flag: string }) {
   const { api } = useSession();
@@ -66,26 +68,21 @@ export function ExperimentPage({ env, flag }: { env: string; flag: string }) {
               ))}
             </select>
           </div>
-          <div class="table-scroll" tabIndex={0} role="region" aria-label="Variants, scrollable">
-            <table aria-label="Variants">
-              <ColumnHeads names={["Variant", "Exposures", "Conversions", "Rate", "Lift", "Interval", "p-value"]} />
-              <tbody>
+          <DataTable caption="Variants" hideCaption columns={VARIANT_COLUMNS}>
                 {rows.map((row) => (
                   <tr key={row.variant} class={row.control ? "control" : undefined}>
                     <th scope="row">
                       <code>{row.variant}</code>
                     </th>
-                    <td class="number">{row.exposures}</td>
-                    <td class="number">{row.conversions}</td>
-                    <td class="number">{row.rate}</td>
-                    <td class="number">{row.lift}</td>
-                    <td class="number">{row.interval}</td>
-                    <td class="number">{row.pValue}</td>
+                    <td class="num">{row.exposures}</td>
+                    <td class="num">{row.conversions}</td>
+                    <td class="num">{row.rate}</td>
+                    <td class="num">{row.lift}</td>
+                    <td class="num">{row.interval}</td>
+                    <td class="num">{row.pValue}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+          </DataTable>
           <figure class="experiment-figure">
             <figcaption>Lift over the control, with {Math.round((1 - data.alpha) * 100)} % always-valid intervals</figcaption>
             <IntervalPlot rows={rows} />

@@ -13,7 +13,7 @@ import { durationText } from "../describe.ts";
 import { asApiError, useResource } from "../hooks.ts";
 import { href } from "../router.ts";
 import { useSession } from "../session.ts";
-import { ColumnHeads } from "../charts/table.tsx";
+import { DataTable } from "../components/table.tsx";
 import { ROLLOUT_ACTIONS, enabledActions, type RolloutAction } from "../charts/controls.ts";
 import { formatCount, formatMs, formatPercentage, formatRate, formatRequests, words } from "../charts/format.ts";
 import {
@@ -41,6 +41,8 @@ const METRICS: { metric: Metric; figure: string; table: string; format: (value: 
   { metric: "errorRate", figure: "Error rate: canary vs control", table: "Error rate over time", format: (v) => formatRate(v) },
   { metric: "p95", figure: "Latency p95: canary vs control", table: "Latency p95 over time", format: formatMs },
 ];
+
+const SERIES_COLUMNS = ["Time", "Stage", "Canary", "Control", "Threshold", { label: "Requests (canary/control)", num: true }, "Verdict"];
 
 const LINE_STYLES: Record<string, Omit<Line, "label">> = {
   canary: { stroke: "#c2410c", width: 2.5, points: true },
@@ -104,10 +106,8 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
       <button type="button" class="link" aria-expanded={tableShown} aria-controls={id} onClick={() => setTableShown(!tableShown)}>
         {tableShown ? "Hide the numbers" : "Show the numbers"}
       </button>
-      <div id={id} class={tableShown ? "table-scroll" : "table-scroll visually-hidden"} tabIndex={0} role="region" aria-label={`${spec.table}, scrollable`}>
-        <table aria-label={spec.table}>
-          <ColumnHeads names={["Time", "Stage", "Canary", "Control", "Threshold", "Requests (canary/control)", "Verdict"]} />
-          <tbody>
+      <div id={id} class={tableShown ? "series-table" : "series-table visually-hidden"}>
+        <DataTable caption={spec.table} hideCaption columns={SERIES_COLUMNS}>
             {points.map((point, index) => {
               const above = aboveThreshold(point, spec.metric);
               return (
@@ -128,13 +128,12 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
                       .map((line) => (line.name === "guard" ? `guard ${spec.format(line.value)}` : spec.format(line.value)))
                       .join(" · ") || "—"}
                   </td>
-                  <td>{formatRequests(point.canary.requests, point.control.requests)}</td>
+                  <td class="num">{formatRequests(point.canary.requests, point.control.requests)}</td>
                   <td>{words(point.verdict)}</td>
                 </tr>
               );
             })}
-          </tbody>
-        </table>
+        </DataTable>
       </div>
     </figure>
   );
