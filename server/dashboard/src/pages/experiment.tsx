@@ -83,10 +83,12 @@ export function ExperimentPage({ env, flag }: { env: string; flag: string }) {
                   </tr>
                 ))}
           </DataTable>
-          <figure class="experiment-figure">
-            <figcaption>Lift over the control, with {Math.round((1 - data.alpha) * 100)} % always-valid intervals</figcaption>
-            <IntervalPlot rows={rows} />
-          </figure>
+          {noExposures(data) ? null : (
+            <figure class="experiment-figure">
+              <figcaption>Lift over the control, with {Math.round((1 - data.alpha) * 100)} % always-valid intervals</figcaption>
+              <IntervalPlot rows={rows} />
+            </figure>
+          )}
           {data.sampleRatio && !data.sampleRatio.mismatch ? (
             <p class="muted">
               The exposures follow the promised split (sample-ratio χ² = {data.sampleRatio.chi2.toFixed(1)}, p = {formatPValue(data.sampleRatio.pValue)}).

@@ -84,11 +84,18 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
   const lines = ["canary", "control", ...names].map((name) => ({ label: LINE_LABELS[name] ?? name, ...LINE_STYLES[name]! }));
   const latest = latestPoint(series);
   const points = [...series.points].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const data = chartData(series, spec.metric);
+  const measured = points.some((point) => canaryValue(point, spec.metric) !== null || controlValue(point, spec.metric) !== null);
   return (
     <figure class="rollout-figure">
       <figcaption>{spec.figure}</figcaption>
+      {points.length && !measured ? (
+        <p class="muted">
+          {spec.metric === "p95" ? "No latencies recorded yet: SDKs send them when the application records latencyMs with its outcomes." : "No requests recorded yet."}
+        </p>
+      ) : null}
       {points.length ? (
-        <TimeChart data={chartData(series, spec.metric)} lines={lines} bands={stageBands(series)} markers={markers} format={spec.format} />
+        <TimeChart data={data} lines={lines} bands={stageBands(series)} markers={markers} format={spec.format} />
       ) : (
         <p class="muted">No judgement yet: the first point appears once the controller has looked at the stage.</p>
       )}
