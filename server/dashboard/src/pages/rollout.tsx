@@ -305,6 +305,11 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
         ) : null}{" "}
         <a href={href.flag(env, flag)}>Flag {flag}</a>
       </p>
+      {data?.status === "awaiting_approval" ? (
+        <p class="notice">
+          Stage {data.stage + 1} asks for approval: Promote enters it{protectedEnvironment ? " (an admin other than the one who started the rollout)" : ""}.
+        </p>
+      ) : null}
       <ErrorNote error={rollout.error} />
       {rollout.loading && !data ? <p class="muted">Loading…</p> : null}
       {data ? (
