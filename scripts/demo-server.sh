@@ -61,6 +61,7 @@ run audit verify
 cat <<TEXT
 
 pennon serve is running on $PENNON_URL (pid $(cat "$state/pid")).
+  Dashboard: $PENNON_URL/  (sign in with the admin token)
   Admin token: $PENNON_TOKEN
   Use the command line from this shell:  source $state/env && $bin list
   The API's description:                 curl $PENNON_URL/openapi.json

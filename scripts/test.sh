@@ -2,14 +2,14 @@
 # Every test Pennon has. CI runs exactly this (.ci/run).
 #   scripts/test.sh                 every part, in order
 #   scripts/test.sh PART...         only those parts: rust c python node wasm typescript
-#                                   differential peers server sdk rollouts smoke
+#                                   differential peers server sdk rollouts dashboard smoke
 #   PENNON_SKIP_SETUP=1             skip scripts/setup.sh (everything is installed already)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
 
-ALL=(rust c python node wasm typescript differential peers server sdk rollouts smoke)
+ALL=(rust c python node wasm typescript differential peers server sdk rollouts dashboard smoke)
 parts=("$@")
 [ "${#parts[@]}" -gt 0 ] || parts=("${ALL[@]}")
 for part in "${parts[@]}"; do
@@ -142,6 +142,24 @@ if wanted rollouts; then
   "$target_dir/debug/pennon-rollouts" --quick
 fi
 
+if wanted dashboard; then
+  step "Dashboard: type check, unit tests, and dist/ rebuilt and compared with the committed one"
+  # Its own node_modules (not an npm workspace: the server embeds the built dist/).
+  if [ ! -d server/dashboard/node_modules ] ||
+    [ server/dashboard/package-lock.json -nt server/dashboard/node_modules/.package-lock.json ]; then
+    (cd server/dashboard && npm ci --no-audit --no-fund)
+  fi
+  (cd server/dashboard && npm run --silent check && npm test && npm run --silent build)
+  if [ -n "$(git status --porcelain -- server/dashboard/dist)" ]; then
+    git status --short -- server/dashboard/dist
+    echo "server/dashboard/dist differs from its sources: run 'npm run build' in server/dashboard and commit dist/" >&2
+    exit 1
+  fi
+  step "Dashboard: every page in headless Chromium against a real pennon serve (approvals, kill, a simulated canary's rollback, axe, screenshots)"
+  cargo build -p pennon-server -p pennon-rollouts --bin pennon --bin pennon-rollouts --locked
+  PENNON_BIN="$target_dir/debug/pennon" PENNON_ROLLOUTS_BIN="$target_dir/debug/pennon-rollouts" tests/dashboard/run.sh
+fi
+
 if wanted smoke; then
   step "Main job smoke test"
   out=$(cargo run --quiet --release -p pennon-core --example evaluate --locked)
@@ -154,8 +172,13 @@ if wanted smoke; then
   demo_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   demo_ok=0
   PENNON_DEMO_DIR="$demo_dir" PENNON_PORT="$demo_port" scripts/demo-server.sh "$target_dir/debug/pennon" > "$demo_dir/out.txt" 2>&1 && demo_ok=1
+  # The dashboard the demo prints the address of: the embedded build, not the placeholder.
+  if [ "$demo_ok" = 1 ] && ! curl -fsS "http://127.0.0.1:$demo_port/" | grep -q 'src="/assets/app-'; then
+    echo "the demo's server does not serve the dashboard at /"; demo_ok=0
+  fi
   [ -f "$demo_dir/pid" ] && kill "$(cat "$demo_dir/pid")" 2>/dev/null || true
-  if [ "$demo_ok" != 1 ] || ! grep -q "^ok: .* entries" "$demo_dir/out.txt" || ! grep -q "kill search.new-ranker" "$demo_dir/out.txt"; then
+  if [ "$demo_ok" != 1 ] || ! grep -q "^ok: .* entries" "$demo_dir/out.txt" || ! grep -q "kill search.new-ranker" "$demo_dir/out.txt" ||
+    ! grep -q "^  Dashboard: " "$demo_dir/out.txt"; then
     cat "$demo_dir/out.txt"; echo "the demo's server half failed"; exit 1
   fi
   echo "demo server ok: $(grep -c '^\$ pennon' "$demo_dir/out.txt") CLI commands against pennon serve"
