@@ -32,6 +32,7 @@ mod set;
 mod snapshot;
 pub mod time;
 mod version;
+pub mod what_if;
 
 pub use constant::{Constancy, Constant, Constants};
 pub use context::{
@@ -42,3 +43,4 @@ pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErro
 pub use result::{Evaluation, FlagType, Reason, Slot};
 pub use serde_json::{Map, Value};
 pub use snapshot::{SCHEMA_VERSION, Snapshot};
+pub use what_if::{WhatIf, what_if};

@@ -33,6 +33,8 @@ pub struct Settings {
     pub max_auth_failures: u32,
     /// How long outcomes from SDKs are kept.
     pub outcome_retention: Duration,
+    /// Whether `/` serves the dashboard.
+    pub dashboard: bool,
 }
 
 /// What every handler shares.
@@ -88,6 +90,8 @@ fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::api::routes())
         .merge(crate::rollouts_api::routes())
+        .merge(crate::events::routes())
+        .merge(crate::series::routes())
         .merge(crate::sdk::routes().layer(browser_cors()))
         .merge(crate::ofrep::routes().layer(browser_cors()))
         .merge(crate::ops::routes())
@@ -129,6 +133,7 @@ pub fn router(app: App) -> (Router, utoipa::openapi::OpenApi) {
     let (routes, openapi) = routes().split_for_parts();
     let document = openapi.clone();
     let timeout = app.settings.request_timeout;
+    let routes = if app.settings.dashboard { routes.merge(crate::dashboard::routes()) } else { routes };
     let router = routes
         .route("/openapi.json", axum::routing::get(move || async move { axum::Json(document) }))
         .layer(middleware::from_fn_with_state(app.clone(), observe))

@@ -212,6 +212,19 @@ pub async fn append(write: &mut Write, record: Record) -> ApiResult<i64> {
     .bind(stored.hash.clone())
     .execute(&mut *write.tx)
     .await?;
+    write.announce(crate::events::Event::new(
+        "audit",
+        stored.environment.as_deref(),
+        json!({
+            "id": stored.seq,
+            "environment": stored.environment,
+            "action": stored.action,
+            "flag": stored.flag,
+            "segment": stored.segment,
+            "principal": stored.principal,
+            "at": crate::time::rfc3339(stored.at),
+        }),
+    ));
     write.head.seq = stored.seq;
     write.head.hash = stored.hash;
     Ok(stored.seq)

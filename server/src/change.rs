@@ -665,7 +665,7 @@ async fn propose(
         },
     )
     .await?;
-    Ok(ChangeRequest {
+    let request = ChangeRequest {
         id,
         environment: document.environment.clone(),
         action: mutation.action().to_string(),
@@ -680,7 +680,9 @@ async fn propose(
         decided_by: None,
         decided_at: None,
         decision_reason: None,
-    })
+    };
+    announce_request(write, &request, "pending", created_at);
+    Ok(request)
 }
 
 fn change_request_from_row(row: &sqlx::any::AnyRow) -> ApiResult<ChangeRequest> {
@@ -746,13 +748,33 @@ async fn pending_request(write: &mut Write, id: &str) -> ApiResult<ChangeRequest
     Ok(request)
 }
 
-async fn decide(write: &mut Write, id: &str, status: &str, caller: &Caller, reason: Option<&str>) -> ApiResult<()> {
+/// A `change_request` event, sent when the write commits.
+fn announce_request(write: &mut Write, request: &ChangeRequest, status: &str, at: i64) {
+    let data = serde_json::json!({
+        "id": request.id,
+        "environment": request.environment,
+        "flag": request.flag,
+        "status": status,
+        "at": crate::time::rfc3339(at),
+    });
+    write.announce(crate::events::Event::new("change_request", Some(&request.environment), data));
+}
+
+async fn decide(
+    write: &mut Write,
+    request: &ChangeRequest,
+    status: &str,
+    caller: &Caller,
+    reason: Option<&str>,
+) -> ApiResult<()> {
+    let (id, at) = (request.id.as_str(), now_ms());
+    announce_request(write, request, status, at);
     sqlx::query(
         "UPDATE change_requests SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4 WHERE id = $5",
     )
     .bind(status.to_string())
     .bind(caller.principal.clone())
-    .bind(now_ms())
+    .bind(at)
     .bind(reason.map(str::to_string))
     .bind(id.to_string())
     .execute(&mut *write.tx)
@@ -782,7 +804,7 @@ pub async fn approve(
         .map_err(|e| ApiError::internal(format!("stored change request: {e}")))?;
     let document = document_for_write(app, &mut write, &request.environment).await?;
     let base = Some(request.base_revision);
-    decide(&mut write, id, "applied", caller, reason.as_deref()).await?;
+    decide(&mut write, &request, "applied", caller, reason.as_deref()).await?;
     let author = Author { caller, request_id, reason: request.reason.clone() };
     let detail = serde_json::json!({ "changeRequest": id, "author": request.author, "approvedBy": caller.principal, "approvalReason": reason });
     commit_mutation(app, write, &document, &author, &mutation, base, Some(detail)).await.map_err(|mut error| {
@@ -807,7 +829,7 @@ pub async fn reject(
     if caller.role != Role::Admin && request.author != caller.principal {
         return Err(ApiError::forbidden("only an admin or the author can reject a change request"));
     }
-    decide(&mut write, id, "rejected", caller, reason.as_deref()).await?;
+    decide(&mut write, &request, "rejected", caller, reason.as_deref()).await?;
     let record = Record {
         principal: caller.principal.clone(),
         request_id,

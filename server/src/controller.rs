@@ -317,6 +317,20 @@ async fn record(
     .bind(step.judgement.as_ref().map(Value::to_string))
     .execute(&mut *write.tx)
     .await?;
+    write.announce(crate::events::Event::new(
+        "rollout",
+        Some(&rollout.environment),
+        json!({
+            "environment": rollout.environment,
+            "flag": rollout.flag,
+            "id": rollout.id,
+            "state": step.status.as_str(),
+            "stage": step.stage + 1,
+            "percentage": step.percentage,
+            "sequence": seq,
+            "at": crate::time::rfc3339(at),
+        }),
+    ));
     Ok(staged)
 }
 
@@ -430,7 +444,19 @@ pub fn stage_criteria(plan: &Plan, stage: usize) -> ApiResult<Criteria> {
 
 /// Judges a rollout's current stage as of `now`.
 pub async fn judge(app: &App, rollout: &Rollout, now: i64) -> ApiResult<Judged> {
-    let from = rollout.position.stage_started_at + rollout.plan.settle_ms();
+    judge_stage(app, rollout, rollout.position.stage, rollout.position.stage_started_at, now).await
+}
+
+/// Judges stage `stage` of a rollout, begun at `stage_started_at`, as the controller
+/// would have at `now` (the rollout series replays this for past instants).
+pub async fn judge_stage(
+    app: &App,
+    rollout: &Rollout,
+    stage: usize,
+    stage_started_at: i64,
+    now: i64,
+) -> ApiResult<Judged> {
+    let from = stage_started_at + rollout.plan.settle_ms();
     let arms = if from < now {
         outcomes::window(&app.store, &rollout.environment, &rollout.flag, from, now).await?
     } else {
@@ -438,8 +464,8 @@ pub async fn judge(app: &App, rollout: &Rollout, now: i64) -> ApiResult<Judged> 
     };
     let canary = arms.get(&rollout.canary_variant).cloned().unwrap_or_default();
     let control = arms.get(&rollout.control_variant).cloned().unwrap_or_default();
-    let criteria = stage_criteria(&rollout.plan, rollout.position.stage)?;
-    let share = rollout.plan.stage(rollout.position.stage).percentage.as_f64().unwrap_or(0.0) / 100.0;
+    let criteria = stage_criteria(&rollout.plan, stage)?;
+    let share = rollout.plan.stage(stage).percentage.as_f64().unwrap_or(0.0) / 100.0;
     let judgement = judgement::judge(&Window { canary: &canary, control: &control, canary_share: share }, &criteria);
     let json = json!({
         "verdict": judgement.verdict.as_str(),

@@ -183,12 +183,16 @@ pub struct Slot {
 }
 
 /// Every environment's document and published snapshot.
-#[derive(Default)]
 pub struct Environments {
     slots: RwLock<HashMap<String, Arc<Slot>>>,
+    events: crate::events::Hub,
 }
 
 impl Environments {
+    /// No environment yet; new revisions are announced on `events`.
+    pub fn new(events: crate::events::Hub) -> Environments {
+        Environments { slots: RwLock::default(), events }
+    }
     /// The slot of an environment.
     pub fn slot(&self, environment: &str) -> Option<Arc<Slot>> {
         self.slots.read().ok()?.get(environment).cloned()
@@ -203,6 +207,22 @@ impl Environments {
         keys.sort();
         keys
     }
+    /// A `revision` event: the flags core says may answer differently (all of them for
+    /// an environment seen for the first time).
+    fn announce(&self, published: &Published, before: Option<&Published>) {
+        let changed: Vec<&str> = match before {
+            Some(before) => published.snapshot.changed_flags(&before.snapshot),
+            None => published.snapshot.flag_keys().collect(),
+        };
+        let data = json!({
+            "environment": published.environment,
+            "revision": published.revision,
+            "changedFlags": changed,
+            "at": crate::time::rfc3339(published.generated_at),
+        });
+        self.events.send(crate::events::Event::new("revision", Some(&published.environment), data));
+    }
+
     /// Installs a newer document and its published snapshot (an older one is ignored, so
     /// a late reload never goes back in time). Returns whether it was installed.
     pub fn install(&self, document: Document, published: Published) -> bool {
@@ -221,11 +241,13 @@ impl Environments {
                 let environment = document.environment.clone();
                 slots.insert(environment, Arc::new(Slot { document: Arc::new(document), published: sender.clone() }));
                 if revision_changed {
-                    sender.send_replace(published);
+                    let before = sender.send_replace(published.clone());
+                    self.announce(&published, Some(&before));
                 }
                 true
             }
             None => {
+                self.announce(&published, None);
                 let (sender, _) = watch::channel(published);
                 slots.insert(
                     document.environment.clone(),

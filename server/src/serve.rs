@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// How often the rollout controller judges every active rollout (`10s`, `500ms`, `1m`).
     #[arg(long, value_name = "INTERVAL", default_value = "10s", value_parser = parse_interval)]
     pub rollout_interval: Duration,
+    /// Do not serve the dashboard at `/` (the API is unchanged).
+    #[arg(long)]
+    pub no_dashboard: bool,
 }
 
 /// Parses `250ms`, `10s` or `2m` (a whole number and a unit), at least 10 ms.
@@ -110,8 +113,8 @@ fn init_logging(format: LogFormat) {
 pub async fn prepare(store: Store, settings: Settings) -> Result<app::App, String> {
     let signing_key = first_start(&store).await.map_err(|e| e.to_string())?;
     let state = Arc::new(State {
+        environments: crate::publish::Environments::new(store.events.clone()),
         store,
-        environments: Default::default(),
         signing_key,
         authenticator: Default::default(),
         metrics: Default::default(),
@@ -134,6 +137,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         max_auth_failures: args.max_auth_failures,
         outcome_retention: args.outcome_retention,
+        dashboard: !args.no_dashboard,
     };
     let app = prepare(store, settings).await?;
     admin_token(&app.store).await.map_err(|e| e.to_string())?;
@@ -145,6 +149,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let (router, _) = app::router(app.clone());
     println!("pennon: listening on http://{address}");
+    if !args.no_dashboard {
+        println!("pennon: dashboard at http://{address}/");
+    }
     let _ = std::io::stdout().flush();
     tracing::info!(%address, database = app.store.backend.name(), "serving");
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())

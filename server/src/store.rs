@@ -38,6 +38,8 @@ pub struct Store {
     pub backend: Backend,
     /// The URL, for `LISTEN` on PostgreSQL.
     pub url: String,
+    /// The admin event stream's channel: writes send their events once committed.
+    pub events: crate::events::Hub,
     write_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -88,7 +90,7 @@ impl Store {
                 .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?,
         };
         MIGRATOR.run(&pool).await.map_err(|e| format!("database migration failed: {e}"))?;
-        Ok(Store { pool, backend, url, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store { pool, backend, url, events: Default::default(), write_lock: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// Starts a write: takes the process's write lock, opens a transaction and locks the
@@ -107,7 +109,7 @@ impl Store {
         }
         let row = sqlx::query(lock).fetch_one(&mut *tx).await?;
         let head = Head { seq: row.try_get("seq")?, hash: row.try_get("hash")? };
-        Ok(Write { tx, head, backend: self.backend, _guard: guard })
+        Ok(Write { tx, head, backend: self.backend, events: Vec::new(), hub: self.events.clone(), _guard: guard })
     }
 }
 
@@ -128,6 +130,8 @@ pub struct Write {
     pub head: Head,
     /// Which database.
     pub backend: Backend,
+    events: Vec<crate::events::Event>,
+    hub: crate::events::Hub,
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -139,7 +143,16 @@ impl Write {
             .bind(self.head.hash.clone())
             .execute(&mut *self.tx)
             .await?;
-        self.tx.commit().await.map_err(ApiError::from)
+        self.tx.commit().await.map_err(ApiError::from)?;
+        for event in self.events {
+            self.hub.send(event);
+        }
+        Ok(())
+    }
+
+    /// Sends `event` on the admin event stream once (and only if) this write commits.
+    pub fn announce(&mut self, event: crate::events::Event) {
+        self.events.push(event);
     }
 
     /// Asks every replica to reload this environment once the transaction commits

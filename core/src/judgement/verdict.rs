@@ -81,6 +81,31 @@ fn percent(fraction: f64) -> String {
     format!("{:.2} %", fraction * 100.0)
 }
 
+/// The lines a canary is held to in this window, for charts: `errorRate`, the control's
+/// error rate plus the tolerance (the level the error-rate test treats as harm; `null`
+/// while the control has no request); `maxErrorRate`, the absolute guard; and per latency
+/// criterion (keyed by quantile name, `p95`) the lowest canary latency that exceeds it:
+/// the smaller of control + `maxIncreaseMs` and control × `maxRatio` (`null` while the
+/// control has no latency or the criterion sets neither).
+fn thresholds(control: &Arm, criteria: &Criteria) -> Value {
+    let mut lines = Map::new();
+    let error_rate = (control.requests > 0).then(|| control.error_rate() + criteria.error_rate_tolerance);
+    lines.insert("errorRate".into(), json!(error_rate));
+    lines.insert("maxErrorRate".into(), json!(criteria.max_error_rate));
+    for criterion in &criteria.latency {
+        let line = control.latency.quantile(criterion.quantile).and_then(|control_ms| {
+            let by_increase = criterion.max_increase_ms.map(|ms| control_ms + ms);
+            let by_ratio = criterion.max_ratio.map(|ratio| control_ms * ratio);
+            match (by_increase, by_ratio) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        });
+        lines.insert(criterion.quantile_name(), json!(line));
+    }
+    Value::Object(lines)
+}
+
 /// Judges a canary window against its control (docs/judgement.md). In order: the
 /// absolute guard, the minimum sample, the sample ratio, the error-rate test, the latency
 /// criteria; healthy when none of them objects.
@@ -165,6 +190,8 @@ pub fn judge(window: &Window, criteria: &Criteria) -> Judgement {
             })
             .collect(),
     );
+
+    evidence.insert("thresholds".into(), thresholds(control, criteria));
 
     if guard_tripped {
         let max = criteria.max_error_rate.unwrap_or(0.0);
@@ -304,6 +331,36 @@ mod tests {
         assert!(evidence["errorRate"]["pValue"].as_f64().is_some_and(|p| p > 0.05));
         assert_eq!(evidence["latency"][0]["exceeded"], false);
         assert_eq!(judgement.to_json()["verdict"], "healthy");
+        // The lines: control rate + tolerance; p95 of 120 ms: min(120 + 500, 120 × 1.5).
+        assert!((evidence["thresholds"]["errorRate"].as_f64().unwrap() - 0.025).abs() < 1e-12);
+        assert_eq!(evidence["thresholds"]["maxErrorRate"], Value::Null);
+        let p95 = evidence["control"]["p95"].as_f64().unwrap();
+        assert!((evidence["thresholds"]["p95"].as_f64().unwrap() - p95 * 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn thresholds_are_the_lowest_values_that_trip_each_criterion() {
+        let criteria = Criteria {
+            max_error_rate: Some(0.3),
+            latency: alloc::vec![crate::judgement::LatencyCriterion {
+                quantile: 0.95,
+                max_increase_ms: Some(50.0),
+                max_ratio: Some(3.0),
+            }],
+            ..Criteria::default()
+        };
+        let (canary, control) = (arm(10, 0, 100.0), arm(0, 0, 100.0));
+        let lines = &judged(&canary, &control, 0.1, &criteria).evidence["thresholds"];
+        // No control requests: no error-rate line; the guard is there regardless.
+        assert_eq!(lines["errorRate"], Value::Null);
+        assert_eq!(lines["maxErrorRate"], 0.3);
+        assert_eq!(lines["p95"], Value::Null);
+        let control = arm(1000, 10, 100.0);
+        let lines = &judged(&canary, &control, 0.1, &criteria).evidence["thresholds"];
+        let p95 = control.latency.quantile(0.95).unwrap();
+        // +50 ms is stricter than ×3 here.
+        assert!((lines["p95"].as_f64().unwrap() - (p95 + 50.0)).abs() < 1e-9);
+        assert!((lines["errorRate"].as_f64().unwrap() - 0.015).abs() < 1e-12);
     }
 
     #[test]

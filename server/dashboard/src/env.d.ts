@@ -1,0 +1,2 @@
+// esbuild bundles imported CSS into assets/app-[hash].css.
+declare module "*.css";

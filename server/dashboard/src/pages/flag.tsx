@@ -1,0 +1,3 @@
+export function FlagPage({ flag }: { env: string; flag: string }) {
+  return <h1>{flag}</h1>;
+}
