@@ -149,9 +149,12 @@ test('a developer proposes a change in protected production; another admin runs 
 
 test('a simulated canary with an error regression: the rollout page shows the threshold crossed and the rollback', { timeout: 90_000 }, async () => {
   const driven = drive(pennon, ['--flag', CANARY, '--regression', 'errors:+20', '--stages', '10,50,100', '--stage-duration', 'PT2S', '--min-requests', '200', '--rate', '400', '--deadline', '60'])
+  let ended = null
+  driven.then((result) => (ended = result))
   // The page opens once the rollout exists (a 404 would be a console error).
   const exists = Date.now() + 30_000
   while (!(await fetch(`${pennon.url}/api/v1/environments/development/rollouts/${CANARY}`, { headers: { authorization: `Bearer ${pennon.tokens.victor}` } })).ok) {
+    assert.equal(ended, null, 'pennon-rollouts drive ended before its rollout existed')
     assert.ok(Date.now() < exists, 'pennon-rollouts drive started no rollout within 30 s')
     await new Promise((resolve) => setTimeout(resolve, 100))
   }

@@ -154,6 +154,8 @@ export async function launch() {
 /** A page in a new browser context (its own sessionStorage: another person), with every console error and page error in `problems`. */
 export async function open(browser, viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport })
+  // A missing element fails in seconds, not in Playwright's default 30 s.
+  context.setDefaultTimeout(10_000)
   const page = await context.newPage()
   const problems = []
   page.on('console', (message) => {

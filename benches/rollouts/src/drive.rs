@@ -75,16 +75,22 @@ pub fn run(drive: &Drive) -> Result<Result<Value, Value>, String> {
     Ok(if ended { Ok(summary) } else { Err(summary) })
 }
 
-/// Reads the rollout until it has ended or `deadline` has passed; its last state.
+/// Reads the rollout until it has ended or `deadline` has passed; its last state. Says on
+/// stderr where the rollout stands whenever its stage or verdict changes.
 fn follow(api: &Api, flag: &str, deadline: Instant) -> Result<rollout::Status, String> {
+    let mut said = String::new();
     loop {
         std::thread::sleep(Duration::from_millis(250));
         let status = rollout::status(api, flag)?;
+        if let Some(now) = &status.now {
+            let stage_and_verdict = now.split(" with ").next().unwrap_or_default();
+            if stage_and_verdict != said {
+                eprintln!("  {flag}: {now}");
+                said = stage_and_verdict.to_owned();
+            }
+        }
         if status.phase.is_final() || Instant::now() >= deadline {
             return Ok(status);
-        }
-        if let Some(now) = &status.now {
-            eprintln!("  {flag}: {now}");
         }
     }
 }
