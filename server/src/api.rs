@@ -152,17 +152,26 @@ pub struct NewEnvironment {
     pub reason: Option<String>,
 }
 
-/// Change an environment.
+/// Change an environment (fields left out stay as they are).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct EnvironmentUpdate {
     /// Whether changes need approval.
-    pub protected: bool,
+    pub protected: Option<bool>,
+    /// Whether the server samples the contexts of SDK evaluate and OFREP calls (the
+    /// context set `sampled`, kept in memory).
+    pub sample_contexts: Option<bool>,
     /// Why.
     pub reason: Option<String>,
 }
 
-fn environment_json(document: &Document) -> Value {
-    json!({ "key": document.environment, "protected": document.protected, "revision": document.revision })
+fn environment_json(app: &App, document: &Document) -> Value {
+    json!({
+        "key": document.environment,
+        "protected": document.protected,
+        "revision": document.revision,
+        "sampleContexts": app.samples.enabled(&document.environment),
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/environments", tag = "admin", security(("token" = ["viewer"])),
@@ -170,7 +179,10 @@ fn environment_json(document: &Document) -> Value {
 async fn list_environments(State(app): State<App>, _: Reader) -> ApiResult<Json<Vec<Value>>> {
     let keys = app.environments.keys();
     Ok(Json(
-        keys.iter().filter_map(|key| app.environments.slot(key)).map(|slot| environment_json(&slot.document)).collect(),
+        keys.iter()
+            .filter_map(|key| app.environments.slot(key))
+            .map(|slot| environment_json(&app, &slot.document))
+            .collect(),
     ))
 }
 
@@ -181,8 +193,9 @@ async fn create_environment(
     Admin(caller): Admin,
     Body(body): Body<NewEnvironment>,
 ) -> ApiResult<Response> {
-    let document = change::put_environment(&app, author(&caller, body.reason), &body.key, body.protected, true).await?;
-    Ok((StatusCode::CREATED, Json(environment_json(&document))).into_response())
+    let settings = change::EnvironmentSettings { protected: Some(body.protected), sample_contexts: None };
+    let document = change::put_environment(&app, author(&caller, body.reason), &body.key, settings, true).await?;
+    Ok((StatusCode::CREATED, Json(environment_json(&app, &document))).into_response())
 }
 
 #[utoipa::path(patch, path = "/api/v1/environments/{env}", tag = "admin", security(("token" = ["admin"])), request_body = EnvironmentUpdate,
@@ -193,8 +206,9 @@ async fn update_environment(
     Path(env): Path<String>,
     Body(body): Body<EnvironmentUpdate>,
 ) -> ApiResult<Json<Value>> {
-    let document = change::put_environment(&app, author(&caller, body.reason), &env, body.protected, false).await?;
-    Ok(Json(environment_json(&document)))
+    let settings = change::EnvironmentSettings { protected: body.protected, sample_contexts: body.sample_contexts };
+    let document = change::put_environment(&app, author(&caller, body.reason), &env, settings, false).await?;
+    Ok(Json(environment_json(&app, &document)))
 }
 
 fn list(app: &App, env: &str, kind: Kind) -> ApiResult<Json<Value>> {

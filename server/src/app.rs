@@ -57,6 +57,8 @@ pub struct State {
     pub started: Instant,
     /// Becomes true once every environment is loaded.
     pub ready: std::sync::atomic::AtomicBool,
+    /// The contexts sampled from SDK evaluate calls, per environment.
+    pub samples: crate::context_sets::Samples,
     /// Becomes true when the server shuts down: open streams end.
     pub shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -92,6 +94,8 @@ fn routes() -> OpenApiRouter<App> {
         .merge(crate::rollouts_api::routes())
         .merge(crate::events::routes())
         .merge(crate::series::routes())
+        .merge(crate::context_sets::routes())
+        .merge(crate::what_if::routes())
         .merge(crate::sdk::routes().layer(browser_cors()))
         .merge(crate::ofrep::routes().layer(browser_cors()))
         .merge(crate::ops::routes())

@@ -29,7 +29,8 @@ pub fn unreadable(rejection: &BytesRejection, limit: usize) -> ApiError {
     }
 }
 
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Parses a JSON body into `T` (`invalid_json`, or `invalid_request` for the wrong shape).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_json(format!("the body is not JSON: {e}")))?;
     serde_json::from_value(value)

@@ -815,6 +815,23 @@ pub async fn approve(
     })
 }
 
+/// What approving a pending change request would publish, built by the same staging
+/// path an approval takes ([`entries_for`], [`prepare`]) inside a write that is never
+/// committed: the snapshot in force and the proposed one. `409` when the request is
+/// decided or stale (its approval would fail the same way).
+pub async fn preview(app: &App, id: &str) -> ApiResult<(ChangeRequest, Arc<Published>, Published)> {
+    let mut write = app.store.begin_write().await?;
+    let request = pending_request(&mut write, id).await?;
+    let mutation: Mutation = serde_json::from_value(request.request.clone())
+        .map_err(|e| ApiError::internal(format!("stored change request: {e}")))?;
+    let document = document_for_write(app, &mut write, &request.environment).await?;
+    let changes = entries_for(&mut write, &document, &mutation, Some(request.base_revision)).await?;
+    let (_, proposed) = prepare(app, &document, &changes)?;
+    drop(write); // rolled back: nothing was written
+    let current = crate::sdk::published_at(app, &request.environment, Some(document.revision)).await?;
+    Ok((request, current, proposed))
+}
+
 /// Rejects a change request (an admin, or its author withdrawing it).
 pub async fn reject(
     app: &App,
@@ -851,21 +868,36 @@ pub async fn reject(
     Ok(request)
 }
 
-/// Creates an environment (revision 0, empty), or changes its protection.
+/// What an environment's settings become (`None`: as they are; on creation: off).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EnvironmentSettings {
+    /// Whether changes need approval.
+    pub protected: Option<bool>,
+    /// Whether SDK evaluate calls' contexts are sampled.
+    pub sample_contexts: Option<bool>,
+}
+
+/// Creates an environment (revision 0, empty), or changes its settings.
 pub async fn put_environment(
     app: &App,
     author: Author<'_>,
     key: &str,
-    protected: bool,
+    settings: EnvironmentSettings,
     create: bool,
 ) -> ApiResult<Document> {
     author.caller.require_admin()?;
     let mut write = app.store.begin_write().await?;
-    let exists = sqlx::query("SELECT key FROM environments WHERE key = $1")
+    let existing = sqlx::query("SELECT protected, sample_contexts FROM environments WHERE key = $1")
         .bind(key.to_string())
         .fetch_optional(&mut *write.tx)
-        .await?
-        .is_some();
+        .await?;
+    let exists = existing.is_some();
+    let (was_protected, was_sampling) = match &existing {
+        Some(row) => (row.try_get::<i64, _>("protected")? != 0, row.try_get::<i64, _>("sample_contexts")? != 0),
+        None => (false, false),
+    };
+    let protected = settings.protected.unwrap_or(was_protected);
+    let sample_contexts = settings.sample_contexts.unwrap_or(was_sampling);
     match (create, exists) {
         (true, true) => {
             return Err(ApiError::new(StatusCode::CONFLICT, "already_exists", format!("environment '{key}' exists")));
@@ -886,8 +918,9 @@ pub async fn put_environment(
             .execute(&mut *write.tx)
             .await?;
     } else {
-        sqlx::query("UPDATE environments SET protected = $1 WHERE key = $2")
+        sqlx::query("UPDATE environments SET protected = $1, sample_contexts = $2 WHERE key = $3")
             .bind(i64::from(protected))
+            .bind(i64::from(sample_contexts))
             .bind(key.to_string())
             .execute(&mut *write.tx)
             .await?;
@@ -898,7 +931,7 @@ pub async fn put_environment(
         environment: Some(key.to_string()),
         action: if create { "environment_create".into() } else { "environment_update".into() },
         reason: author.reason.clone(),
-        detail: Some(serde_json::json!({ "protected": protected })),
+        detail: Some(serde_json::json!({ "protected": protected, "sampleContexts": sample_contexts })),
         ..Record::default()
     };
     audit::append(&mut write, record).await?;
@@ -906,6 +939,7 @@ pub async fn put_environment(
     let document =
         load_document(&mut write.tx, key).await?.ok_or_else(|| ApiError::internal("environment vanished"))?;
     write.commit().await?;
+    app.samples.set_enabled(key, sample_contexts);
     reload(app, key).await?;
     Ok(document)
 }

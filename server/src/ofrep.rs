@@ -70,6 +70,7 @@ async fn evaluate_flag(
     let environment = caller.require_sdk()?;
     let published = published_at(&app, environment, None).await?;
     let context = context(&body.context)?;
+    app.samples.offer(environment, &body.context);
     let evaluation = published.snapshot.evaluate(&key, &context, now_ms(), None);
     let (ok, out) = result(&key, &evaluation, published.revision);
     let status = match out.get("errorCode").and_then(Value::as_str) {
@@ -91,6 +92,7 @@ async fn evaluate_flags(
     let environment = caller.require_sdk()?;
     let published = published_at(&app, environment, None).await?;
     let context = context(&body.context)?;
+    app.samples.offer(environment, &body.context);
     let flags: Vec<Value> = published
         .snapshot
         .evaluate_all(&context, now_ms())

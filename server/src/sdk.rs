@@ -239,6 +239,7 @@ async fn evaluate(
     let environment = caller.require_sdk()?;
     let published = published_at(&app, environment, None).await?;
     let context = context(&body.context)?;
+    app.samples.offer(environment, &body.context);
     let revision = u64::try_from(published.revision).unwrap_or(0);
     let flags: serde_json::Map<String, Value> = published
         .snapshot

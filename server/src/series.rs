@@ -119,10 +119,10 @@ async fn series(
             "at": crate::time::rfc3339(at),
             "stage": stage.index,
             "percentage": rollout.plan.stage(stage.index).percentage,
-            "verdict": judged.json["verdict"],
+            "verdict": judged.look.verdict.as_str(),
             "canary": arm_json(&judged.canary),
             "control": arm_json(&judged.control),
-            "thresholds": judged.json["evidence"]["thresholds"],
+            "thresholds": judged.json.pointer("/evidence/thresholds"),
         }));
     }
     let stages: Vec<Value> = rollout

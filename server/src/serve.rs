@@ -122,10 +122,12 @@ pub async fn prepare(store: Store, settings: Settings) -> Result<app::App, Strin
         settings,
         started: Instant::now(),
         ready: Default::default(),
+        samples: Default::default(),
         shutdown: tokio::sync::watch::channel(false).0,
     });
     load_revocations(&state).await.map_err(|e| format!("loading tokens: {e}"))?;
     reload_all(&state).await.map_err(|e| format!("loading environments: {e}"))?;
+    crate::context_sets::load_settings(&state).await.map_err(|e| format!("loading environment settings: {e}"))?;
     state.ready.store(true, Ordering::Release);
     Ok(state)
 }
@@ -308,6 +310,9 @@ async fn follow(app: app::App) {
         interval.tick().await;
         if let Err(error) = load_revocations(&app).await {
             tracing::warn!("checking revoked tokens: {error}");
+        }
+        if let Err(error) = crate::context_sets::load_settings(&app).await {
+            tracing::warn!("checking environment settings: {error}");
         }
         let rows =
             match sqlx::query("SELECT key, revision, protected FROM environments").fetch_all(&app.store.pool).await {

@@ -5,25 +5,11 @@
 
 mod common;
 
-use common::{Backend, Server, backends, boolean_flag};
+use common::{Backend, Server, boolean_flag, each_backend, token};
 use serde_json::{Value, json};
 
 const DEV: &str = "/api/v1/environments/development";
 const PROD: &str = "/api/v1/environments/production";
-
-fn each_backend(test: impl Fn(Backend)) {
-    for backend in backends() {
-        eprintln!("-- {backend:?}");
-        test(backend);
-    }
-}
-
-fn token(server: &Server, name: &str, role: &str, environment: Option<&str>) -> String {
-    let answer =
-        server.admin().post("/api/v1/tokens", json!({ "name": name, "role": role, "environment": environment }));
-    assert_eq!(answer.status, 201, "{}", answer.text);
-    answer.json["token"].as_str().unwrap().to_string()
-}
 
 #[test]
 fn a_change_is_validated_by_core_and_a_refused_one_writes_nothing() {

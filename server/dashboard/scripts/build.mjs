@@ -3,15 +3,16 @@
 // server's Content-Security-Policy can forbid them). The output depends only on the
 // sources and the locked dependencies, so CI can rebuild and diff the committed dist/.
 //   node scripts/build.mjs            build once
-//   node scripts/build.mjs --watch    rebuild on every change
+//   node scripts/build.mjs --watch    rebuild on every change, unminified, into .dev-dist/
+//                                     (so the committed dist/ stays the release build)
 import * as esbuild from "esbuild";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const dist = join(root, "dist");
 const watch = process.argv.includes("--watch");
+const dist = join(root, watch ? ".dev-dist" : "dist");
 
 /** The page that loads the bundles: `assets` maps ".js" / ".css" to their file names. */
 export function indexHtml(assets) {

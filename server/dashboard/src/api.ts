@@ -408,8 +408,7 @@ export class Api {
 
   setState = (env: string, key: string, body: { state: FlagState; reason: string; percentage?: number; baseRevision?: number }) =>
     this.write("POST", `/environments/${seg(env)}/flags/${seg(key)}/state`, body);
-  kill = async (env: string, key: string, reason: string) =>
-    (await this.call<Applied>("POST", `/environments/${seg(env)}/flags/${seg(key)}/kill`, { reason })).body;
+  kill = (env: string, key: string, reason: string) => this.write("POST", `/environments/${seg(env)}/flags/${seg(key)}/kill`, { reason });
   rollback = (env: string, key: string, body: { toRevision: number; reason: string; baseRevision?: number }) =>
     this.write("POST", `/environments/${seg(env)}/flags/${seg(key)}/rollback`, body);
   putOverride = (env: string, key: string, tenant: string, body: { variant: string; expiresAt?: string; reason?: string }) =>

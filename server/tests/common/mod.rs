@@ -237,3 +237,20 @@ pub fn boolean_flag(state: &str) -> serde_json::Value {
         "fallthrough": { "variant": "on" }
     })
 }
+
+/// Runs `test` on every backend of [`backends`].
+pub fn each_backend(test: impl Fn(Backend)) {
+    for backend in backends() {
+        eprintln!("-- {backend:?}");
+        test(backend);
+    }
+}
+
+/// A new token of this role (and, for SDK keys, environment), created by the admin.
+pub fn token(server: &Server, name: &str, role: &str, environment: Option<&str>) -> String {
+    let answer = server
+        .admin()
+        .post("/api/v1/tokens", serde_json::json!({ "name": name, "role": role, "environment": environment }));
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.json["token"].as_str().unwrap().to_string()
+}
