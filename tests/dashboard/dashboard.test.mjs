@@ -31,25 +31,29 @@ after(async () => {
   await pennon?.stop()
 })
 
-/** Runs `scenario` on a signed-in page of `person`, then asserts no console or page error. */
-async function as(person, scenario, viewport) {
-  const session = await open(browser, viewport)
+/** Runs `scenario` on a signed-in page of `person` in a browser context of its own; its console errors, page errors and failed requests go to `problems`. */
+async function as(person, problems, scenario) {
+  const session = await open(browser)
   try {
     await signIn(session.page, pennon.url, pennon.tokens[person])
     await scenario(session.page)
-    assert.deepEqual(session.problems, [], 'no console errors, no page errors')
   } finally {
+    problems.push(...session.problems)
     await session.close()
   }
 }
 
+/** The end of every scenario: nothing went wrong in any of its pages. */
+const noProblems = (problems) => assert.deepEqual(problems, [], 'no console errors, no page errors, no failed requests')
+
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 test('sign in, find a flag, change its state with a reason: the audit trail shows it, an SDK client gets it', { timeout: 60_000 }, async () => {
+  const problems = []
   const key = 'reports.export-pdf'
   const reason = 'dashboard test: exports paused for the PDF renderer upgrade'
   await development.waitFor((e) => e.flag === key && e.value === true, 1000, `${key} on for a business plan before the change`)
-  await as('alice', async (page) => {
+  await as('alice', problems, async (page) => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flags' }).click()
     await page.getByRole('heading', { name: 'Flags', exact: true }).waitFor()
     await page.getByRole('combobox', { name: 'Environment' }).selectOption('development')
@@ -75,12 +79,14 @@ test('sign in, find a flag, change its state with a reason: the audit trail show
     await entries.getByRole('row').filter({ hasText: key }).filter({ hasText: reason }).filter({ hasText: 'alice' }).waitFor()
     await page.getByRole('status').filter({ hasText: 'Chain verified' }).waitFor()
   })
+  noProblems(problems)
 })
 
 test('kill a flag from the dashboard: an SDK client evaluates it off within 1 s', { timeout: 60_000 }, async () => {
+  const problems = []
   const key = 'payments.kill-switch'
   await development.waitFor((e) => e.flag === key && e.value === true, 1000, `${key} serving true before the kill`)
-  await as('alice', async (page) => {
+  await as('alice', problems, async (page) => {
     await page.goto(`${pennon.url}/#/env/development/flags/${key}`)
     await page.getByRole('heading', { level: 1, name: key, exact: true }).waitFor()
     await page.getByRole('button', { name: 'Kill', exact: true }).click()
@@ -95,9 +101,11 @@ test('kill a flag from the dashboard: an SDK client evaluates it off within 1 s'
     assert.ok(elapsed <= 1000, `the kill reached the SDK client after ${elapsed} ms (over 1 s)`)
     await page.getByRole('status').filter({ hasText: 'Killed in development' }).waitFor()
   })
+  noProblems(problems)
 })
 
 test('a developer proposes a change in protected production; another admin runs a what-if and approves it; the author cannot', { timeout: 90_000 }, async () => {
+  const problems = []
   const key = 'reports.export-pdf'
   const contexts = Array.from({ length: 10 }, (_, n) => ({ targetingKey: `u-${n}`, plan: n % 2 ? 'free' : 'business' }))
   await pennon.call(pennon.tokens.dana, 'PUT', '/api/v1/environments/production/context-sets/plans', {
@@ -107,7 +115,7 @@ test('a developer proposes a change in protected production; another admin runs 
   await production.waitFor((e) => e.flag === key && e.value === true, 1000, `${key} on in production before the change`)
   const article = (page) => page.getByRole('article', { name: new RegExp(`${escape(key)} in production$`) })
   let id
-  await as('dana', async (page) => {
+  await as('dana', problems, async (page) => {
     await page.goto(`${pennon.url}/#/env/production/flags/${key}`)
     await page.getByRole('heading', { level: 1, name: key, exact: true }).waitFor()
     await page.getByRole('combobox', { name: 'New state' }).selectOption('off')
@@ -126,7 +134,7 @@ test('a developer proposes a change in protected production; another admin runs 
   const pending = await production.waitFor((e) => e.flag === key && e.value === false, 300, 'nothing published').catch(() => null)
   assert.equal(pending, null, `the change was published before approval: ${JSON.stringify(pending)}`)
 
-  await as('bob', async (page) => {
+  await as('bob', problems, async (page) => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Approvals' }).click()
     await page.getByRole('heading', { name: 'Approvals', exact: true }).waitFor()
     const request = article(page)
@@ -144,10 +152,13 @@ test('a developer proposes a change in protected production; another admin runs 
   const seen = await production.waitFor((e) => e.flag === key && e.value === false, 5000, `${key} off in production after the approval`)
   console.log(`# change request ${id} approved by bob, published as production revision ${seen.revision}`)
   const request = await pennon.call(pennon.tokens.victor, 'GET', `/api/v1/change-requests/${id}`)
-  assert.equal(request.status, 'approved', JSON.stringify(request))
+  assert.equal(request.status, 'applied', JSON.stringify(request))
+  assert.equal(request.decidedBy, 'bob', JSON.stringify(request))
+  noProblems(problems)
 })
 
 test('a simulated canary with an error regression: the rollout page shows the threshold crossed and the rollback', { timeout: 90_000 }, async () => {
+  const problems = []
   const driven = drive(pennon, ['--flag', CANARY, '--regression', 'errors:+20', '--stages', '10,50,100', '--stage-duration', 'PT2S', '--min-requests', '200', '--rate', '400', '--deadline', '60'])
   let ended = null
   driven.then((result) => (ended = result))
@@ -158,7 +169,7 @@ test('a simulated canary with an error regression: the rollout page shows the th
     assert.ok(Date.now() < exists, 'pennon-rollouts drive started no rollout within 30 s')
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  await as('victor', async (page) => {
+  await as('victor', problems, async (page) => {
     await page.goto(`${pennon.url}/#/env/development/rollouts/${CANARY}`)
     await page.getByRole('heading', { name: `Rollout of ${CANARY}` }).waitFor()
     await page.getByRole('list', { name: 'Stages' }).waitFor()
@@ -175,6 +186,7 @@ test('a simulated canary with an error regression: the rollout page shows the th
     const rows = page.getByRole('table', { name: 'Error rate over time', includeHidden: true }).getByRole('row', { includeHidden: true })
     await rows.filter({ hasText: 'above threshold' }).first().waitFor({ state: 'attached', timeout: 10_000 })
   })
+  noProblems(problems)
 })
 
 test('every page at 1280×800 and 390×844: screenshots, no serious or critical axe violations, no console errors', { timeout: 90_000 }, async () => {
@@ -215,5 +227,5 @@ test('every page at 1280×800 and 390×844: screenshots, no serious or critical 
     }
   }
   assert.deepEqual(violations, [], 'axe-core: serious or critical violations')
-  assert.deepEqual(problems, [], 'no console errors, no page errors')
+  noProblems(problems)
 })

@@ -162,6 +162,10 @@ export async function open(browser, viewport = { width: 1280, height: 800 }) {
     if (message.type() === 'error') problems.push(`console error on ${page.url()}: ${message.text()}`)
   })
   page.on('pageerror', (error) => problems.push(`page error on ${page.url()}: ${error.message}`))
+  // Chromium's console error for a failed load does not name the resource: this does.
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.request().method()} ${response.url()}`)
+  })
   return { page, problems, close: () => context.close() }
 }
 
