@@ -147,13 +147,16 @@ test('a developer proposes a change in protected production; another admin runs 
     const approve = request.getByRole('button', { name: 'Approve' })
     assert.equal(await approve.isEnabled(), true, "another admin's Approve is disabled")
     await approve.click()
+    // Decided: the request leaves the queue (no Approve any more) for the decided list.
+    await approve.waitFor({ state: 'detached' })
     await page.getByRole('heading', { name: 'Decided' }).waitFor()
   })
-  const seen = await production.waitFor((e) => e.flag === key && e.value === false, 5000, `${key} off in production after the approval`)
-  console.log(`# change request ${id} approved by bob, published as production revision ${seen.revision}`)
   const request = await pennon.call(pennon.tokens.victor, 'GET', `/api/v1/change-requests/${id}`)
   assert.equal(request.status, 'applied', JSON.stringify(request))
   assert.equal(request.decidedBy, 'bob', JSON.stringify(request))
+  const { revision } = await pennon.call(pennon.tokens.victor, 'GET', '/api/v1/environments/production/snapshot')
+  const seen = await production.waitFor((e) => e.flag === key && e.value === false, 5000, `${key} off in production after the approval (revision ${revision})`)
+  console.log(`# change request ${id} approved by bob, published as production revision ${seen.revision}`)
   noProblems(problems)
 })
 
