@@ -199,9 +199,15 @@ test('every page at 1280×800 and 390×844: screenshots, no serious or critical 
     ['flag', '#/env/development/flags/reports.export-pdf', { level: 1, name: 'reports.export-pdf', exact: true }],
     ['rollout', `#/env/development/rollouts/${CANARY}`, { name: `Rollout of ${CANARY}` }],
     ['experiment', '#/env/development/experiments/pricing.annual-plan-copy', { name: 'Experiment pricing.annual-plan-copy' }],
-    ['approvals', '#/approvals', { name: 'Approvals', exact: true }],
+    ['approvals', '#/approvals', { name: /checkout\.express-pay in production$/ }, 'article'],
     ['audit', '#/audit', { name: 'Audit trail' }],
   ]
+  // A request waiting for approval, so the approvals page shows one in full.
+  const waiting = await pennon.call(pennon.tokens.dana, 'POST', '/api/v1/environments/production/flags/checkout.express-pay/state', {
+    state: 'off',
+    reason: 'dashboard test: wallet provider outage drill',
+  })
+  assert.equal(waiting.changeRequest?.status, 'pending', JSON.stringify(waiting))
   const violations = []
   const problems = []
   for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
