@@ -21,6 +21,7 @@ use pennon_core::judgement::{self, Arm, Criteria, Window};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::Row;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use utoipa::ToSchema;
 
@@ -444,24 +445,24 @@ pub fn stage_criteria(plan: &Plan, stage: usize) -> ApiResult<Criteria> {
 
 /// Judges a rollout's current stage as of `now`.
 pub async fn judge(app: &App, rollout: &Rollout, now: i64) -> ApiResult<Judged> {
-    judge_stage(app, rollout, rollout.position.stage, rollout.position.stage_started_at, now).await
-}
-
-/// Judges stage `stage` of a rollout, begun at `stage_started_at`, as the controller
-/// would have at `now` (the rollout series replays this for past instants).
-pub async fn judge_stage(
-    app: &App,
-    rollout: &Rollout,
-    stage: usize,
-    stage_started_at: i64,
-    now: i64,
-) -> ApiResult<Judged> {
-    let from = stage_started_at + rollout.plan.settle_ms();
+    let from = rollout.position.stage_started_at + rollout.plan.settle_ms();
     let arms = if from < now {
         outcomes::window(&app.store, &rollout.environment, &rollout.flag, from, now).await?
     } else {
         Default::default()
     };
+    judge_arms(rollout, rollout.position.stage, &arms, from, now)
+}
+
+/// Judges stage `stage` of a rollout on the outcomes per variant of its window
+/// `[from, now)`, as the controller does (the rollout series replays it for past instants).
+pub fn judge_arms(
+    rollout: &Rollout,
+    stage: usize,
+    arms: &BTreeMap<String, Arm>,
+    from: i64,
+    now: i64,
+) -> ApiResult<Judged> {
     let canary = arms.get(&rollout.canary_variant).cloned().unwrap_or_default();
     let control = arms.get(&rollout.control_variant).cloned().unwrap_or_default();
     let criteria = stage_criteria(&rollout.plan, stage)?;

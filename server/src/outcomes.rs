@@ -415,6 +415,45 @@ pub async fn window(
         .collect())
 }
 
+/// Second by second (ascending), per variant, what [`window`] sums over `[from_ms,
+/// to_ms)`: for callers that need the window at many ends (the rollout series), one read.
+pub async fn window_seconds(
+    store: &Store,
+    environment: &str,
+    flag: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> ApiResult<Vec<(i64, String, Arm)>> {
+    let (from, to) = seconds(from_ms, to_ms);
+    let rows = sqlx::query(
+        "SELECT second, variant, exposures, requests, errors, latency FROM outcomes \
+         WHERE environment = $1 AND flag = $2 AND second >= $3 AND second < $4 ORDER BY second",
+    )
+    .bind(environment.to_string())
+    .bind(flag.to_string())
+    .bind(from)
+    .bind(to)
+    .fetch_all(&store.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let latency: String = row.try_get("latency")?;
+            let arm = Arm {
+                exposures: unsigned(row.try_get("exposures")?),
+                requests: unsigned(row.try_get("requests")?),
+                errors: unsigned(row.try_get("errors")?),
+                latency: if latency == "[]" { LatencySketch::new() } else { stored_sketch(&latency)? },
+            };
+            Ok((row.try_get("second")?, row.try_get("variant")?, arm))
+        })
+        .collect()
+}
+
+/// The first second a window ending at `to_ms` leaves out (as [`window`] counts).
+pub fn end_second(to_ms: i64) -> i64 {
+    seconds(0, to_ms).1
+}
+
 /// Per variant, every count (conversions too; no latencies) of `flag` in `environment`
 /// over the seconds that begin in `[from_ms, to_ms)`: what experiments tally.
 pub async fn tallies(

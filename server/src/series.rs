@@ -2,12 +2,14 @@
 //! its end (or now), the verdict the controller's judgement gives on the window it judges
 //! at that instant — the stage then in force, outcomes since that stage began, the plan's
 //! criteria — with core's thresholds, for charts. Stages are replayed from the rollout's
-//! events; judging is [`controller::judge_stage`], the controller's own.
+//! events; judging is [`controller::judge_arms`], the controller's own, on the
+//! outcomes read once per stage and summed second by second.
 
 use crate::app::App;
 use crate::auth::Reader;
 use crate::controller::{self, Event};
 use crate::error::{ApiError, ApiResult};
+use crate::outcomes;
 use crate::rollout::Status;
 use crate::store::now_ms;
 use axum::Json;
@@ -15,6 +17,7 @@ use axum::extract::{Path, Query, State};
 use pennon_core::judgement::Arm;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -111,19 +114,40 @@ async fn series(
         Some(step) => step * 1000,
         None => (span / 1000 / DEFAULT_POINTS + 1) * 1000,
     };
+    let settle = rollout.plan.settle_ms();
+    let at_all = instants(start, end, step_ms);
     let mut points = Vec::new();
-    for at in instants(start, end, step_ms) {
-        let Some(stage) = ran.iter().rev().find(|stage| stage.started_at <= at) else { continue };
-        let judged = controller::judge_stage(&app, &rollout, stage.index, stage.started_at, at).await?;
-        points.push(json!({
-            "at": crate::time::rfc3339(at),
-            "stage": stage.index,
-            "percentage": rollout.plan.stage(stage.index).percentage,
-            "verdict": judged.look.verdict.as_str(),
-            "canary": arm_json(&judged.canary),
-            "control": arm_json(&judged.control),
-            "thresholds": judged.json.pointer("/evidence/thresholds"),
-        }));
+    for (position, stage) in ran.iter().enumerate() {
+        // The instants this stage was in force at (the last stage: up to the end).
+        let until = ran.get(position + 1).map_or(i64::MAX, |next| next.started_at);
+        let ats: Vec<i64> = at_all.iter().copied().filter(|at| *at >= stage.started_at && *at < until).collect();
+        let (Some(&last), from) = (ats.last(), stage.started_at + settle) else { continue };
+        // One read per stage; each point's window is the seconds before its end.
+        let rows = if from < last {
+            outcomes::window_seconds(&app.store, &rollout.environment, &rollout.flag, from, last).await?
+        } else {
+            Vec::new()
+        };
+        let mut rows = rows.into_iter().peekable();
+        let mut arms: BTreeMap<String, Arm> = BTreeMap::new();
+        for at in ats {
+            if from < at {
+                let end = outcomes::end_second(at);
+                while let Some((_, variant, arm)) = rows.next_if(|(second, _, _)| *second < end) {
+                    arms.entry(variant).or_default().merge(&arm);
+                }
+            }
+            let judged = controller::judge_arms(&rollout, stage.index, &arms, from, at)?;
+            points.push(json!({
+                "at": crate::time::rfc3339(at),
+                "stage": stage.index,
+                "percentage": rollout.plan.stage(stage.index).percentage,
+                "verdict": judged.look.verdict.as_str(),
+                "canary": arm_json(&judged.canary),
+                "control": arm_json(&judged.control),
+                "thresholds": judged.json.pointer("/evidence/thresholds"),
+            }));
+        }
     }
     let stages: Vec<Value> = rollout
         .plan

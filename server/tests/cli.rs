@@ -618,3 +618,57 @@ fn completions_cover_the_whole_command() {
     }
     assert_eq!(cli.run(&["completions", "tcsh"]).code, 2);
 }
+
+#[test]
+fn context_sets_and_what_if_from_the_command_line() {
+    let (server, _db) = Server::start(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    let admin = Cli::admin(&server);
+    let rule = |country: &str| {
+        json!({ "type": "boolean", "state": "on", "variants": { "on": true, "off": false }, "offVariant": "off",
+                "fallthrough": { "variant": "off" },
+                "rules": [{ "id": "c", "when": { "attribute": "country", "op": "in", "values": [country] }, "serve": { "variant": "on" } }] })
+    };
+    create(&admin, dir.path(), "production", "beta", &rule("DE"));
+    let contexts = json!([{ "targetingKey": "u-1", "country": "DE" }, { "targetingKey": "u-2", "country": "FR" }, { "country": "US" }]);
+    let file = write_json(dir.path(), "users.json", &contexts);
+    let run = admin.run(&["context-sets", "upload", "eu", &file, "-e", "production", "--description", "three"]).ok();
+    assert!(run.stdout.contains("context set eu: 3 contexts in production"), "{run:?}");
+    let run = admin.run(&["context-sets", "list", "-e", "production"]).ok();
+    assert!(run.stdout.contains("eu") && run.stdout.contains("uploaded"), "{run:?}");
+    let bad = write_json(dir.path(), "bad.json", &json!([{ "country": "DE" }, "nope"]));
+    let run = admin.run(&["context-sets", "upload", "bad", &bad, "-e", "production"]).fails(7);
+    assert!(run.stderr.contains("at /contexts/1"), "{run:?}");
+
+    let created = admin.run(&["token", "create", "dev", "--role", "developer", "--json"]).ok().json();
+    let developer = Cli::new(&server.url, Some(created["token"].as_str().unwrap()));
+    let definition = write_json(dir.path(), "beta.json", &rule("FR"));
+    let base = flag(&server, "production", "beta").json["revision"].to_string();
+    let run = developer.run(&[
+        "put",
+        "beta",
+        "-f",
+        &definition,
+        "-e",
+        "production",
+        "--base-revision",
+        &base,
+        "--reason",
+        "France",
+        "--json",
+    ]);
+    assert_eq!(run.code, 8, "{run:?}");
+    let id = run.json()["changeRequest"]["id"].as_str().unwrap().to_string();
+    let run = developer.run(&["what-if", &id, "--context-set", "eu"]).ok();
+    assert!(run.stdout.starts_with("2 of 3 contexts flip in production"), "{run:?}");
+    assert!(
+        run.stdout.contains("beta") && run.stdout.contains("on (true)") && run.stdout.contains("off (false)"),
+        "{run:?}"
+    );
+    let json = developer.run(&["what-if", &id, "--contexts", &file, "--json"]).ok().json();
+    assert_eq!((json["flipped"].as_i64(), json["results"][0]["targetingKey"].as_str()), (Some(2), Some("u-1")));
+    developer.run(&["what-if", &id]).fails(2);
+    developer.run(&["what-if", &id, "--context-set", "nothing"]).fails(5);
+    let run = admin.run(&["context-sets", "rm", "eu", "-e", "production"]).ok();
+    assert!(run.stdout.contains("removed"), "{run:?}");
+}

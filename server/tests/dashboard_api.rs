@@ -29,10 +29,13 @@ impl Events {
             .unwrap()
             .get(format!("{}/api/v1/events{query}", server.url))
             .bearer_auth(token)
+            // As browsers send it: the stream must still not be compressed (buffered).
+            .header("accept-encoding", "gzip, br")
             .send()
             .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
+        assert!(response.headers().get("content-encoding").is_none());
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
             let mut kind = String::new();
@@ -42,6 +45,8 @@ impl Events {
                     kind = rest.to_string();
                 } else if let Some(data) = line.strip_prefix("data: ") {
                     let _ = sender.send(Some((kind.clone(), serde_json::from_str(data).unwrap())));
+                } else if line.starts_with(':') {
+                    let _ = sender.send(Some(("comment".to_string(), Value::String(line))));
                 }
             }
             let _ = sender.send(None);
@@ -76,14 +81,15 @@ impl Events {
     }
 }
 
-/// Reports outcomes as an SDK does: the canary (`on`) at 10 % erring at 40 %.
-fn report_failing_canary(sdk: &common::Client, flag: &str) {
+/// Reports outcomes as an SDK does: the canary (`on`) at 10 %, 150 requests with
+/// `canary_errors` errors, the control with 1.
+fn report(sdk: &common::Client, flag: &str, canary_errors: u64) {
     let bucket = pennon_core::judgement::sketch::index_of(100.0);
     let body = json!({
         "batch": uuid::Uuid::new_v4().simple().to_string(),
         "sdk": "pennon-test/0",
         "flags": { flag: {
-            "on": { "exposures": 100, "requests": 150, "errors": 60, "latency": [[bucket, 150]] },
+            "on": { "exposures": 100, "requests": 150, "errors": canary_errors, "latency": [[bucket, 150]] },
             "off": { "exposures": 900, "requests": 150, "errors": 1, "latency": [[bucket, 150]] },
         } },
     });
@@ -109,6 +115,8 @@ fn the_event_stream_carries_changes_requests_and_rollout_decisions_and_the_serie
 
         let all = Events::open(&server, &viewer, "");
         let development = Events::open(&server, &viewer, "?environment=development");
+        // Nothing happens for a while: keepalives (every `--heartbeat` second).
+        development.wait("comment", |line| line == ": keepalive");
 
         // A change: its audit entry, then its revision with the flag core says changed.
         let put = admin.put(&format!("{DEV}/flags/checkout"), json!({ "definition": boolean_flag("off") }));
@@ -147,7 +155,7 @@ fn the_event_stream_carries_changes_requests_and_rollout_decisions_and_the_serie
             (Some("running"), Some(1), Some(1))
         );
         assert_eq!(first["id"], started.json["id"]);
-        report_failing_canary(&sdk, "checkout");
+        report(&sdk, "checkout", 60);
         let deadline = Instant::now() + Duration::from_secs(30);
         let decision = loop {
             let state = admin.get(&format!("{DEV}/rollouts/checkout")).json["status"].clone();
@@ -155,7 +163,7 @@ fn the_event_stream_carries_changes_requests_and_rollout_decisions_and_the_serie
                 break development.wait("rollout", |e| e["state"] == "rolled_back");
             }
             assert!(Instant::now() < deadline, "the rollout was not rolled back: {state}");
-            report_failing_canary(&sdk, "checkout");
+            report(&sdk, "checkout", 60);
             std::thread::sleep(Duration::from_millis(200));
         };
         assert_eq!(decision["sequence"], 2);
@@ -189,6 +197,33 @@ fn the_event_stream_carries_changes_requests_and_rollout_decisions_and_the_serie
         assert!(default_step["points"].as_array().unwrap().len() <= 301);
         assert_eq!(admin.get(&format!("{DEV}/rollouts/checkout/series?step=0")).code(), "invalid_request");
         assert_eq!(admin.get(&format!("{DEV}/rollouts/nothing/series")).status, 404);
+
+        // An active, healthy rollout: the series' last point is the controller's judgement now.
+        let put = admin.put(&format!("{DEV}/flags/steady"), json!({ "definition": boolean_flag("off") }));
+        assert_eq!(put.status, 201, "{}", put.text);
+        let plan = json!({ "stages": [{ "percentage": 10, "minDuration": "PT1H" }, { "percentage": 100 }] });
+        assert_eq!(admin.post(&format!("{DEV}/rollouts/steady"), plan).status, 201);
+        report(&sdk, "steady", 1);
+        std::thread::sleep(Duration::from_millis(1100));
+        report(&sdk, "steady", 1);
+        let current = admin.get(&format!("{DEV}/rollouts/steady")).json["current"].clone();
+        let series = admin.get(&format!("{DEV}/rollouts/steady/series?step=1")).json;
+        let points = series["points"].as_array().unwrap();
+        let last = points.last().unwrap();
+        assert_eq!(series["endedAt"], Value::Null);
+        assert_eq!(last["verdict"], current["verdict"], "{last:#} {current:#}");
+        for arm in ["canary", "control"] {
+            for field in ["requests", "errors", "errorRate", "p95"] {
+                assert_eq!(last[arm][field], current[arm][field], "{arm}.{field}: {last:#} {current:#}");
+            }
+        }
+        assert_eq!(last["thresholds"], current["evidence"]["thresholds"]);
+        // (The first batch may share the start's second, which a window leaves out.)
+        let total = last["canary"]["requests"].as_u64().unwrap();
+        assert!(total == 150 || total == 300, "{last:#}");
+        // Windows grow from the stage's start: requests never fall from point to point.
+        let requests: Vec<u64> = points.iter().map(|p| p["canary"]["requests"].as_u64().unwrap()).collect();
+        assert!(requests.windows(2).all(|pair| pair[0] <= pair[1]) && requests[0] < total, "{requests:?}");
 
         // Revoking the token ends its stream.
         let tokens = admin.get("/api/v1/tokens").json;

@@ -23,6 +23,7 @@ export function indexHtml(assets) {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
 <title>Pennon</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="assets/${assets[".css"]}">
 <script type="module" src="assets/${assets[".js"]}"></script>
 </head>

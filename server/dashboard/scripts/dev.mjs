@@ -15,7 +15,13 @@ const upstream = new URL(process.env.PENNON_URL ?? "http://127.0.0.1:7070");
 const port = Number(process.env.PORT ?? 5173);
 const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
 
-spawn(process.execPath, [join(root, "scripts/build.mjs"), "--watch"], { stdio: "inherit" });
+const builder = spawn(process.execPath, [join(root, "scripts/build.mjs"), "--watch"], { stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    builder.kill();
+    process.exit(0);
+  });
+}
 
 createServer((req, res) => {
   const path = new URL(req.url ?? "/", "http://x").pathname;

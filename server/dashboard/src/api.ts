@@ -361,6 +361,9 @@ function withQuery(path: string, query?: Query): string {
 }
 
 export class Api {
+  /** Called when the server says the token is unknown or revoked (401). */
+  onUnauthorized: (() => void) | undefined;
+
   constructor(
     readonly token: string,
     readonly base: string = "",
@@ -378,6 +381,7 @@ export class Api {
       throw new ApiError(0, "network", `The server could not be reached (${method} ${path}): ${String(error)}`);
     }
     const text = await response.text();
+    if (response.status === 401) this.onUnauthorized?.();
     if (!response.ok) throw errorFrom(response.status, text, `${method} ${path}`);
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
@@ -398,6 +402,8 @@ export class Api {
 
   me = () => this.get<Me>("/me");
   environments = () => this.get<Environment[]>("/environments");
+  updateEnvironment = (env: string, body: { protected?: boolean; sampleContexts?: boolean; reason?: string }) =>
+    this.call<Environment>("PATCH", `/environments/${seg(env)}`, body).then((r) => r.body);
 
   flags = async (env: string) => (await this.get<{ flags: FlagEntry[] }>(`/environments/${seg(env)}/flags`)).flags;
   flag = (env: string, key: string) => this.get<FlagEntry>(`/environments/${seg(env)}/flags/${seg(key)}`);
@@ -435,6 +441,8 @@ export class Api {
   whatIf = (id: string, body: { contextSet: string } | { contexts: unknown[] }) =>
     this.call<WhatIf>("POST", `/change-requests/${seg(id)}/what-if`, body).then((r) => r.body);
   contextSets = (env: string) => this.get<ContextSetSummary[]>(`/environments/${seg(env)}/context-sets`);
+  putContextSet = (env: string, name: string, contexts: unknown[], description?: string) =>
+    this.call<ContextSetSummary>("PUT", `/environments/${seg(env)}/context-sets/${seg(name)}`, { contexts, ...(description ? { description } : {}) }).then((r) => r.body);
 
   audit = (query: Query) => this.get<AuditEntry[]>("/audit", query);
   verifyAudit = () => this.get<Verification>("/audit/verify");

@@ -14,7 +14,7 @@ import { FlagPage } from "./pages/flag.tsx";
 import { FlagsPage } from "./pages/flags.tsx";
 import { RolloutPage } from "./pages/rollout.tsx";
 import { SignInPage } from "./pages/signin.tsx";
-import { href, navigate, type Route, useRoute } from "./router.ts";
+import { href, navigate, type Route, routeTitle, useRoute } from "./router.ts";
 import { LiveContext, type Session, SessionContext } from "./session.ts";
 
 const ENV_KEY = "pennon.environment";
@@ -63,6 +63,7 @@ export function App() {
 
   const signedIn = (api: Api, me: Me, environments: Environment[]) => {
     storeToken(api.token);
+    api.onUnauthorized = () => signOut("Your token is no longer valid (revoked?): sign in again.");
     setSession({ api, me, environments });
     setNotice(undefined);
     if (route.page === "signin") navigate(href.flags());
@@ -119,6 +120,7 @@ function Shell({ session, route, onSignOut }: { session: Session; route: Route; 
       onEvent: refresh,
       onOpen: (reconnected) => reconnected && refresh(),
       onStatus: (status, detail) => setFeed(detail === undefined ? { status } : { status, detail }),
+      onUnauthorized: () => session.api.onUnauthorized?.(),
     });
     return () => {
       stop();
@@ -130,6 +132,15 @@ function Shell({ session, route, onSignOut }: { session: Session; route: Route; 
   useEffect(() => {
     if (env) sessionStorage.setItem(ENV_KEY, env);
   }, [env]);
+  // A new page: say so in the title, and move focus to it (as a page load would), except
+  // on the first page.
+  const title = routeTitle(route, env);
+  const first = useRef(true);
+  useEffect(() => {
+    document.title = title;
+    if (first.current) first.current = false;
+    else document.getElementById("main")?.focus({ preventScroll: false });
+  }, [title]);
 
   const current = (page: string) => (route.page === page || (page === "flags" && route.page === "flag") ? "page" : undefined);
   return (

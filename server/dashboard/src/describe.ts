@@ -114,6 +114,12 @@ export function durationText(iso: string): string {
   return parts.length ? parts.join(" ") : iso;
 }
 
+/** Who passes the canary gate, in words, with where it stands at `now`. */
+export function canaryText(cohort: Cohort, offVariant: string, now: Date = new Date()): string {
+  const by = cohort.bucketBy ? ` (by ${attributeName(cohort.bucketBy)})` : "";
+  return `the on path for ${cohortText(cohort)}${by}, now ${cohortNow(cohort, now)}; everyone else gets "${offVariant}"`;
+}
+
 /** What a serve hands out, in words. */
 export function serveText(serve: Serve): string {
   if ("variant" in serve) return `serve "${serve.variant}"`;
@@ -183,9 +189,11 @@ export function rolloutSummary(definition: FlagDefinition, rollout?: RolloutView
   if ((definition.state === "canary" || definition.state === "shadow") && definition.canary) {
     return `${definition.state} ${cohortNow(definition.canary, now)}`;
   }
+  // In shadow the on path is computed but not served: say what it would serve.
+  const prefix = definition.state === "shadow" ? "shadow " : "";
   const fallthrough = definition.fallthrough;
-  if (definition.state !== "on" || !fallthrough) return "—";
-  if ("rollout" in fallthrough) return cohortNow(fallthrough.rollout, now);
-  if ("split" in fallthrough) return `split ${fallthrough.split.variants.map((v) => v.weight).join("/")}`;
+  if ((definition.state !== "on" && !prefix) || !fallthrough) return "—";
+  if ("rollout" in fallthrough) return prefix + cohortNow(fallthrough.rollout, now);
+  if ("split" in fallthrough) return `${prefix}split ${fallthrough.split.variants.map((v) => v.weight).join("/")}`;
   return "—";
 }

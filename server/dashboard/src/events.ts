@@ -11,6 +11,8 @@ export interface FeedHandlers {
   /** The stream (re)opened: anything shown may be stale. */
   onOpen(reconnected: boolean): void;
   onStatus(status: FeedStatus, detail?: string): void;
+  /** The token was refused (revoked while the stream was open, say). */
+  onUnauthorized?(): void;
 }
 
 /** Starts following the feed; call the returned function to stop. */
@@ -33,6 +35,7 @@ export function follow(token: string, handlers: FeedHandlers, base = ""): () => 
           // 404 (an older server) and 401/403 do not get better by retrying.
           if ([401, 403, 404].includes(response.status)) {
             handlers.onStatus("unavailable", error.message);
+            if (response.status === 401) handlers.onUnauthorized?.();
             return;
           }
           throw error;

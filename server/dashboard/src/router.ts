@@ -20,6 +20,7 @@ export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(search);
   const parts = rawPath.split("/").filter(Boolean).map(decodeURIComponent);
   const [first, env, kind, key] = parts;
+  if (parts.length === 0) return { page: "flags", params };
   if (parts.length === 1) {
     if (first === "signin") return { page: "signin" };
     if (first === "flags") {
@@ -78,4 +79,29 @@ export function useRoute(): Route {
     return () => removeEventListener("hashchange", update);
   }, []);
   return route;
+}
+
+/** The document title of a route (`checkout.new-flow in production · Pennon`). */
+export function routeTitle(route: Route, env?: string): string {
+  const where = (text: string, e?: string) => `${text}${e ? ` in ${e}` : ""} · Pennon`;
+  switch (route.page) {
+    case "signin":
+      return "Sign in · Pennon";
+    case "flags":
+      return where("Flags", env);
+    case "compare":
+      return "Compare environments · Pennon";
+    case "flag":
+      return where(route.key, route.env);
+    case "rollout":
+      return where(`Rollout of ${route.key}`, route.env);
+    case "experiment":
+      return where(`Experiment ${route.key}`, route.env);
+    case "approvals":
+      return "Approvals · Pennon";
+    case "audit":
+      return "Audit trail · Pennon";
+    default:
+      return "Not found · Pennon";
+  }
 }

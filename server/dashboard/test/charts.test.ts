@@ -141,6 +141,7 @@ test("decisions read both field spellings and come oldest first", () => {
       [2, "rolled_back", "controller", 2, 0, "error rate", T0 + 40],
     ],
   );
+  assert.deepEqual(decisions([null, 3, { kind: "started" }]), []);
 });
 
 test("latest point and activity", () => {

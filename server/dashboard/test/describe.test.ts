@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FlagDefinition, RolloutView } from "../src/api.ts";
-import { attributeName, conditionText, durationMs, durationText, rolloutSummary, serveText, targetText, valueList } from "../src/describe.ts";
+import { attributeName, canaryText, conditionText, durationMs, durationText, rolloutSummary, serveText, targetText, valueList } from "../src/describe.ts";
 
 test("a rule of the example flags reads as a sentence", () => {
   assert.equal(
@@ -99,6 +99,17 @@ test("the Rollout column prefers a rollout in progress over the definition", () 
   const gradual = { start: "2026-01-01T00:00:00Z", duration: "PT10H", to: 50 };
   assert.equal(rolloutSummary(flag({ fallthrough: { rollout: { variant: "on", otherwise: "off", gradual } } }), undefined, at("2026-01-01T05:00:00Z")), "25% (ramp to 50%)");
   assert.equal(rolloutSummary(flag({ state: "kill", canary: { percentage: 20 } })), "—");
+  assert.equal(rolloutSummary(flag({ state: "off", fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "—");
+  assert.equal(rolloutSummary(flag({ state: "shadow", fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "shadow 25%");
   assert.equal(rolloutSummary(flag({ fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "25%");
   assert.equal(rolloutSummary(flag({})), "—");
+});
+
+test("the canary gate in words, with where it stands", () => {
+  const progressive = { start: "2026-01-01T00:00:00Z", stages: [{ percentage: 10, duration: "PT1H" }, { percentage: 100 }] };
+  assert.equal(
+    canaryText({ progressive, bucketBy: "tenant" }, "off", new Date("2026-01-01T00:30:00Z")),
+    'the on path for stages 10% for 1 h → 100% (by tenant), now stage 1/2 · 10%; everyone else gets "off"',
+  );
+  assert.equal(canaryText({ percentage: 5 }, "control", new Date()), 'the on path for 5%, now 5%; everyone else gets "control"');
 });

@@ -1,7 +1,7 @@
 // Unit tests of the experiment page's pure module: rows, interval scale, SRM text.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { intervalDomain, mismatchText, scale, variantRows, type ExperimentResults } from "../src/charts/experiment.ts";
+import { intervalDomain, mismatchText, noExposures, scale, variantRows, type ExperimentResults } from "../src/charts/experiment.ts";
 
 function results(mismatch: boolean): ExperimentResults {
   return {
@@ -32,7 +32,7 @@ test("rows: the control first and marked, lifts with intervals and p-values writ
     [
       ["off", "10,000", "500", "5.00 %", "control", "—", "—"],
       ["on", "10,000", "620", "6.20 %", "+24.0 %", "[+5.0 %, +43.0 %]", "0.004"],
-      ["blue", "0", "0", "0.00 %", "—", "—", "—"],
+      ["blue", "0", "0", "—", "—", "—", "—"],
     ],
   );
   assert.deepEqual(rows[1]?.bounds, [0.05, 0.43]);
@@ -50,6 +50,13 @@ test("the interval plot's scale holds every interval and zero", () => {
   assert.equal(x(0.3), 400);
   assert.ok(Math.abs(x(0) - 100) < 1e-9);
   assert.deepEqual(intervalDomain([]), [-0.01, 0.01]);
+});
+
+test("no exposures at all is told apart from some", () => {
+  const empty = results(false);
+  assert.equal(noExposures(empty), false);
+  empty.variants = empty.variants.map((variant) => ({ ...variant, exposures: 0, conversions: 0 }));
+  assert.equal(noExposures(empty), true);
 });
 
 test("the sample-ratio warning only on a mismatch", () => {

@@ -57,7 +57,7 @@ fn completions(shell: clap_complete::Shell) -> u8 {
 }
 
 /// Reads a local file, or stdin for `-`, as JSON.
-fn read_json(path: &Path, what: &str) -> Result<Value, Failure> {
+pub(super) fn read_json(path: &Path, what: &str) -> Result<Value, Failure> {
     let mut text = String::new();
     let read = if path == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).map(|_| ())
@@ -192,6 +192,14 @@ impl Client {
             Command::CanaryStatus { flag } => self.canary_status(flag.as_deref()).await,
             Command::Experiment(command) => {
                 emit(&super::experiment::run(&self.api, &self.settings, command).await?);
+                Ok(exit::OK)
+            }
+            Command::ContextSets(command) => {
+                emit(&super::what_if::context_sets(&self.api, &self.settings, command).await?);
+                Ok(exit::OK)
+            }
+            Command::WhatIf { id, context_set, contexts } => {
+                emit(&super::what_if::what_if(&self.api, &self.settings, &id, context_set, contexts).await?);
                 Ok(exit::OK)
             }
             Command::Override(command) => self.override_command(command).await,

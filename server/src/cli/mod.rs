@@ -12,8 +12,10 @@ mod commands;
 mod config;
 mod experiment;
 mod format;
+mod what_if;
 
 pub use experiment::ExperimentCommand;
+pub use what_if::ContextSetCommand;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -289,6 +291,24 @@ pub enum Command {
     /// Segments: reusable audiences.
     #[command(subcommand)]
     Segment(SegmentCommand),
+    /// Context sets: the contexts a what-if runs against (uploaded, or `sampled` by the
+    /// server where the environment's `sampleContexts` is on).
+    #[command(subcommand, name = "context-sets")]
+    ContextSets(ContextSetCommand),
+    /// What a pending change request would do: evaluate a context set (or contexts from a
+    /// file) against the snapshot it would publish and the one in force; who flips, how.
+    ///
+    /// Example: `pennon what-if 7f3c… --context-set eu-users`
+    WhatIf {
+        /// The change request's id.
+        id: String,
+        /// A context set of the request's environment.
+        #[arg(long, value_name = "NAME", conflicts_with = "contexts")]
+        context_set: Option<String>,
+        /// A JSON file with an array of contexts (`-` for stdin).
+        #[arg(long, value_name = "FILE")]
+        contexts: Option<PathBuf>,
+    },
     /// Approve a change request (admin, not its author); without an ID list the pending ones.
     ///
     /// Examples: `pennon approve`, `pennon approve 7f3c… --reason "reviewed"`

@@ -72,7 +72,7 @@ export function variantRows(results: ExperimentResults): VariantRow[] {
       control: variant.control,
       exposures: formatCount(variant.exposures),
       conversions: formatCount(variant.conversions),
-      rate: formatRate(variant.rate),
+      rate: variant.exposures > 0 ? formatRate(variant.rate) : "—",
       lift: variant.control ? "control" : formatSignedRate(lift?.estimate),
       interval: variant.control ? "—" : formatInterval(lift?.interval),
       pValue: variant.control ? "—" : formatPValue(lift?.pValue),
@@ -102,6 +102,11 @@ export function intervalDomain(rows: VariantRow[]): [number, number] {
 export function scale(domain: [number, number], width: number): (value: number) => number {
   const [low, high] = domain;
   return (value) => ((value - low) / (high - low)) * width;
+}
+
+/** Whether no variant has an exposure in the window yet. */
+export function noExposures(results: ExperimentResults): boolean {
+  return results.variants.every((variant) => variant.exposures === 0);
 }
 
 /** The sample-ratio warning's text, or null when the exposures follow the promised split. */

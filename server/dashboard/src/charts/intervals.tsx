@@ -4,10 +4,12 @@
 import { formatSignedRate } from "./format.ts";
 import { intervalDomain, scale, type VariantRow } from "./experiment.ts";
 
-const WIDTH = 420;
+/** The plot's own width, beside the variants' names. */
+const PLOT = 320;
 const ROW = 28;
-const LABEL = 90;
 const PAD = 14;
+/** Roughly the width of one character of a 13 px label. */
+const CHAR = 7.5;
 /** Axis labels closer than this to the 0 % label are left out (they would overlap). */
 const CLEARANCE = 48;
 
@@ -15,23 +17,25 @@ export function IntervalPlot({ rows }: { rows: VariantRow[] }) {
   const compared = rows.filter((row) => !row.control);
   if (compared.length === 0) return null;
   const domain = intervalDomain(compared);
-  const plot = WIDTH - LABEL - PAD * 2;
+  const label = Math.max(60, Math.max(...compared.map((row) => row.variant.length)) * CHAR);
+  const width = label + PLOT + PAD * 2;
+  const plot = PLOT;
   const x = scale(domain, plot);
   const height = compared.length * ROW + 30;
-  const zero = LABEL + PAD + x(0);
+  const zero = label + PAD + x(0);
   return (
-    <svg class="interval-plot" viewBox={`0 0 ${WIDTH} ${height}`} role="img" aria-label={`Lift over the control with ${compared.length === 1 ? "its interval" : "their intervals"}; the table lists the numbers`}>
+    <svg class="interval-plot" viewBox={`0 0 ${width} ${height}`} style={{ maxWidth: `${width}px` }} role="img" aria-label={`Lift over the control with ${compared.length === 1 ? "its interval" : "their intervals"}; the table lists the numbers`}>
       <line x1={zero} x2={zero} y1={4} y2={height - 24} stroke="#374151" stroke-dasharray="4 3" />
       <text x={zero} y={height - 8} text-anchor="middle" class="interval-axis">
         0 %
       </text>
-      {zero - (LABEL + PAD) > CLEARANCE ? (
-        <text x={LABEL + PAD} y={height - 8} text-anchor="start" class="interval-axis">
+      {zero - (label + PAD) > CLEARANCE ? (
+        <text x={label + PAD} y={height - 8} text-anchor="start" class="interval-axis">
           {formatSignedRate(domain[0])}
         </text>
       ) : null}
-      {WIDTH - PAD - zero > CLEARANCE ? (
-        <text x={WIDTH - PAD} y={height - 8} text-anchor="end" class="interval-axis">
+      {width - PAD - zero > CLEARANCE ? (
+        <text x={width - PAD} y={height - 8} text-anchor="end" class="interval-axis">
           {formatSignedRate(domain[1])}
         </text>
       ) : null}
@@ -39,13 +43,13 @@ export function IntervalPlot({ rows }: { rows: VariantRow[] }) {
         const y = i * ROW + ROW / 2 + 4;
         return (
           <g key={row.variant}>
-            <text x={LABEL} y={y + 4} text-anchor="end" class="interval-label">
+            <text x={label} y={y + 4} text-anchor="end" class="interval-label">
               {row.variant}
             </text>
             {row.bounds ? (
               <line
-                x1={LABEL + PAD + x(row.bounds[0])}
-                x2={LABEL + PAD + x(row.bounds[1])}
+                x1={label + PAD + x(row.bounds[0])}
+                x2={label + PAD + x(row.bounds[1])}
                 y1={y}
                 y2={y}
                 stroke={row.bounds[0] > 0 ? "#166534" : row.bounds[1] < 0 ? "#b91c1c" : "#1d4ed8"}
@@ -53,11 +57,11 @@ export function IntervalPlot({ rows }: { rows: VariantRow[] }) {
                 stroke-linecap="round"
               />
             ) : (
-              <text x={LABEL + PAD} y={y + 4} class="interval-axis">
+              <text x={label + PAD} y={y + 4} class="interval-axis">
                 no interval yet
               </text>
             )}
-            {row.estimate !== null ? <circle cx={LABEL + PAD + x(row.estimate)} cy={y} r="5" fill="#111827" /> : null}
+            {row.estimate !== null ? <circle cx={label + PAD + x(row.estimate)} cy={y} r="5" fill="#111827" /> : null}
           </g>
         );
       })}

@@ -1,5 +1,5 @@
 import { useId, useState } from "preact/hooks";
-import type { AuditEntry, ChangeRequest, ContextSetSummary, FlagEntry, WhatIf, WhatIfOutcome } from "../api.ts";
+import type { ApiError, AuditEntry, ChangeRequest, ContextSetSummary, FlagEntry, WhatIf, WhatIfOutcome } from "../api.ts";
 import { StateBadge } from "../components/badge.tsx";
 import { DiffList } from "../components/diff.tsx";
 import { ErrorNote } from "../components/error.tsx";
@@ -9,15 +9,21 @@ import { Time } from "../components/time.tsx";
 import { useResource } from "../hooks.ts";
 import { proposalDiff, proposalText } from "../proposal.ts";
 import { href } from "../router.ts";
-import { canApprove, useSession } from "../session.ts";
+import { canApprove, canWrite, useSession } from "../session.ts";
 import { useAction } from "./flag.tsx";
 
 /** The queue of change requests, each with its diff, a what-if and the decision. */
 export function ApprovalsPage() {
-  const { api } = useSession();
+  const { api, me } = useSession();
   const requests = useResource(() => api.changeRequests(), []);
   const all = requests.data ?? [];
   const pending = all.filter((r) => r.status === "pending").sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  // The context sets of every environment with a pending request, asked once for all of them.
+  const envs = [...new Set(pending.map((r) => r.environment))].sort().join("\n");
+  const sets = useResource(
+    () => Promise.all(envs.split("\n").filter(Boolean).map((env) => api.contextSets(env).then((list) => [env, list] as const))).then((pairs) => new Map(pairs)),
+    [envs],
+  );
   const decided = all.filter((r) => r.status !== "pending").sort((a, b) => (b.decidedAt ?? "").localeCompare(a.decidedAt ?? ""));
   return (
     <section>
@@ -28,8 +34,9 @@ export function ApprovalsPage() {
         <>
           <p class="muted">{pending.length === 0 ? "No change request is waiting." : `${pending.length} change request${pending.length === 1 ? "" : "s"} waiting.`}</p>
           {pending.map((request) => (
-            <Request key={request.id} request={request} onDecided={requests.reload} />
+            <Request key={request.id} request={request} onDecided={requests.reload} sets={{ data: sets.data?.get(request.environment), error: sets.error, loading: sets.loading }} />
           ))}
+          {canWrite(me.role) ? <UploadContextSet /> : null}
           <h2>Decided</h2>
           {decided.length === 0 ? (
             <p class="muted">Nothing decided yet.</p>
@@ -65,7 +72,13 @@ function title(request: ChangeRequest): string {
   return `${request.action} ${request.flag ?? request.segment ?? "snapshot"} in ${request.environment}`;
 }
 
-function Request({ request, onDecided }: { request: ChangeRequest; onDecided: () => void }) {
+interface Sets {
+  data: readonly ContextSetSummary[] | undefined;
+  error: ApiError | undefined;
+  loading: boolean;
+}
+
+function Request({ request, onDecided, sets }: { request: ChangeRequest; onDecided: () => void; sets: Sets }) {
   const { api, me } = useSession();
   const headingId = useId();
   const reasonId = useId();
@@ -123,7 +136,7 @@ function Request({ request, onDecided }: { request: ChangeRequest; onDecided: ()
       </dl>
       <h3>Diff</h3>
       {diff ? <DiffList before={diff.before} after={diff.after} label={`Changes proposed by ${title(request)}`} /> : <p class="muted">{context.loading ? "Loading…" : "No field-level diff for this kind of change."}</p>}
-      <WhatIfPanel request={request} />
+      <WhatIfPanel request={request} sets={sets} />
       <p role="status" class="success">
         {action.message}
       </p>
@@ -158,9 +171,8 @@ function Request({ request, onDecided }: { request: ChangeRequest; onDecided: ()
 
 const outcome = (o: WhatIfOutcome) => `${o.variant ?? "—"} (${JSON.stringify(o.value)})`;
 
-function WhatIfPanel({ request }: { request: ChangeRequest }) {
+function WhatIfPanel({ request, sets }: { request: ChangeRequest; sets: Sets }) {
   const { api } = useSession();
-  const sets = useResource(() => api.contextSets(request.environment), [request.environment], false);
   const [chosen, setChosen] = useState("");
   const [result, setResult] = useState<WhatIf | null>(null);
   const action = useAction();
@@ -230,5 +242,92 @@ function WhatIfPanel({ request }: { request: ChangeRequest }) {
         </>
       ) : null}
     </section>
+  );
+}
+
+/** Saves a set of contexts (PUT …/context-sets/NAME) for what-ifs: pasted JSON or a file. */
+function UploadContextSet() {
+  const { api, environments, me } = useSession();
+  const [env, setEnv] = useState(environments[0]?.key ?? "");
+  const [name, setName] = useState("");
+  const [text, setText] = useState("");
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      let contexts: unknown;
+      try {
+        contexts = JSON.parse(text);
+      } catch (failure) {
+        throw new Error(`The contexts are not JSON: ${failure instanceof Error ? failure.message : String(failure)}`);
+      }
+      if (!Array.isArray(contexts)) throw new Error("The contexts must be a JSON array of context objects");
+      const saved = await api.putContextSet(env, name.trim(), contexts);
+      return `Saved context set ${saved.name} in ${env} (${saved.count} contexts)`;
+    });
+  };
+  const readFile = async (event: Event) => {
+    const file = (event.currentTarget as HTMLInputElement).files?.[0];
+    if (file) setText(await file.text());
+  };
+  return (
+    <details class="panel">
+      <summary>Context sets for what-ifs</summary>
+      {canApprove(me.role) ? <Sampling /> : null}
+      <h3>Upload a context set</h3>
+      <form onSubmit={submit}>
+        <p class="hint">What-ifs evaluate a change against a saved set of contexts: up to 10,000, as a JSON array, e.g. <code>{'[{"targetingKey": "u-1", "country": "DE"}]'}</code>.</p>
+        <div class="row">
+          <SelectField label="Environment" value={env} options={environments.map((e) => e.key)} onChange={setEnv} />
+          <div>
+            <label for="context-set-name">Set name</label>
+            <input id="context-set-name" type="text" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          </div>
+          <div>
+            <label for="context-set-file">JSON file</label>
+            <input id="context-set-file" type="file" accept="application/json,.json" onChange={(e) => void readFile(e)} />
+          </div>
+        </div>
+        <label for="context-set-json">Contexts (JSON array)</label>
+        <textarea id="context-set-json" required value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} />
+        <div class="actions">
+          <button type="submit" disabled={action.busy}>
+            Upload
+          </button>
+        </div>
+        <p role="status" class="success">
+          {action.message}
+        </p>
+        <ErrorNote error={action.error} />
+      </form>
+    </details>
+  );
+}
+
+/** Admins turn on sampling: the server keeps recent SDK contexts as the set `sampled`. */
+function Sampling() {
+  const { api } = useSession();
+  const environments = useResource(() => api.environments(), []);
+  const action = useAction();
+  const toggle = (env: string, on: boolean) =>
+    void action.run(async () => {
+      await api.updateEnvironment(env, { sampleContexts: on, reason: `${on ? "Sample" : "Stop sampling"} SDK contexts for what-ifs (dashboard)` });
+      environments.reload();
+      return `${on ? "Sampling" : "Not sampling"} contexts in ${env}`;
+    });
+  return (
+    <fieldset>
+      <legend>Sample contexts from SDK evaluations (kept in the server's memory as the set "sampled")</legend>
+      {(environments.data ?? []).map((e) => (
+        <label class="checkbox" key={e.key}>
+          <input type="checkbox" checked={e.sampleContexts === true} disabled={action.busy || e.sampleContexts === undefined} onChange={(event) => toggle(e.key, event.currentTarget.checked)} />
+          {e.key}
+        </label>
+      ))}
+      <p role="status" class="success">
+        {action.message}
+      </p>
+      <ErrorNote error={action.error ?? environments.error} />
+    </fieldset>
   );
 }

@@ -8,10 +8,12 @@ import { Time } from "../components/time.tsx";
 import { useResource } from "../hooks.ts";
 import { href } from "../router.ts";
 import { useSession } from "../session.ts";
-import { ColumnHeads } from "../charts/table.tsx";
-import { mismatchText, variantRows, type ExperimentResults } from "../charts/experiment.ts";
+import { DataTable } from "../components/table.tsx";
+import { mismatchText, noExposures, variantRows, type ExperimentResults } from "../charts/experiment.ts";
 import { IntervalPlot } from "../charts/intervals.tsx";
 import { formatPValue } from "../charts/format.ts";
+
+const VARIANT_COLUMNS = ["Variant", ...["Exposures", "Conversions", "Rate", "Lift", "Interval", "p-value"].map((label) => ({ label, num: true }))];
 
 export function ExperimentPage({ env, flag }: { env: string; flag: string }) {
   const { api } = useSession();
@@ -51,6 +53,9 @@ export function ExperimentPage({ env, flag }: { env: string; flag: string }) {
           ))}
         </ul>
       ) : null}
+      {data && noExposures(data) ? (
+        <p class="muted">No exposures in this window yet: SDKs report them with their outcomes (POST /sdk/v1/metrics) every metrics interval.</p>
+      ) : null}
       {data ? (
         <>
           <div class="experiment-control">
@@ -63,30 +68,27 @@ export function ExperimentPage({ env, flag }: { env: string; flag: string }) {
               ))}
             </select>
           </div>
-          <div class="table-scroll" tabIndex={0} role="region" aria-label="Variants, scrollable">
-            <table aria-label="Variants">
-              <ColumnHeads names={["Variant", "Exposures", "Conversions", "Rate", "Lift", "Interval", "p-value"]} />
-              <tbody>
+          <DataTable caption="Variants" hideCaption columns={VARIANT_COLUMNS}>
                 {rows.map((row) => (
                   <tr key={row.variant} class={row.control ? "control" : undefined}>
                     <th scope="row">
                       <code>{row.variant}</code>
                     </th>
-                    <td class="number">{row.exposures}</td>
-                    <td class="number">{row.conversions}</td>
-                    <td class="number">{row.rate}</td>
-                    <td class="number">{row.lift}</td>
-                    <td class="number">{row.interval}</td>
-                    <td class="number">{row.pValue}</td>
+                    <td class="num">{row.exposures}</td>
+                    <td class="num">{row.conversions}</td>
+                    <td class="num">{row.rate}</td>
+                    <td class="num">{row.lift}</td>
+                    <td class="num">{row.interval}</td>
+                    <td class="num">{row.pValue}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
-          <figure class="experiment-figure">
-            <figcaption>Lift over the control, with {Math.round((1 - data.alpha) * 100)} % always-valid intervals</figcaption>
-            <IntervalPlot rows={rows} />
-          </figure>
+          </DataTable>
+          {noExposures(data) ? null : (
+            <figure class="experiment-figure">
+              <figcaption>Lift over the control, with {Math.round((1 - data.alpha) * 100)} % always-valid intervals</figcaption>
+              <IntervalPlot rows={rows} />
+            </figure>
+          )}
           {data.sampleRatio && !data.sampleRatio.mismatch ? (
             <p class="muted">
               The exposures follow the promised split (sample-ratio χ² = {data.sampleRatio.chi2.toFixed(1)}, p = {formatPValue(data.sampleRatio.pValue)}).

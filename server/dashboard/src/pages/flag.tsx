@@ -9,7 +9,7 @@ import { Region } from "../components/section.tsx";
 import { DataTable } from "../components/table.tsx";
 import { Time } from "../components/time.tsx";
 import { fromLocalInput } from "../dates.ts";
-import { conditionText, literal, serveText, targetText } from "../describe.ts";
+import { canaryText, conditionText, literal, serveText, targetText } from "../describe.ts";
 import { asApiError, useResource } from "../hooks.ts";
 import { href } from "../router.ts";
 import { canWrite, useSession } from "../session.ts";
@@ -50,8 +50,9 @@ export function FlagPage({ env, flag }: { env: string; flag: string }) {
         api.flag(env, flag),
         api.segments(env).catch(() => [] as SegmentEntry[]),
         api.history(env, flag).catch(() => [] as AuditEntry[]),
-        api.rollout(env, flag).then(
-          () => true,
+        // The list, not GET …/rollouts/KEY: a flag without a rollout would be a 404.
+        api.rollouts(env).then(
+          (rollouts) => rollouts.some((r) => r.flag === flag),
           () => false,
         ),
       ]),
@@ -199,30 +200,43 @@ function StateForm({ env, entry, action, done }: { env: string; entry: FlagEntry
   );
 }
 
+interface KillOutcome {
+  env: string;
+  result: "killed" | "absent" | "failed";
+  error?: ApiError;
+}
+
 function KillDialog(props: { env: string; flag: string; environments: string[]; action: Action; done: (text: string) => string; onClose: () => void }) {
   const { api } = useSession();
   const [everywhere, setEverywhere] = useState(false);
   const submit = (reason: string) =>
     void props.action
       .run(async () => {
-        const targets = everywhere ? [props.env, ...props.environments.filter((e) => e !== props.env)] : [props.env];
-        const outcomes = await Promise.all(
-          targets.map((env) =>
-            api.kill(env, props.flag, reason).then(
-              () => ({ env, ok: true as const }),
-              (error: unknown) => ({ env, ok: false as const, error: asApiError(error) }),
+        const kill = (env: string): Promise<KillOutcome> =>
+          api.kill(env, props.flag, reason).then(
+            () => ({ env, result: "killed" }),
+            (error: unknown) => ({ env, result: "failed", error: asApiError(error) }),
+          );
+        // This environment at once; the others where the flag exists (asking the list
+        // first, so an environment without the flag is not a failed request).
+        const others = everywhere ? props.environments.filter((e) => e !== props.env) : [];
+        const outcomes = await Promise.all([
+          kill(props.env),
+          ...others.map((env) =>
+            api.flags(env).then(
+              (flags): Promise<KillOutcome> | KillOutcome => (flags.some((f) => f.key === props.flag) ? kill(env) : { env, result: "absent" }),
+              (error: unknown): KillOutcome => ({ env, result: "failed", error: asApiError(error) }),
             ),
           ),
-        );
-        const killed = outcomes.filter((o) => o.ok).map((o) => o.env);
-        // Environments that do not have the flag are not failures of the kill.
-        const failures = outcomes.flatMap((o) => (o.ok ? [] : [o]));
-        const failed = failures.filter((o) => o.error.status !== 404);
-        const absent = failures.filter((o) => o.error.status === 404).map((o) => o.env);
-        if (killed.length === 0 && failed.length > 0) throw failed[0]!.error;
+        ]);
+        const envs = (result: KillOutcome["result"]) => outcomes.filter((o) => o.result === result);
+        const killed = envs("killed").map((o) => o.env);
+        const absent = envs("absent").map((o) => o.env);
+        const failed = envs("failed");
+        if (killed.length === 0 && failed[0]?.error) throw failed[0].error;
         let text = `Killed in ${killed.join(", ")}`;
         if (absent.length) text += `; not present in ${absent.join(", ")}`;
-        if (failed.length) text += `; failed in ${failed.map((f) => `${f.env} (${f.error.message})`).join(", ")}`;
+        if (failed.length) text += `; failed in ${failed.map((f) => `${f.env} (${f.error?.message ?? "failed"})`).join(", ")}`;
         return props.done(text);
       })
       .then((ok) => ok && props.onClose());
@@ -302,7 +316,7 @@ function Rules({ definition, segments }: { definition: FlagDefinition; segments:
           {definition.window.until ? <>until <Time at={definition.window.until} /></> : null}.
         </p>
       ) : null}
-      {definition.canary ? <p>Canary cohort (state canary): {serveText({ rollout: { ...definition.canary, variant: "the on path", otherwise: definition.offVariant } }).replace(/^serve "the on path"/, "the on path")}</p> : null}
+      {definition.canary ? <p>Canary{definition.state === "canary" ? "" : " (used in state canary)"}: {canaryText(definition.canary, definition.offVariant)}.</p> : null}
       {rules.length ? (
         <ol class="rules">
           {rules.map((rule) => (

@@ -13,7 +13,7 @@ import { durationText } from "../describe.ts";
 import { asApiError, useResource } from "../hooks.ts";
 import { href } from "../router.ts";
 import { useSession } from "../session.ts";
-import { ColumnHeads } from "../charts/table.tsx";
+import { DataTable } from "../components/table.tsx";
 import { ROLLOUT_ACTIONS, enabledActions, type RolloutAction } from "../charts/controls.ts";
 import { formatCount, formatMs, formatPercentage, formatRate, formatRequests, words } from "../charts/format.ts";
 import {
@@ -41,6 +41,8 @@ const METRICS: { metric: Metric; figure: string; table: string; format: (value: 
   { metric: "errorRate", figure: "Error rate: canary vs control", table: "Error rate over time", format: (v) => formatRate(v) },
   { metric: "p95", figure: "Latency p95: canary vs control", table: "Latency p95 over time", format: formatMs },
 ];
+
+const SERIES_COLUMNS = ["Time", "Stage", "Canary", "Control", "Threshold", { label: "Requests (canary/control)", num: true }, "Verdict"];
 
 const LINE_STYLES: Record<string, Omit<Line, "label">> = {
   canary: { stroke: "#c2410c", width: 2.5, points: true },
@@ -82,11 +84,18 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
   const lines = ["canary", "control", ...names].map((name) => ({ label: LINE_LABELS[name] ?? name, ...LINE_STYLES[name]! }));
   const latest = latestPoint(series);
   const points = [...series.points].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const data = chartData(series, spec.metric);
+  const measured = points.some((point) => canaryValue(point, spec.metric) !== null || controlValue(point, spec.metric) !== null);
   return (
     <figure class="rollout-figure">
       <figcaption>{spec.figure}</figcaption>
+      {points.length && !measured ? (
+        <p class="muted">
+          {spec.metric === "p95" ? "No latencies recorded yet: SDKs send them when the application records latencyMs with its outcomes." : "No requests recorded yet."}
+        </p>
+      ) : null}
       {points.length ? (
-        <TimeChart data={chartData(series, spec.metric)} lines={lines} bands={stageBands(series)} markers={markers} format={spec.format} />
+        <TimeChart data={data} lines={lines} bands={stageBands(series)} markers={markers} format={spec.format} />
       ) : (
         <p class="muted">No judgement yet: the first point appears once the controller has looked at the stage.</p>
       )}
@@ -104,10 +113,8 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
       <button type="button" class="link" aria-expanded={tableShown} aria-controls={id} onClick={() => setTableShown(!tableShown)}>
         {tableShown ? "Hide the numbers" : "Show the numbers"}
       </button>
-      <div id={id} class={tableShown ? "table-scroll" : "table-scroll visually-hidden"} tabIndex={0} role="region" aria-label={`${spec.table}, scrollable`}>
-        <table aria-label={spec.table}>
-          <ColumnHeads names={["Time", "Stage", "Canary", "Control", "Threshold", "Requests (canary/control)", "Verdict"]} />
-          <tbody>
+      <div id={id} class={tableShown ? "series-table" : "series-table visually-hidden"}>
+        <DataTable caption={spec.table} hideCaption columns={SERIES_COLUMNS}>
             {points.map((point, index) => {
               const above = aboveThreshold(point, spec.metric);
               return (
@@ -128,13 +135,12 @@ function MetricFigure({ series, spec, markers }: { series: RolloutSeries; spec: 
                       .map((line) => (line.name === "guard" ? `guard ${spec.format(line.value)}` : spec.format(line.value)))
                       .join(" · ") || "—"}
                   </td>
-                  <td>{formatRequests(point.canary.requests, point.control.requests)}</td>
+                  <td class="num">{formatRequests(point.canary.requests, point.control.requests)}</td>
                   <td>{words(point.verdict)}</td>
                 </tr>
               );
             })}
-          </tbody>
-        </table>
+        </DataTable>
       </div>
     </figure>
   );
@@ -299,6 +305,11 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
         ) : null}{" "}
         <a href={href.flag(env, flag)}>Flag {flag}</a>
       </p>
+      {data?.status === "awaiting_approval" ? (
+        <p class="notice">
+          Stage {data.stage + 1} asks for approval: Promote enters it{protectedEnvironment ? " (an admin other than the one who started the rollout)" : ""}.
+        </p>
+      ) : null}
       <ErrorNote error={rollout.error} />
       {rollout.loading && !data ? <p class="muted">Loading…</p> : null}
       {data ? (
@@ -327,7 +338,7 @@ export function RolloutPage({ env, flag }: { env: string; flag: string }) {
           <Stages rollout={data} series={series.data} />
         </>
       ) : null}
-      {series.error ? <ErrorNote error={series.error} /> : null}
+      {series.error && !rollout.error ? <ErrorNote error={series.error} /> : null}
       {series.data ? METRICS.map((spec) => <MetricFigure key={spec.metric} series={series.data!} spec={spec} markers={list} />) : null}
       {data || series.data ? <Decisions list={list} /> : null}
       {aborting ? <AbortDialog flag={flag} onClose={() => setAborting(false)} onAbort={(body) => act("abort", body)} /> : null}
