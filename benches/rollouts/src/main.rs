@@ -1,21 +1,24 @@
 //! `pennon-rollouts`: the rollout simulator. See README.md.
 //!
-//! Exit codes: 0 every target met; 1 a target missed; 2 the simulation could not run.
+//! Exit codes: 0 every target met (`drive`: the rollout ended); 1 a target missed
+//! (`drive`: the deadline passed); 2 the simulation could not run.
 
 mod conductor;
+mod drive;
 mod model;
 mod report;
 mod rollout;
 mod server;
 mod stats;
 mod traffic;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
@@ -28,7 +31,139 @@ use traffic::{Lane, Traffic, TrafficConfig};
 /// Simulated rollouts: real Rust SDK clients send synthetic traffic to a real `pennon
 /// serve` whose rollout controller judges every canary.
 #[derive(Parser, Debug, Clone)]
-#[command(version)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: Args,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+enum Command {
+    /// Drives ONE rollout against a server that is already running: starts the rollout of
+    /// --flag (created as a boolean flag with variants on/off when missing) and sends
+    /// traffic with real SDK clients until the controller completes or rolls it back.
+    /// Prints a one-line JSON summary; exit 0 when the rollout ended, 1 at the deadline.
+    Drive(DriveArgs),
+    /// One SDK client of a running server: prints a JSON line per flag when ready and on
+    /// every change that names it (value, variant, reason, revision, atMs).
+    Watch(WatchArgs),
+}
+
+/// The server a subcommand talks to.
+#[derive(clap::Args, Debug, Clone)]
+struct Target {
+    /// The server's URL, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    url: String,
+    /// An SDK key of the environment.
+    #[arg(long)]
+    sdk_key: String,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct DriveArgs {
+    #[command(flatten)]
+    target: Target,
+    /// An admin (or developer) token of the admin API.
+    #[arg(long)]
+    token: String,
+    /// The environment of the rollout.
+    #[arg(long, default_value = "development")]
+    environment: String,
+    /// The flag to roll out: a boolean flag whose variant `on` is the canary and `off`
+    /// the control.
+    #[arg(long)]
+    flag: String,
+    /// How the canary behaves: none, errors:+POINTS or latency:+MS (p95).
+    #[arg(long, default_value = "none")]
+    regression: model::Kind,
+    #[command(flatten)]
+    plan: PlanArgs,
+    #[command(flatten)]
+    traffic: TrafficArgs,
+    /// The controller has this many seconds to end the rollout (then it is aborted).
+    #[arg(long, default_value_t = 90)]
+    deadline: u64,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct WatchArgs {
+    #[command(flatten)]
+    target: Target,
+    /// A flag to watch (repeat, or separate with commas).
+    #[arg(long, value_delimiter = ',', required = true)]
+    flag: Vec<String>,
+    /// The evaluation context (JSON).
+    #[arg(long, default_value = r#"{"targetingKey":"watcher"}"#)]
+    context: String,
+}
+
+/// A rollout plan on the command line.
+#[derive(clap::Args, Debug, Clone)]
+struct PlanArgs {
+    /// Canary percentages, in order.
+    #[arg(long, value_delimiter = ',', default_value = "10,30,50,100")]
+    stages: Vec<u32>,
+    /// Minimum duration of each stage (ISO 8601).
+    #[arg(long, default_value = "PT2S")]
+    stage_duration: String,
+    /// Minimum requests per cohort before each stage may advance (one value per stage;
+    /// the last repeats). Small early stages catch gross failures fast; the large 50 %
+    /// stage has the sample that finds a +2-point error-rate regression.
+    #[arg(long, value_delimiter = ',', default_value = "200,300,8000,200")]
+    min_requests: Vec<u64>,
+    /// How the controller rolls back: gradual, immediate or kill.
+    #[arg(long, default_value = "gradual")]
+    rollback: String,
+}
+
+impl PlanArgs {
+    fn plan(&self) -> Plan {
+        Plan {
+            stages: self.stages.clone(),
+            stage_duration: self.stage_duration.clone(),
+            min_requests: self.min_requests.clone(),
+            rollback: self.rollback.clone(),
+        }
+    }
+}
+
+/// The simulated traffic on the command line.
+#[derive(clap::Args, Debug, Clone)]
+struct TrafficArgs {
+    /// Requests per second per running rollout.
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// SDK clients (application instances), one worker thread each.
+    #[arg(long, default_value_t = 2)]
+    clients: usize,
+    /// Distinct users (`targetingKey` user-N).
+    #[arg(long, default_value_t = 200_000)]
+    users: usize,
+    /// Seed of the traffic's random numbers.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The SDK clients' metrics flush interval (ms).
+    #[arg(long, default_value_t = 200)]
+    metrics_interval_ms: u64,
+}
+
+impl TrafficArgs {
+    fn config(&self) -> TrafficConfig {
+        TrafficConfig {
+            workers: self.clients,
+            rate: self.rate,
+            users: self.users,
+            metrics_interval: Duration::from_millis(self.metrics_interval_ms),
+            seed: self.seed,
+        }
+    }
+}
+
+/// The simulation run (no subcommand).
+#[derive(clap::Args, Debug, Clone)]
 struct Args {
     /// The short run of the test command: 40 healthy rollouts, 3 of each regression,
     /// 5 anomalies, one restart of 3 rollouts, 20 at once (explicit values still win).
@@ -53,38 +188,13 @@ struct Args {
     /// traffic cannot feed 150 rollouts at the full rate].
     #[arg(long)]
     concurrency: Option<usize>,
-    /// Requests per second per running rollout.
-    #[arg(long, default_value_t = 1000.0)]
-    rate: f64,
-    /// SDK clients (application instances), one worker thread each.
-    #[arg(long, default_value_t = 2)]
-    clients: usize,
-    /// Distinct users (`targetingKey` user-N).
-    #[arg(long, default_value_t = 200_000)]
-    users: usize,
-    /// Seed of the traffic's random numbers.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Canary percentages, in order.
-    #[arg(long, value_delimiter = ',', default_value = "10,30,50,100")]
-    stages: Vec<u32>,
-    /// Minimum duration of each stage (ISO 8601).
-    #[arg(long, default_value = "PT2S")]
-    stage_duration: String,
-    /// Minimum requests per cohort before each stage may advance (one value per stage;
-    /// the last repeats). Small early stages catch gross failures fast; the large 50 %
-    /// stage has the sample that finds a +2-point error-rate regression.
-    #[arg(long, value_delimiter = ',', default_value = "200,300,8000,200")]
-    min_requests: Vec<u64>,
-    /// How the controller rolls back: gradual, immediate or kill.
-    #[arg(long, default_value = "gradual")]
-    rollback: String,
+    #[command(flatten)]
+    plan: PlanArgs,
+    #[command(flatten)]
+    traffic: TrafficArgs,
     /// `pennon serve --rollout-interval` (the controller's judging interval).
     #[arg(long, default_value = "200ms")]
     rollout_interval: String,
-    /// The SDK clients' metrics flush interval (ms).
-    #[arg(long, default_value_t = 200)]
-    metrics_interval_ms: u64,
     /// A rollout that has neither completed nor been rolled back after this many seconds
     /// is unfinished (a missed target).
     #[arg(long, default_value_t = 90)]
@@ -128,7 +238,7 @@ fn lanes(args: &Args) -> Vec<Arc<Lane>> {
         kinds.extend(std::iter::repeat_n(kind, args.count(args.regression_runs, 20, 3)));
     }
     kinds.extend(std::iter::repeat_n(Kind::Anomaly, args.count(args.anomalies, 20, 5)));
-    kinds.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(args.seed));
+    kinds.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(args.traffic.seed));
     kinds
         .into_iter()
         .enumerate()
@@ -138,12 +248,7 @@ fn lanes(args: &Args) -> Vec<Arc<Lane>> {
 
 fn simulate(args: &Args) -> Result<Report, String> {
     let binary = pennon_binary(args)?;
-    let plan = Plan {
-        stages: args.stages.clone(),
-        stage_duration: args.stage_duration.clone(),
-        min_requests: args.min_requests.clone(),
-        rollback: args.rollback.clone(),
-    };
+    let plan = args.plan.plan();
     let settings = Settings {
         plan: plan.clone(),
         concurrency: args.count(args.concurrency, 150, 20),
@@ -154,19 +259,14 @@ fn simulate(args: &Args) -> Result<Report, String> {
     let mut server = server::Server::start(&binary, &["--rollout-interval".to_owned(), args.rollout_interval.clone()])?;
     eprintln!("pennon serve at {} ({})", server.url, binary.display());
     let sdk_key = server.sdk_key()?;
-    let traffic = Traffic::start(
-        &server.url,
-        &sdk_key,
-        &TrafficConfig {
-            workers: args.clients,
-            rate: args.rate,
-            users: args.users,
-            metrics_interval: Duration::from_millis(args.metrics_interval_ms),
-            seed: args.seed,
-        },
-    )?;
+    let traffic = Traffic::start(&server.url, &sdk_key, &args.traffic.config())?;
     let lanes = lanes(args);
-    eprintln!("{} rollouts, at most {} at once, {} requests/s each", lanes.len(), settings.concurrency, args.rate);
+    eprintln!(
+        "{} rollouts, at most {} at once, {} requests/s each",
+        lanes.len(),
+        settings.concurrency,
+        args.traffic.rate
+    );
     let finished = conductor::run(&server, &traffic, lanes.clone(), &settings)
         .map_err(|e| format!("{e}\n{}", server.log_tail()))?;
 
@@ -195,7 +295,7 @@ fn simulate(args: &Args) -> Result<Report, String> {
             .filter(|(_, runs)| !runs.is_empty())
             .collect();
     report.regressions(&groups, &plan);
-    report.propagation(&finished.iter().collect::<Vec<_>>(), args.clients, targets);
+    report.propagation(&finished.iter().collect::<Vec<_>>(), args.traffic.clients, targets);
     if let Some(restart) = &restart {
         report.restart(restart, &plan);
     }
@@ -203,10 +303,49 @@ fn simulate(args: &Args) -> Result<Report, String> {
     Ok(report)
 }
 
+/// `drive`: exit 0 and the summary when the rollout ended, 1 at the deadline.
+fn drive(args: &DriveArgs) -> Result<ExitCode, String> {
+    let api = server::Api::new(&args.target.url, &args.token, &args.environment)?;
+    let drive = drive::Drive {
+        api,
+        sdk_key: args.target.sdk_key.clone(),
+        flag: args.flag.clone(),
+        kind: args.regression,
+        plan: args.plan.plan(),
+        traffic: args.traffic.config(),
+        deadline: Duration::from_secs(args.deadline),
+    };
+    let (summary, code) = match drive::run(&drive)? {
+        Ok(summary) => (summary, ExitCode::SUCCESS),
+        Err(summary) => (summary, ExitCode::from(1)),
+    };
+    println!("{summary}");
+    Ok(code)
+}
+
+fn watch(args: &WatchArgs) -> Result<ExitCode, String> {
+    let context = pennon::Context::from_json(&args.context).map_err(|e| format!("--context: {e}"))?;
+    watch::run(&args.target.url, &args.target.sdk_key, &args.flag, &context)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    let done = match &cli.command {
+        Some(Command::Drive(args)) => drive(args),
+        Some(Command::Watch(args)) => watch(args),
+        None => return run(&cli.run),
+    };
+    done.unwrap_or_else(|error| {
+        eprintln!("pennon-rollouts: {error}");
+        ExitCode::from(2)
+    })
+}
+
+/// The simulation run.
+fn run(args: &Args) -> ExitCode {
     let started = Instant::now();
-    let report = match simulate(&args) {
+    let report = match simulate(args) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("pennon-rollouts: {error}");
@@ -220,16 +359,16 @@ fn main() -> ExitCode {
         "Command: `{command}` ({} build), {date}, {elapsed:.0} s.\nPlan: stages {:?} % of {} each, minimum requests per cohort {:?}, rollback {}; \
          controller interval {}; {} SDK clients flushing every {} ms; {} requests/s per rollout over {} users; seed {}.\n",
         if cfg!(debug_assertions) { "debug" } else { "release" },
-        args.stages,
-        args.stage_duration,
-        args.min_requests,
-        args.rollback,
+        args.plan.stages,
+        args.plan.stage_duration,
+        args.plan.min_requests,
+        args.plan.rollback,
         args.rollout_interval,
-        args.clients,
-        args.metrics_interval_ms,
-        args.rate,
-        args.users,
-        args.seed
+        args.traffic.clients,
+        args.traffic.metrics_interval_ms,
+        args.traffic.rate,
+        args.traffic.users,
+        args.traffic.seed
     );
     println!("{header}\n{}", report.markdown);
     if let Some(path) = &args.results {

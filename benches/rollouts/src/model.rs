@@ -104,6 +104,33 @@ impl Kind {
     }
 }
 
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    /// A regression as the command line names it: `none` (a healthy canary),
+    /// `errors:+N` (N more points of errors) or `latency:+MS` (p95 MS ms higher).
+    fn from_str(spec: &str) -> Result<Kind, String> {
+        let amount = |text: &str| {
+            text.strip_prefix('+')
+                .and_then(|n| n.parse::<f64>().ok())
+                .filter(|n| n.is_finite() && *n > 0.0)
+                .ok_or_else(|| format!("'{spec}': the amount must be +N with N > 0"))
+        };
+        match spec.split_once(':') {
+            None if spec == "none" => Ok(Kind::Healthy),
+            Some(("errors", points)) => {
+                let points = amount(points)?;
+                if BASE_ERROR_RATE + points / 100.0 > 1.0 {
+                    return Err(format!("'{spec}': more than 100 % errors"));
+                }
+                Ok(Kind::Errors(points / 100.0))
+            }
+            Some(("latency", ms)) => Ok(Kind::LatencyP95(amount(ms)?)),
+            _ => Err(format!("'{spec}': expected none, errors:+POINTS or latency:+MS")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -133,5 +160,15 @@ mod tests {
         assert!((p95 - 500.0).abs() < 12.0, "{p95}");
         let (errors, _) = sample(&Kind::Errors(0.02).canary(), 200_000);
         assert!((errors - 0.03).abs() < 0.002, "{errors}");
+    }
+
+    #[test]
+    fn regressions_are_named_on_the_command_line() {
+        assert_eq!("none".parse(), Ok(Kind::Healthy));
+        assert_eq!("errors:+20".parse(), Ok(Kind::Errors(0.2)));
+        assert_eq!("latency:+300".parse(), Ok(Kind::LatencyP95(300.0)));
+        for wrong in ["errors:20", "errors:+0", "errors:+100", "latency:+x", "slow:+3", ""] {
+            assert!(wrong.parse::<Kind>().is_err(), "{wrong}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::server::{ENVIRONMENT, Server};
+use crate::server::Api;
 use crate::traffic::{CANARY_VARIANT, CONTROL_VARIANT};
 
 /// A rollout plan: the canary percentages in order, each stage's minimum duration, and
@@ -35,12 +35,12 @@ pub fn flag_definition() -> Value {
     })
 }
 
-fn path(key: &str) -> String {
-    format!("/api/v1/environments/{ENVIRONMENT}/rollouts/{key}")
+fn path(api: &Api, key: &str) -> String {
+    format!("/api/v1/environments/{}/rollouts/{key}", api.environment)
 }
 
 /// Starts a rollout of `key` with `plan` (core's default criteria).
-pub fn start(server: &Server, key: &str, plan: &Plan) -> Result<Value, String> {
+pub fn start(api: &Api, key: &str, plan: &Plan) -> Result<Value, String> {
     let stages: Vec<Value> = plan
         .stages
         .iter()
@@ -57,14 +57,14 @@ pub fn start(server: &Server, key: &str, plan: &Plan) -> Result<Value, String> {
         "rollback": plan.rollback,
         "reason": "simulation",
     });
-    server.admin(reqwest::Method::POST, &path(key), Some(&body))
+    api.admin(reqwest::Method::POST, &path(api, key), Some(&body))
 }
 
 /// Aborts a rollout that did not finish in time.
-pub fn abort(server: &Server, key: &str) -> Result<Value, String> {
-    server.admin(
+pub fn abort(api: &Api, key: &str) -> Result<Value, String> {
+    api.admin(
         reqwest::Method::POST,
-        &format!("{}/abort", path(key)),
+        &format!("{}/abort", path(api, key)),
         Some(&json!({ "reason": "simulation deadline" })),
     )
 }
@@ -162,8 +162,8 @@ fn phase(rollout: &Value) -> Phase {
 }
 
 /// `GET …/rollouts/{key}`: the rollout with its events.
-pub fn status(server: &Server, key: &str) -> Result<Status, String> {
-    let raw = server.admin(reqwest::Method::GET, &path(key), None)?;
+pub fn status(api: &Api, key: &str) -> Result<Status, String> {
+    let raw = api.admin(reqwest::Method::GET, &path(api, key), None)?;
     let events = raw.get("events").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let now = raw.get("current").map(|current| {
         let verdict = current.get("verdict").and_then(Value::as_str).unwrap_or("?");
@@ -180,16 +180,15 @@ pub fn status(server: &Server, key: &str) -> Result<Status, String> {
 }
 
 /// `GET …/rollouts`: every rollout's phase by flag key (the newest rollout of a flag last).
-pub fn phases(server: &Server) -> Result<Vec<(String, Phase)>, String> {
-    let raw = server.admin(reqwest::Method::GET, &format!("/api/v1/environments/{ENVIRONMENT}/rollouts"), None)?;
+pub fn phases(api: &Api) -> Result<Vec<(String, Phase)>, String> {
+    let raw = api.admin(reqwest::Method::GET, &format!("/api/v1/environments/{}/rollouts", api.environment), None)?;
     let list = raw.as_array().map(Vec::as_slice).unwrap_or_default();
     Ok(list.iter().filter_map(|r| Some((r.get("flag").and_then(Value::as_str)?.to_owned(), phase(r)))).collect())
 }
 
 /// `GET …/flags/{key}/history`: the flag's audit entries as (audit seq, revision).
-pub fn flag_history(server: &Server, key: &str) -> Result<Vec<(u64, Option<u64>)>, String> {
-    let raw =
-        server.admin(reqwest::Method::GET, &format!("/api/v1/environments/{ENVIRONMENT}/flags/{key}/history"), None)?;
+pub fn flag_history(api: &Api, key: &str) -> Result<Vec<(u64, Option<u64>)>, String> {
+    let raw = api.admin(reqwest::Method::GET, &format!("{}/history", api.flag_path(key)), None)?;
     let entries = raw.as_array().map(Vec::as_slice).unwrap_or_default();
     Ok(entries
         .iter()
