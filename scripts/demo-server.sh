@@ -54,6 +54,20 @@ run rollout start checkout.new-flow -e development --stages 10:PT10M,30:PT10M,50
 run kill search.new-ranker -e production --reason "demo: the kill switch needs no approval"
 run canary-status -e development
 run rollout status checkout.new-flow -e development
+# Real data for the dashboard's rollout page: pennon-rollouts (built beside pennon by
+# scripts/demo.sh) runs SDK clients whose canary fails 5 points more often than its control,
+# and the controller rolls it back. Once per demo directory.
+rollouts_bin="$(dirname "$bin")/pennon-rollouts"
+if [ -x "$rollouts_bin" ] && [ ! -s "$state/sdk-key" ]; then
+  printf '\n==> A canary with a regression: SDK clients send traffic to payments.retry-v2 in development; its canary errors 5 points more often than its control\n'
+  pennon token create demo-traffic --role sdk -e development --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' > "$state/sdk-key"
+  chmod 600 "$state/sdk-key"
+  "$rollouts_bin" drive --url "$PENNON_URL" --token "$PENNON_TOKEN" --sdk-key "$(cat "$state/sdk-key")" \
+    --environment development --flag payments.retry-v2 --regression errors:+5 \
+    --stages 10,50,100 --stage-duration PT5S --min-requests 500,2000 --rate 300 --deadline 120
+  run rollout status payments.retry-v2 -e development
+fi
 run history search.new-ranker -e production
 run evaluate checkout.express-pay -e production --context '{"targetingKey": "u-1", "country": "DE"}'
 run audit verify
@@ -61,7 +75,8 @@ run audit verify
 cat <<TEXT
 
 pennon serve is running on $PENNON_URL (pid $(cat "$state/pid")).
-  Dashboard: $PENNON_URL/  (sign in with the admin token)
+  Dashboard: $PENNON_URL/  (sign in with the admin token below; the rollout page of
+             payments.retry-v2 shows the canary the controller rolled back)
   Admin token: $PENNON_TOKEN
   Use the command line from this shell:  source $state/env && $bin list
   The API's description:                 curl $PENNON_URL/openapi.json

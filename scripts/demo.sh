@@ -13,6 +13,6 @@ cd "$(dirname "$0")/.."
 printf '\n==> Evaluate the example flags (examples/flags.json × examples/contexts.json)\n'
 cargo run --quiet --release -p pennon-core --example evaluate -- "$@"
 
-printf '\n==> Build the pennon binary (server and command line)\n'
-cargo build --quiet --release --locked -p pennon-server
+printf '\n==> Build the pennon binary (server, dashboard and command line) and the rollout simulator\n'
+cargo build --quiet --release --locked -p pennon-server -p pennon-rollouts --bin pennon --bin pennon-rollouts
 scripts/demo-server.sh target/release/pennon

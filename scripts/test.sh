@@ -166,8 +166,8 @@ if wanted smoke; then
   grep -q "revision" <<<"$out" || { echo "the evaluator printed no results"; exit 1; }
   if grep -q " ERROR " <<<"$out"; then echo "the example flags produced errors:"; echo "$out"; exit 1; fi
   echo "example evaluation ok ($(grep -c '^  ' <<<"$out") rows)"
-  step "Main job smoke test: the demo's server half (pennon serve, the example flags, the CLI)"
-  cargo build -p pennon-server --bin pennon --locked
+  step "Main job smoke test: the demo's server half (pennon serve and its dashboard, the example flags, the CLI, a simulated canary's rollback)"
+  cargo build -p pennon-server -p pennon-rollouts --bin pennon --bin pennon-rollouts --locked
   demo_dir="$(mktemp -d)"
   demo_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   demo_ok=0
@@ -178,7 +178,7 @@ if wanted smoke; then
   fi
   [ -f "$demo_dir/pid" ] && kill "$(cat "$demo_dir/pid")" 2>/dev/null || true
   if [ "$demo_ok" != 1 ] || ! grep -q "^ok: .* entries" "$demo_dir/out.txt" || ! grep -q "kill search.new-ranker" "$demo_dir/out.txt" ||
-    ! grep -q "^  Dashboard: " "$demo_dir/out.txt"; then
+    ! grep -q "^  Dashboard: " "$demo_dir/out.txt" || ! grep -q "^development payments.retry-v2: " "$demo_dir/out.txt"; then
     cat "$demo_dir/out.txt"; echo "the demo's server half failed"; exit 1
   fi
   echo "demo server ok: $(grep -c '^\$ pennon' "$demo_dir/out.txt") CLI commands against pennon serve"

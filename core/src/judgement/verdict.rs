@@ -248,7 +248,7 @@ pub fn judge(window: &Window, criteria: &Criteria) -> Judgement {
                 lower_bound * 100.0,
                 criteria.error_rate_tolerance * 100.0,
                 p_value,
-                criteria.alpha
+                short(criteria.alpha)
             ),
         );
     }
@@ -300,6 +300,13 @@ pub fn judge(window: &Window, criteria: &Criteria) -> Judgement {
     }
 
     decide(evidence, Verdict::Healthy, None, String::from("no criterion shows harm"))
+}
+
+/// α as people write it: at most four decimals, no trailing zeros (`0.05`, `0.0167` for
+/// 0.05 / 3).
+fn short(alpha: f64) -> String {
+    let text = format!("{alpha:.4}");
+    String::from(text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 #[cfg(test)]
