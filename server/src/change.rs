@@ -816,7 +816,7 @@ pub async fn approve(
 }
 
 /// What approving a pending change request would publish, built by the same staging
-/// path an approval takes ([`entries_for`], [`prepare`]) inside a write that is never
+/// path an approval takes (`entries_for`, `prepare`) inside a write that is never
 /// committed: the snapshot in force and the proposed one. `409` when the request is
 /// decided or stale (its approval would fail the same way).
 pub async fn preview(app: &App, id: &str) -> ApiResult<(ChangeRequest, Arc<Published>, Published)> {

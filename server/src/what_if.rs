@@ -1,6 +1,6 @@
 //! `POST /api/v1/change-requests/{id}/what-if`: a pending change request's proposed
 //! snapshot ([`crate::change::preview`]) against the one in force, over a context set or
-//! contexts given inline, compared by core ([`pennon_core::what_if`]): who would flip,
+//! contexts given inline, compared by core ([`pennon_core::what_if()`]): who would flip,
 //! from what to what.
 
 use crate::app::App;
