@@ -173,7 +173,7 @@ if wanted smoke; then
   demo_ok=0
   PENNON_DEMO_DIR="$demo_dir" PENNON_PORT="$demo_port" scripts/demo-server.sh "$target_dir/debug/pennon" > "$demo_dir/out.txt" 2>&1 && demo_ok=1
   # The dashboard the demo prints the address of: the embedded build, not the placeholder.
-  if [ "$demo_ok" = 1 ] && ! curl -fsS "http://127.0.0.1:$demo_port/" | grep -q 'src="/assets/app-'; then
+  if [ "$demo_ok" = 1 ] && ! curl -fsS "http://127.0.0.1:$demo_port/" | grep -q 'src="assets/app-'; then
     echo "the demo's server does not serve the dashboard at /"; demo_ok=0
   fi
   [ -f "$demo_dir/pid" ] && kill "$(cat "$demo_dir/pid")" 2>/dev/null || true

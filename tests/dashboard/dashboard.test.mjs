@@ -7,6 +7,7 @@
 // rollout page). Any console error or page error fails the scenario it happens in.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { accessibility, drive, launch, open, screenshot, signIn, startPennon, watch } from './harness.mjs'
 
 const BUSINESS = { targetingKey: 'u-1', plan: 'business' }
@@ -188,6 +189,45 @@ test('a simulated canary with an error regression: the rollout page shows the th
     // The tables may be visually collapsed; they are in the accessibility tree either way.
     const rows = page.getByRole('table', { name: 'Error rate over time', includeHidden: true }).getByRole('row', { includeHidden: true })
     await rows.filter({ hasText: 'above threshold' }).first().waitFor({ state: 'attached', timeout: 10_000 })
+  })
+  noProblems(problems)
+})
+
+test('an experiment: exposures and conversions from the SDK metrics route become lift, intervals and a sample-ratio alert', { timeout: 60_000 }, async () => {
+  // What SDKs send every metrics interval (docs/control-plane.md, "Outcomes and
+  // experiments"), over the same route and key: the split promises 34/33/33, and
+  // two-months-free got far fewer exposures than that.
+  const batch = {
+    batch: randomBytes(16).toString('hex'),
+    sdk: 'dashboard-test/1',
+    flags: {
+      'pricing.annual-plan-copy': {
+        control: { exposures: 3400, conversions: 340 },
+        'save-20': { exposures: 3300, conversions: 429 },
+        'two-months-free': { exposures: 2000, conversions: 200 },
+      },
+    },
+  }
+  const response = await fetch(`${pennon.url}/sdk/v1/metrics`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${pennon.sdkKeys.development}`, 'content-type': 'application/json' },
+    body: JSON.stringify(batch),
+  })
+  assert.equal(response.status, 202, await response.text())
+  const problems = []
+  await as('victor', problems, async (page) => {
+    await page.goto(`${pennon.url}/#/env/development/experiments/pricing.annual-plan-copy`)
+    await page.getByRole('heading', { name: 'Experiment pricing.annual-plan-copy' }).waitFor()
+    const variants = page.getByRole('table', { name: 'Variants' })
+    const save20 = variants.getByRole('row').filter({ hasText: 'save-20' })
+    await save20.filter({ hasText: /3,?300/ }).waitFor({ timeout: 10_000 })
+    const text = await save20.innerText()
+    // 13 % against 10 %: a lift of +30 % and an interval around it.
+    assert.match(text, /429/, text)
+    assert.match(text, /\+30(\.0+)?\s?%/, text)
+    assert.match(text, /13(\.0+)?\s?%/, text)
+    assert.match(text, /\[[−+]?\d+\.\d %, \+\d+\.\d %\]/, text)
+    await page.getByRole('alert').filter({ hasText: 'Sample ratio mismatch' }).waitFor({ timeout: 10_000 })
   })
   noProblems(problems)
 })
