@@ -240,6 +240,8 @@ pub struct Filter {
     pub flag: Option<String>,
     /// Only changes by this principal.
     pub principal: Option<String>,
+    /// Only entries of this action (`state`, `kill`, `rollback`, `change_request`…).
+    pub action: Option<String>,
     /// Only entries at or after this instant (RFC 3339).
     pub since: Option<String>,
     /// Only entries before this instant (RFC 3339).
@@ -271,6 +273,9 @@ pub async fn query(store: &Store, filter: &Filter, oldest_first: bool, limit: Op
     }
     if let Some(principal) = &filter.principal {
         add_text(&mut sql, "principal", principal);
+    }
+    if let Some(action) = &filter.action {
+        add_text(&mut sql, "action", action);
     }
     let mut add_number = |sql: &mut String, condition: &str, value: i64| {
         n += 1;

@@ -229,6 +229,11 @@ fn a_protected_environment_takes_a_developers_change_as_a_request_for_another_ad
         let audit = admin.get("/api/v1/audit?flag=payments&principal=dana&limit=1");
         assert_eq!(audit.json[0]["action"], "kill");
         assert_eq!(audit.json[0]["reason"], "incident 42");
+        // Filtered by action on the server: dana's change request is older than the kill.
+        let requests = admin.get("/api/v1/audit?principal=dana&action=change_request").json;
+        let requests = requests.as_array().unwrap();
+        assert!(!requests.is_empty() && requests.iter().all(|e| e["action"] == "change_request"), "{requests:?}");
+        assert_eq!(admin.get("/api/v1/audit?action=no_such_action").json, json!([]));
         assert_eq!(admin.get("/api/v1/audit/verify").json["ok"], true);
     });
 }

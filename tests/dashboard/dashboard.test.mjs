@@ -79,6 +79,11 @@ test('sign in, find a flag, change its state with a reason: the audit trail show
     const entries = page.getByRole('table', { name: 'Audit entries' })
     await entries.getByRole('row').filter({ hasText: key }).filter({ hasText: reason }).filter({ hasText: 'alice' }).waitFor()
     await page.getByRole('status').filter({ hasText: 'Chain verified' }).waitFor()
+    // The server filters by action: only state changes remain (the import goes).
+    await page.getByRole('combobox', { name: 'Action' }).selectOption('state')
+    await entries.getByRole('row').filter({ hasText: 'import' }).first().waitFor({ state: 'detached' })
+    const actions = await entries.getByRole('row').evaluateAll((rows) => rows.slice(1).map((row) => row.cells[2]?.textContent))
+    assert.ok(actions.length > 0 && actions.every((action) => action === 'state'), `actions shown: ${actions}`)
   })
   noProblems(problems)
 })

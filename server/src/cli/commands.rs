@@ -1031,6 +1031,7 @@ impl Client {
         let pairs = [
             ("flag", filters.flag.clone()),
             ("principal", filters.principal.clone()),
+            ("action", filters.action.clone()),
             ("since", filters.since.clone()),
             ("until", filters.until.clone()),
             ("limit", filters.limit.map(|l| l.to_string())),
@@ -1126,6 +1127,7 @@ fn merge_filters(inner: AuditFilters, outer: AuditFilters) -> AuditFilters {
     AuditFilters {
         flag: inner.flag.or(outer.flag),
         principal: inner.principal.or(outer.principal),
+        action: inner.action.or(outer.action),
         since: inner.since.or(outer.since),
         until: inner.until.or(outer.until),
         limit: inner.limit.or(outer.limit),

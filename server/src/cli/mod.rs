@@ -634,6 +634,9 @@ pub struct AuditFilters {
     /// Only entries by this principal (token name).
     #[arg(long, value_name = "NAME")]
     pub principal: Option<String>,
+    /// Only entries of this action (state, kill, rollback, change_request…).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
     /// Only entries at or after this time (RFC 3339).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<String>,

@@ -20,7 +20,7 @@ interface AuditFilter {
   principal: string;
 }
 
-/** The audit trail: filters (the server filters flag, environment, principal; action here), diffs, chain check. */
+/** The audit trail: filters (the server applies them all, so paging finds every match), diffs, chain check. */
 export function AuditPage({ params }: { params: URLSearchParams }) {
   const { api, environments } = useSession();
   const [filter, setFilter] = useState<AuditFilter>(() => ({
@@ -38,12 +38,17 @@ export function AuditPage({ params }: { params: URLSearchParams }) {
   }, [filter]);
   const [older, setOlder] = useState<AuditEntry[]>([]);
   const [loadingOlder, setLoadingOlder] = useState(false);
-  useEffect(() => setOlder([]), [query.flag, query.environment, query.principal]);
-  const serverQuery = { flag: query.flag.trim(), environment: query.environment, principal: query.principal.trim(), limit: PAGE };
-  const entries = useResource(() => api.audit(serverQuery), [query.flag, query.environment, query.principal]);
+  useEffect(() => setOlder([]), [query.flag, query.environment, query.principal, query.action]);
+  const serverQuery = {
+    flag: query.flag.trim(),
+    environment: query.environment,
+    principal: query.principal.trim(),
+    action: query.action,
+    limit: PAGE,
+  };
+  const entries = useResource(() => api.audit(serverQuery), [query.flag, query.environment, query.principal, query.action]);
   const chain = useResource(() => api.verifyAudit(), []);
   const loaded = [...(entries.data ?? []), ...older];
-  const shown = query.action ? loaded.filter((e) => e.action === query.action) : loaded;
   const actions = [...new Set([...KNOWN_ACTIONS, ...loaded.map((e) => e.action)])].sort();
   const last = loaded[loaded.length - 1];
   const more = (entries.data?.length ?? 0) === PAGE && (older.length === 0 || older.length % PAGE === 0);
@@ -89,11 +94,11 @@ export function AuditPage({ params }: { params: URLSearchParams }) {
       <ErrorNote error={entries.error} />
       {entries.loading && !entries.data ? <p class="loading">Loading the trail…</p> : null}
       <DataTable caption="Audit entries" columns={["Time", "Environment", "Action", "Target", "Principal", "Reason", "Revision", { label: "Diff", hidden: true }]}>
-        {shown.map((entry) => (
+        {loaded.map((entry) => (
           <Row key={entry.seq} entry={entry} />
         ))}
       </DataTable>
-      {entries.data && shown.length === 0 ? <p>No entries match these filters.</p> : null}
+      {entries.data && loaded.length === 0 ? <p>No entries match these filters.</p> : null}
       {more && last ? (
         <button type="button" class="secondary" disabled={loadingOlder} onClick={() => void loadOlder()}>
           Load older entries
