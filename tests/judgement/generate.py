@@ -225,6 +225,11 @@ def judge(canary, control, share, overrides):
     canary_rate = rate(failed(canary), canary["requests"])
     if criteria["maxErrorRate"] is not None and canary["requests"] >= criteria["guardMinRequests"] and canary_rate > criteria["maxErrorRate"]:
         return "unhealthy", "max_error_rate", evidence
+    if share >= 1:  # no control cohort: only the guard judges
+        if canary["requests"] < minimum:
+            evidence["missing"] = {"canaryRequests": minimum - canary["requests"], "controlRequests": 0}
+            return "not_enough_data", None, evidence
+        return "healthy", None, evidence
     missing = (max(0, minimum - canary["requests"]), max(0, minimum - control["requests"]))
     if missing != (0, 0):
         evidence["missing"] = {"canaryRequests": missing[0], "controlRequests": missing[1]}
@@ -324,6 +329,10 @@ JUDGE_CASES = [
     ("few_latencies", arm(1000, 1000, 10, [(200, 5)]), arm(1000, 1000, 10, lognormal_buckets(100, 0.5, 1000)), 0.5, {}),
     ("no_errors_anywhere", arm(500, 500, 0), arm(500, 500, 0), 0.5, {}),
     ("all_errors_in_canary", arm(500, 500, 500), arm(500, 500, 0), 0.5, {}),
+    # At 100 % the control outcomes are stragglers of the stage before: only the guard judges.
+    ("full_share_guard_only", arm(1000, 1000, 60), arm(300, 300, 3), 1.0, {}),
+    ("full_share_guard", arm(1000, 1000, 300), arm(300, 300, 3), 1.0, {"maxErrorRate": 0.2}),
+    ("full_share_not_enough_data", arm(40, 40, 0), arm(0, 0, 0), 1.0, {}),
 ]
 
 EXPERIMENT_CASES = [

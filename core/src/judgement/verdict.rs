@@ -87,13 +87,13 @@ fn percent(fraction: f64) -> String {
 /// criterion (keyed by quantile name, `p95`) the lowest canary latency that exceeds it:
 /// the smaller of control + `maxIncreaseMs` and control × `maxRatio` (`null` while the
 /// control has no latency or the criterion sets neither).
-fn thresholds(control: &Arm, criteria: &Criteria) -> Value {
+fn thresholds(control: &Arm, criteria: &Criteria, full: bool) -> Value {
     let mut lines = Map::new();
-    let error_rate = (control.requests > 0).then(|| control.error_rate() + criteria.error_rate_tolerance);
+    let error_rate = (!full && control.requests > 0).then(|| control.error_rate() + criteria.error_rate_tolerance);
     lines.insert("errorRate".into(), json!(error_rate));
     lines.insert("maxErrorRate".into(), json!(criteria.max_error_rate));
     for criterion in &criteria.latency {
-        let line = control.latency.quantile(criterion.quantile).and_then(|control_ms| {
+        let line = control.latency.quantile(criterion.quantile).filter(|_| !full).and_then(|control_ms| {
             let by_increase = criterion.max_increase_ms.map(|ms| control_ms + ms);
             let by_ratio = criterion.max_ratio.map(|ratio| control_ms * ratio);
             match (by_increase, by_ratio) {
@@ -191,7 +191,10 @@ pub fn judge(window: &Window, criteria: &Criteria) -> Judgement {
             .collect(),
     );
 
-    evidence.insert("thresholds".into(), thresholds(control, criteria));
+    // At a 100 % share there is no control cohort: whatever control outcomes the window
+    // holds are stragglers of the stage before, so only the absolute guard judges.
+    let full = window.canary_share >= 1.0;
+    evidence.insert("thresholds".into(), thresholds(control, criteria, full));
 
     if guard_tripped {
         let max = criteria.max_error_rate.unwrap_or(0.0);
@@ -200,6 +203,25 @@ pub fn judge(window: &Window, criteria: &Criteria) -> Judgement {
             Verdict::Unhealthy,
             Some("max_error_rate".into()),
             format!("canary error rate {} > {} after {} requests", percent(canary_rate), percent(max), canary.requests),
+        );
+    }
+
+    if full {
+        let canary_missing = criteria.min_requests.saturating_sub(canary.requests);
+        if canary_missing > 0 {
+            evidence.insert("missing".into(), json!({ "canaryRequests": canary_missing, "controlRequests": 0 }));
+            return decide(
+                evidence,
+                Verdict::NotEnoughData,
+                None,
+                format!("{} canary requests needed: {} more", criteria.min_requests, canary_missing),
+            );
+        }
+        return decide(
+            evidence,
+            Verdict::Healthy,
+            None,
+            String::from("the canary serves everyone: only the absolute guard judges, and it holds"),
         );
     }
 
@@ -343,6 +365,23 @@ mod tests {
         assert_eq!(evidence["thresholds"]["maxErrorRate"], Value::Null);
         let p95 = evidence["control"]["p95"].as_f64().unwrap();
         assert!((evidence["thresholds"]["p95"].as_f64().unwrap() - p95 * 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn at_a_full_share_only_the_guard_judges_and_only_its_line_is_drawn() {
+        // Stragglers of the stage before, far better than the canary: not compared.
+        let (canary, control) = (arm(1000, 60, 900.0), arm(300, 3, 100.0));
+        let criteria = Criteria { max_error_rate: Some(0.2), ..Criteria::default() };
+        let judgement = judged(&canary, &control, 1.0, &criteria);
+        assert_eq!((judgement.verdict, judgement.criterion.as_deref()), (Verdict::Healthy, None));
+        let lines = &judgement.evidence["thresholds"];
+        assert_eq!(
+            (&lines["errorRate"], &lines["p95"], &lines["maxErrorRate"]),
+            (&Value::Null, &Value::Null, &json!(0.2))
+        );
+        // The guard still trips, and a share below 100 % compares as before.
+        assert_eq!(judged(&arm(1000, 300, 100.0), &control, 1.0, &criteria).verdict, Verdict::Unhealthy);
+        assert_eq!(judged(&canary, &control, 0.77, &criteria).verdict, Verdict::Unhealthy);
     }
 
     #[test]
