@@ -82,7 +82,10 @@ fn arm_json(arm: &Arm) -> Value {
 
 /// The instants from `from` to `to` every `step` ms, `to` included.
 fn instants(from: i64, to: i64, step: i64) -> Vec<i64> {
-    let mut out: Vec<i64> = (0..).map(|k| from + k * step).take_while(|t| *t < to).collect();
+    let mut out: Vec<i64> = (0_i64..)
+        .map_while(|k| k.checked_mul(step).and_then(|offset| from.checked_add(offset)))
+        .take_while(|t| *t < to)
+        .collect();
     out.push(to);
     out
 }
@@ -103,15 +106,17 @@ async fn series(
     let start = ran.first().map_or(rollout.started_at, |first| first.started_at);
     let end = ended_at.unwrap_or_else(now_ms).max(start);
     let span = end - start;
-    let step_ms = match query.step {
-        Some(step) if step <= 0 => return Err(ApiError::bad_request("step: give a positive number of seconds")),
-        Some(step) if span / (step * 1000) >= MAX_POINTS => {
+    let step_ms = match query.step.map(|step| (step, step.checked_mul(1000))) {
+        Some((_, None)) | Some((..=0, _)) => {
+            return Err(ApiError::bad_request("step: give a positive number of seconds"));
+        }
+        Some((step, Some(step_ms))) if span / step_ms >= MAX_POINTS => {
             return Err(ApiError::bad_request(format!(
                 "step: {step} s gives more than {MAX_POINTS} points over {} s",
                 span / 1000
             )));
         }
-        Some(step) => step * 1000,
+        Some((_, Some(step_ms))) => step_ms,
         None => (span / 1000 / DEFAULT_POINTS + 1) * 1000,
     };
     let settle = rollout.plan.settle_ms();

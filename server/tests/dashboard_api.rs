@@ -196,6 +196,11 @@ fn the_event_stream_carries_changes_requests_and_rollout_decisions_and_the_serie
         assert!(!default_step["points"].as_array().unwrap().is_empty());
         assert!(default_step["points"].as_array().unwrap().len() <= 301);
         assert_eq!(admin.get(&format!("{DEV}/rollouts/checkout/series?step=0")).code(), "invalid_request");
+        // Steps too large to be milliseconds are refused; one merely huge gives the ends.
+        let huge = admin.get(&format!("{DEV}/rollouts/checkout/series?step={}", i64::MAX));
+        assert_eq!(huge.code(), "invalid_request", "{}", huge.text);
+        let ends = admin.get(&format!("{DEV}/rollouts/checkout/series?step={}", i64::MAX / 1001)).json;
+        assert_eq!(ends["points"].as_array().map(Vec::len), Some(2), "{ends}");
         assert_eq!(admin.get(&format!("{DEV}/rollouts/nothing/series")).status, 404);
 
         // An active, healthy rollout: the series' last point is the controller's judgement now.
