@@ -41,6 +41,7 @@ pub use context::{
 };
 pub use error::{Error, ErrorCategory, ErrorCode, EvaluationError, EvaluationErrorCode};
 pub use result::{Evaluation, FlagType, Reason, Slot};
+pub use rollout::Standing;
 pub use serde_json::{Map, Value};
 pub use snapshot::{SCHEMA_VERSION, Snapshot};
 pub use what_if::{WhatIf, what_if};

@@ -195,6 +195,37 @@ impl Schedule {
     }
 }
 
+/// Where a cohort stands at an instant: the share of units in it, and the progressive
+/// stage in force ([`crate::Snapshot::standing`]). The same threshold evaluation uses, so
+/// a dashboard or a command line never works out stages or ramps on its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Standing {
+    /// Percent of units in the cohort (0–100, in thousandths of a percent as evaluation).
+    pub percentage: f64,
+    /// The progressive stage in force (from 0; `None` before the start).
+    pub stage: Option<u32>,
+    /// How many stages a progressive rollout has.
+    pub stages: Option<u32>,
+    /// A progressive rollout held at `pausedAt`.
+    pub paused: bool,
+    /// A gradual ramp that has not reached its `to` yet.
+    pub ramping: bool,
+}
+
+impl Standing {
+    /// `{percentage, stage, stages, paused, ramping}` (`stage` from 0, null before a
+    /// progressive rollout starts; both null unless progressive).
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "percentage": self.percentage,
+            "stage": self.stage,
+            "stages": self.stages,
+            "paused": self.paused,
+            "ramping": self.ramping,
+        })
+    }
+}
+
 /// A cohort: the units whose bucket is below the schedule's threshold (§5.3).
 #[derive(Debug)]
 pub(crate) struct Cohort {
@@ -217,6 +248,17 @@ impl Cohort {
 
     pub(crate) fn reads<'s>(&'s self, reads: &mut Reads<'s>) {
         self.bucketing.attribute.reads(reads);
+    }
+
+    /// Where the cohort stands at `now`.
+    pub(crate) fn standing(&self, now: Millis) -> Standing {
+        let (threshold, stage) = self.schedule.threshold(now);
+        let (stages, paused, ramping) = match &self.schedule {
+            Schedule::Fixed(_) => (None, false, false),
+            Schedule::Progressive { stages, paused_at, .. } => (Some(stages.len() as u32), paused_at.is_some(), false),
+            Schedule::Gradual { to, .. } => (None, false, threshold != *to),
+        };
+        Standing { percentage: f64::from(threshold) / 1000.0, stage, stages, paused, ramping }
     }
 
     /// Whether the context is in the cohort at `now`, and the progressive stage if any.
@@ -333,6 +375,28 @@ mod tests {
         let down =
             schedule(json!({"gradual": {"start": "1970-01-01T00:00:00Z", "duration": "PT3S", "from": 100, "to": 0}}));
         assert_eq!(down.threshold(1), (99_967, None));
+    }
+
+    #[test]
+    fn standing_is_the_threshold_evaluation_uses_with_its_stage() {
+        let cohort = |value: Value| Cohort::decode_canary(&value, &Path::Root, "f").unwrap();
+        let staged = cohort(
+            json!({"progressive": {"start": "1970-01-01T00:00:00Z", "pausedAt": "1970-01-01T00:00:01.500Z",
+            "stages": [{"percentage": 10, "duration": "PT1S"}, {"percentage": 30, "duration": "PT2S"}, {"percentage": 100}]}}),
+        );
+        let held = Standing { percentage: 30.0, stage: Some(1), stages: Some(3), paused: true, ramping: false };
+        assert_eq!(staged.standing(9_000), held, "paused in stage 2");
+        let before = Standing { percentage: 0.0, stage: None, stages: Some(3), paused: true, ramping: false };
+        assert_eq!(staged.standing(-1), before, "not started");
+        let ramp = cohort(json!({"gradual": {"start": "1970-01-01T00:00:00Z", "duration": "PT3S"}}));
+        let ramping = Standing { percentage: 0.033, stage: None, stages: None, paused: false, ramping: true };
+        assert_eq!(ramp.standing(1), ramping);
+        assert_eq!(ramp.standing(3000), Standing { percentage: 100.0, ramping: false, ..ramping });
+        let fixed = cohort(json!({"percentage": 12.5}));
+        assert_eq!(
+            fixed.standing(0).to_json(),
+            json!({"percentage": 12.5, "stage": null, "stages": null, "paused": false, "ramping": false})
+        );
     }
 
     #[test]

@@ -276,6 +276,35 @@ impl Snapshot {
         self.flag(key).and_then(|flag| flag.as_ref().ok()).map(|flag| flag.kind)
     }
 
+    /// Where a valid flag's cohorts stand at `now`: its canary gate (`canary`, when it has
+    /// one) and its fallthrough rollout (`fallthrough`, when the fallthrough is a
+    /// percentage rollout), as `{canary, fallthrough}` with each a
+    /// [`Standing`](crate::Standing) in JSON or null. `None` for an unknown or invalid flag.
+    ///
+    /// ```
+    /// use pennon_core::Snapshot;
+    ///
+    /// let snapshot = Snapshot::from_json(r#"{"schemaVersion": 1, "revision": 1, "flags": {
+    ///   "checkout": {"type": "boolean", "state": "canary", "offVariant": "off",
+    ///     "variants": {"on": true, "off": false}, "fallthrough": {"variant": "on"},
+    ///     "canary": {"progressive": {"start": "2026-01-01T00:00:00Z", "stages": [
+    ///       {"percentage": 10, "duration": "PT1H"}, {"percentage": 50}]}}}}}"#).unwrap();
+    /// let at = pennon_core::time::parse_timestamp("2026-01-01T02:00:00Z").unwrap();
+    /// let standing = snapshot.standing("checkout", at).unwrap();
+    /// assert_eq!(standing["canary"]["percentage"], 50.0);
+    /// assert_eq!((&standing["canary"]["stage"], &standing["canary"]["stages"]), (&1.into(), &2.into()));
+    /// assert!(standing["fallthrough"].is_null());
+    /// ```
+    pub fn standing(&self, key: &str, now: Millis) -> Option<Value> {
+        let flag = self.flag(key)?.as_ref().ok()?;
+        let fallthrough = match &flag.fallthrough {
+            crate::flag::Serve::Rollout { cohort, .. } => Some(cohort.standing(now).to_json()),
+            _ => None,
+        };
+        let canary = flag.canary.as_ref().map(|cohort| cohort.standing(now).to_json());
+        Some(serde_json::json!({ "canary": canary, "fallthrough": fallthrough }))
+    }
+
     pub(crate) fn flag(&self, key: &str) -> Option<&Result<Flag, Error>> {
         self.flags.get(self.flag_id(key)? as usize)
     }

@@ -10,7 +10,7 @@ use crate::body::{Body, MaybeBody};
 use crate::change::{self, Applied, Author, Mutation, Outcome};
 use crate::edit::{Cohort, FlagEdit, Stage};
 use crate::error::{ApiError, ApiResult, request_id};
-use crate::publish::{Document, Entry, Kind};
+use crate::publish::{Document, Entry, Kind, Published};
 use crate::store::now_ms;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -70,16 +70,27 @@ pub struct EntryView {
     pub updated_by: String,
     /// The definition in snapshot format v1.
     pub definition: Value,
+    /// Flags: where its canary gate and fallthrough rollout stand now, from core
+    /// (`{canary, fallthrough}`, each `{percentage, stage, stages, paused, ramping}` or
+    /// null; `Snapshot::standing`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Value>,
 }
 
-fn view(key: &str, entry: &Entry) -> EntryView {
+fn view(key: &str, entry: &Entry, published: Option<&Published>, now: i64) -> EntryView {
     EntryView {
         key: key.to_string(),
         revision: entry.revision,
         updated_at: crate::time::rfc3339(entry.at),
         updated_by: entry.principal.clone(),
         definition: entry.definition.clone(),
+        standing: published.and_then(|published| published.snapshot.standing(key, now)),
     }
+}
+
+/// The published snapshot flags are viewed with (none for segments).
+fn published_for(app: &App, env: &str, kind: Kind) -> Option<Arc<Published>> {
+    if kind == Kind::Flag { app.environments.published(env) } else { None }
 }
 
 fn document(app: &App, environment: &str) -> ApiResult<Arc<Document>> {
@@ -213,7 +224,9 @@ async fn update_environment(
 
 fn list(app: &App, env: &str, kind: Kind) -> ApiResult<Json<Value>> {
     let document = document(app, env)?;
-    let entries: Vec<EntryView> = document.entries(kind).iter().map(|(key, entry)| view(key, entry)).collect();
+    let (published, now) = (published_for(app, env, kind), now_ms());
+    let entries: Vec<EntryView> =
+        document.entries(kind).iter().map(|(key, entry)| view(key, entry, published.as_deref(), now)).collect();
     Ok(Json(json!({ "environment": env, "revision": document.revision, kind.field(): entries })))
 }
 
@@ -223,7 +236,7 @@ fn get_entry(app: &App, env: &str, kind: Kind, key: &str) -> ApiResult<Json<Entr
         .entries(kind)
         .get(key)
         .ok_or_else(|| ApiError::not_found(format!("no {} '{key}' in {env}", kind.as_str())))?;
-    Ok(Json(view(key, entry)))
+    Ok(Json(view(key, entry, published_for(app, env, kind).as_deref(), now_ms())))
 }
 
 /// Create or replace a flag or segment.

@@ -248,6 +248,14 @@ fn import_export_and_every_revision_is_kept() {
         let imported = admin.post(&format!("{DEV}/import"), json!({ "snapshot": snapshot, "reason": "seed" }));
         assert_eq!(imported.status, 200, "{}", imported.text);
         let revision = imported.json["revision"].as_i64().unwrap();
+        // Where each flag's cohorts stand now is core's answer, in every flag view.
+        let canary = admin.get(&format!("{DEV}/flags/checkout.new-flow")).json;
+        let gate = json!({ "percentage": 100.0, "stage": 3, "stages": 4, "paused": false, "ramping": false });
+        assert_eq!(canary["standing"], json!({ "canary": gate, "fallthrough": null }));
+        let listed = admin.get(&format!("{DEV}/flags")).json;
+        let ranker = listed["flags"].as_array().unwrap().iter().find(|f| f["key"] == "search.new-ranker").unwrap();
+        assert_eq!(ranker["standing"]["fallthrough"]["percentage"], 25.0);
+        assert!(admin.get(&format!("{DEV}/segments")).json["segments"][0].get("standing").is_none());
         let exported = admin.get(&format!("{DEV}/snapshot"));
         assert_eq!(exported.status, 200);
         let ours: Value = serde_json::from_str(&exported.text).unwrap();

@@ -111,12 +111,28 @@ export interface SegmentDefinition {
   when?: Condition;
 }
 
+/** Where a cohort stands now, as core evaluates it (`Snapshot::standing`). */
+export interface CohortStanding {
+  percentage: number;
+  /** The progressive stage in force, from 0; null before the start or when not progressive. */
+  stage: number | null;
+  stages: number | null;
+  paused: boolean;
+  ramping: boolean;
+}
+export interface Standing {
+  canary: CohortStanding | null;
+  fallthrough: CohortStanding | null;
+}
+
 export interface EntryView<D> {
   key: string;
   revision: number;
   updatedAt: string;
   updatedBy: string;
   definition: D;
+  /** Flags: where the canary gate and the fallthrough rollout stand now (from core). */
+  standing?: Standing;
 }
 export type FlagEntry = EntryView<FlagDefinition>;
 export type SegmentEntry = EntryView<SegmentDefinition>;

@@ -1,6 +1,6 @@
 // Flag definitions in words (docs/snapshot-format.md §2, §5, §6): conditions as sentences,
 // serves, targets, and the one-line rollout summary of the flags table. Pure.
-import type { Cohort, Condition, FlagDefinition, Json, RolloutView, Serve, Target } from "./api.ts";
+import type { Cohort, CohortStanding, Condition, FlagEntry, Json, RolloutView, Serve, Target } from "./api.ts";
 
 const MAX_VALUES = 10;
 
@@ -114,10 +114,10 @@ export function durationText(iso: string): string {
   return parts.length ? parts.join(" ") : iso;
 }
 
-/** Who passes the canary gate, in words, with where it stands at `now`. */
-export function canaryText(cohort: Cohort, offVariant: string, now: Date = new Date()): string {
+/** Who passes the canary gate, in words, with where it stands now (core's `standing`). */
+export function canaryText(cohort: Cohort, offVariant: string, standing: CohortStanding | null | undefined): string {
   const by = cohort.bucketBy ? ` (by ${attributeName(cohort.bucketBy)})` : "";
-  return `the on path for ${cohortText(cohort)}${by}, now ${cohortNow(cohort, now)}; everyone else gets "${offVariant}"`;
+  return `the on path for ${cohortText(cohort)}${by}, now ${standingText(standing)}; everyone else gets "${offVariant}"`;
 }
 
 /** What a serve hands out, in words. */
@@ -141,39 +141,16 @@ export function targetText(target: Target): string {
   return `${who.length ? who.join("; ") : "nobody"} get "${target.variant}"`;
 }
 
-/** Milliseconds of an ISO 8601 duration (days and time parts); null when unreadable. */
-export function durationMs(iso: string): number | null {
-  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso);
-  if (!match || iso === "P" || iso.endsWith("T")) return null;
-  const [, d, h, m, s] = match;
-  return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(m ?? 0)) * 60_000 + Number(s ?? 0) * 1000;
-}
-
-/** Where a cohort stands at `now`: `stage 2/4 · 30%`, `37.5%` (a ramp), `25%`. */
-export function cohortNow(cohort: Cohort, now: Date): string {
-  if (cohort.progressive) {
-    const p = cohort.progressive;
-    let at = Date.parse(p.start);
-    const until = Math.min(now.getTime(), p.pausedAt ? Date.parse(p.pausedAt) : Infinity);
-    if (Number.isNaN(at) || until < at) return `not started (${p.stages.length} stages)`;
-    let index = 0;
-    for (; index < p.stages.length - 1; index++) {
-      const length = durationMs(p.stages[index]!.duration ?? "");
-      if (length === null || at + length > until) break;
-      at += length;
-    }
-    return `stage ${index + 1}/${p.stages.length} · ${p.stages[index]!.percentage}%${p.pausedAt ? " (paused)" : ""}`;
+/** Where a cohort stands now, from core's `standing`: `stage 2/4 · 30%`, `37.5% (ramping)`, `25%`. */
+export function standingText(standing: CohortStanding | null | undefined): string {
+  if (!standing) return "?";
+  const percent = `${Math.round(standing.percentage * 1000) / 1000}%`;
+  const paused = standing.paused ? " (paused)" : "";
+  if (standing.stages !== null) {
+    if (standing.stage === null) return `not started (${standing.stages} stages)${paused}`;
+    return `stage ${standing.stage + 1}/${standing.stages} · ${percent}${paused}`;
   }
-  if (cohort.gradual) {
-    const g = cohort.gradual;
-    const from = g.from ?? 0;
-    const to = g.to ?? 100;
-    const length = durationMs(g.duration) ?? 0;
-    const elapsed = now.getTime() - Date.parse(g.start);
-    const share = length <= 0 ? (elapsed >= 0 ? 1 : 0) : Math.min(1, Math.max(0, elapsed / length));
-    return `${Math.round((from + (to - from) * share) * 10) / 10}% (ramp to ${to}%)`;
-  }
-  return `${cohort.percentage ?? 0}%`;
+  return standing.ramping ? `${percent} (ramping)` : percent;
 }
 
 /**
@@ -181,19 +158,20 @@ export function cohortNow(cohort: Cohort, now: Date): string {
  * one, else what the definition serves now (the canary cohort in canary or shadow, a
  * rollout or split on the fallthrough when on); `—` when everyone gets one variant.
  */
-export function rolloutSummary(definition: FlagDefinition, rollout?: RolloutView, now: Date = new Date()): string {
+export function rolloutSummary(flag: FlagEntry, rollout?: RolloutView): string {
+  const definition = flag.definition;
   if (rollout && ["running", "paused", "awaiting_approval"].includes(rollout.status)) {
     const status = rollout.status === "running" ? "" : ` (${rollout.status.replace(/_/g, " ")})`;
     return `stage ${rollout.stage}/${rollout.stages} · ${rollout.percentage}%${status}`;
   }
   if ((definition.state === "canary" || definition.state === "shadow") && definition.canary) {
-    return `${definition.state} ${cohortNow(definition.canary, now)}`;
+    return `${definition.state} ${standingText(flag.standing?.canary)}`;
   }
   // In shadow the on path is computed but not served: say what it would serve.
   const prefix = definition.state === "shadow" ? "shadow " : "";
   const fallthrough = definition.fallthrough;
   if ((definition.state !== "on" && !prefix) || !fallthrough) return "—";
-  if ("rollout" in fallthrough) return prefix + cohortNow(fallthrough.rollout, now);
+  if ("rollout" in fallthrough) return prefix + standingText(flag.standing?.fallthrough);
   if ("split" in fallthrough) return `${prefix}split ${fallthrough.split.variants.map((v) => v.weight).join("/")}`;
   return "—";
 }

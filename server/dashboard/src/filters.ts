@@ -45,7 +45,7 @@ export function flagRows(flags: FlagEntry[], rollouts: RolloutView[], stale: Sta
         key: flag.key,
         type: d.type,
         state: d.state,
-        rollout: rolloutSummary(d, newest.get(flag.key)),
+        rollout: rolloutSummary(flag, newest.get(flag.key)),
         owner: typeof meta.owner === "string" ? meta.owner : "",
         tags: Array.isArray(meta.tags) ? meta.tags.filter((t): t is string => typeof t === "string") : [],
         description: typeof meta.description === "string" ? meta.description : "",

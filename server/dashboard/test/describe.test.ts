@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { FlagDefinition, RolloutView } from "../src/api.ts";
-import { attributeName, canaryText, conditionText, durationMs, durationText, rolloutSummary, serveText, targetText, valueList } from "../src/describe.ts";
+import type { CohortStanding, FlagDefinition, FlagEntry, RolloutView, Standing } from "../src/api.ts";
+import { attributeName, canaryText, conditionText, durationText, rolloutSummary, serveText, targetText, valueList } from "../src/describe.ts";
 
 test("a rule of the example flags reads as a sentence", () => {
   assert.equal(
@@ -68,48 +68,50 @@ test("serves, targets and durations", () => {
   assert.equal(durationText("PT1H30M"), "1 h 30 min");
   assert.equal(durationText("P2D"), "2 d");
   assert.equal(durationText("soon"), "soon");
-  assert.equal(durationMs("P1DT1H30M2.5S"), 91_802_500);
-  assert.equal(durationMs("PT"), null);
 });
 
-const flag = (extra: Partial<FlagDefinition>): FlagDefinition => ({
-  type: "boolean",
-  variants: { on: true, off: false },
-  state: "on",
-  offVariant: "off",
-  fallthrough: { variant: "on" },
-  ...extra,
+const flag = (extra: Partial<FlagDefinition>, standing?: Standing): FlagEntry => ({
+  key: "f",
+  revision: 1,
+  updatedAt: "2026-01-01T00:00:00Z",
+  updatedBy: "alice",
+  definition: { type: "boolean", variants: { on: true, off: false }, state: "on", offVariant: "off", fallthrough: { variant: "on" }, ...extra },
+  standing,
+});
+const stood = (percentage: number, more: Partial<CohortStanding> = {}): CohortStanding => ({
+  percentage,
+  stage: null,
+  stages: null,
+  paused: false,
+  ramping: false,
+  ...more,
 });
 
-test("the Rollout column prefers a rollout in progress over the definition", () => {
+test("the Rollout column prefers a rollout in progress, then says where core puts the cohorts now", () => {
   const rollout = { status: "running", stage: 2, stages: 4, percentage: 30 } as RolloutView;
-  assert.equal(rolloutSummary(flag({ state: "canary", canary: { percentage: 5 } }), rollout), "stage 2/4 · 30%");
-  assert.equal(rolloutSummary(flag({ state: "canary", canary: { percentage: 5 } }), { ...rollout, status: "paused" }), "stage 2/4 · 30% (paused)");
-  assert.equal(rolloutSummary(flag({ state: "canary", canary: { percentage: 5 } }), { ...rollout, status: "completed" }), "canary 5%");
-  const progressive = { start: "2026-01-01T00:00:00Z", stages: [{ percentage: 10, duration: "PT1H" }, { percentage: 30, duration: "PT2H" }, { percentage: 100 }] };
-  const at = (iso: string) => new Date(iso);
-  assert.equal(rolloutSummary(flag({ state: "canary", canary: { progressive } }), undefined, at("2025-12-31T23:00:00Z")), "canary not started (3 stages)");
-  assert.equal(rolloutSummary(flag({ state: "canary", canary: { progressive } }), undefined, at("2026-01-01T00:59:59Z")), "canary stage 1/3 · 10%");
-  assert.equal(rolloutSummary(flag({ state: "canary", canary: { progressive } }), undefined, at("2026-01-01T01:00:00Z")), "canary stage 2/3 · 30%");
-  assert.equal(rolloutSummary(flag({ state: "shadow", canary: { progressive } }), undefined, at("2027-01-01T00:00:00Z")), "shadow stage 3/3 · 100%");
-  assert.equal(
-    rolloutSummary(flag({ state: "canary", canary: { progressive: { ...progressive, pausedAt: "2026-01-01T00:30:00Z" } } }), undefined, at("2027-01-01T00:00:00Z")),
-    "canary stage 1/3 · 10% (paused)",
-  );
-  const gradual = { start: "2026-01-01T00:00:00Z", duration: "PT10H", to: 50 };
-  assert.equal(rolloutSummary(flag({ fallthrough: { rollout: { variant: "on", otherwise: "off", gradual } } }), undefined, at("2026-01-01T05:00:00Z")), "25% (ramp to 50%)");
-  assert.equal(rolloutSummary(flag({ state: "kill", canary: { percentage: 20 } })), "—");
-  assert.equal(rolloutSummary(flag({ state: "off", fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "—");
-  assert.equal(rolloutSummary(flag({ state: "shadow", fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "shadow 25%");
-  assert.equal(rolloutSummary(flag({ fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } })), "25%");
+  const canary = (standing: CohortStanding) => flag({ state: "canary", canary: { percentage: 5 } }, { canary: standing, fallthrough: null });
+  assert.equal(rolloutSummary(canary(stood(5)), rollout), "stage 2/4 · 30%");
+  assert.equal(rolloutSummary(canary(stood(5)), { ...rollout, status: "paused" }), "stage 2/4 · 30% (paused)");
+  assert.equal(rolloutSummary(canary(stood(5)), { ...rollout, status: "completed" }), "canary 5%");
+  assert.equal(rolloutSummary(canary(stood(0, { stages: 3 }))), "canary not started (3 stages)");
+  assert.equal(rolloutSummary(canary(stood(30, { stage: 1, stages: 3 }))), "canary stage 2/3 · 30%");
+  assert.equal(rolloutSummary(canary(stood(10, { stage: 0, stages: 3, paused: true }))), "canary stage 1/3 · 10% (paused)");
+  const rolled = { fallthrough: { rollout: { variant: "on", otherwise: "off", percentage: 25 } } };
+  const at25 = { canary: null, fallthrough: stood(25) };
+  assert.equal(rolloutSummary(flag(rolled, { canary: null, fallthrough: stood(37.5, { ramping: true }) })), "37.5% (ramping)");
+  assert.equal(rolloutSummary(flag({ state: "kill", canary: { percentage: 20 } }, { canary: stood(20), fallthrough: null })), "—");
+  assert.equal(rolloutSummary(flag({ state: "off", ...rolled }, at25)), "—");
+  assert.equal(rolloutSummary(flag({ state: "shadow", ...rolled }, at25)), "shadow 25%");
+  assert.equal(rolloutSummary(flag(rolled, at25)), "25%");
+  assert.equal(rolloutSummary(flag(rolled)), "?", "a server without standing: no guess");
   assert.equal(rolloutSummary(flag({})), "—");
 });
 
 test("the canary gate in words, with where it stands", () => {
   const progressive = { start: "2026-01-01T00:00:00Z", stages: [{ percentage: 10, duration: "PT1H" }, { percentage: 100 }] };
   assert.equal(
-    canaryText({ progressive, bucketBy: "tenant" }, "off", new Date("2026-01-01T00:30:00Z")),
+    canaryText({ progressive, bucketBy: "tenant" }, "off", stood(10, { stage: 0, stages: 2 })),
     'the on path for stages 10% for 1 h → 100% (by tenant), now stage 1/2 · 10%; everyone else gets "off"',
   );
-  assert.equal(canaryText({ percentage: 5 }, "control", new Date()), 'the on path for 5%, now 5%; everyone else gets "control"');
+  assert.equal(canaryText({ percentage: 5 }, "control", stood(5)), 'the on path for 5%, now 5%; everyone else gets "control"');
 });

@@ -133,7 +133,7 @@ export function FlagPage({ env, flag }: { env: string; flag: string }) {
       {writer ? <StateForm env={env} entry={entry} action={action} done={done} /> : null}
 
       <Variants definition={definition} />
-      <Rules definition={definition} segments={segments} />
+      <Rules entry={entry} segments={segments} />
       <Region title="Targets">
         {definition.targets?.length ? (
           <ol class="rules">
@@ -289,7 +289,8 @@ function segmentsIn(condition: Condition | undefined, into: Set<string>): Set<st
   return into;
 }
 
-function Rules({ definition, segments }: { definition: FlagDefinition; segments: SegmentEntry[] }) {
+function Rules({ entry, segments }: { entry: FlagEntry; segments: SegmentEntry[] }) {
+  const definition = entry.definition;
   const rules = definition.rules ?? [];
   // The segments the rules use, and the segments those use, in order of appearance.
   const byKey = new Map(segments.map((s) => [s.key, s.definition]));
@@ -316,7 +317,7 @@ function Rules({ definition, segments }: { definition: FlagDefinition; segments:
           {definition.window.until ? <>until <Time at={definition.window.until} /></> : null}.
         </p>
       ) : null}
-      {definition.canary ? <p>Canary{definition.state === "canary" ? "" : " (used in state canary)"}: {canaryText(definition.canary, definition.offVariant)}.</p> : null}
+      {definition.canary ? <p>Canary{definition.state === "canary" ? "" : " (used in state canary)"}: {canaryText(definition.canary, definition.offVariant, entry.standing?.canary)}.</p> : null}
       {rules.length ? (
         <ol class="rules">
           {rules.map((rule) => (
