@@ -58,8 +58,10 @@ test('sign in, find a flag, change its state with a reason: the audit trail show
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flags' }).click()
     await page.getByRole('heading', { name: 'Flags', exact: true }).waitFor()
     await page.getByRole('combobox', { name: 'Environment' }).selectOption('development')
-    await page.getByRole('searchbox', { name: 'Search flags' }).fill('export')
     const table = page.getByRole('table', { name: 'Flags in development' })
+    // The Rollout column says where core puts the canary now: every stage has run.
+    await table.getByRole('row').filter({ hasText: 'checkout.new-flow' }).filter({ hasText: 'canary stage 4/4 · 100%' }).waitFor()
+    await page.getByRole('searchbox', { name: 'Search flags' }).fill('export')
     await table.getByRole('link', { name: 'checkout.express-pay', exact: true }).waitFor({ state: 'detached' })
     await table.getByRole('link', { name: key, exact: true }).click()
 
