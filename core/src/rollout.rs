@@ -280,6 +280,12 @@ pub(crate) struct Split {
 }
 
 impl Split {
+    /// Each range's variant and its share of units (0–1), in order.
+    pub(crate) fn shares(&self) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let lowers = core::iter::once(0).chain(self.ranges.iter().map(|(upper, _)| *upper));
+        self.ranges.iter().zip(lowers).map(|((upper, variant), lower)| (*variant, f64::from(upper - lower) / 100_000.0))
+    }
+
     pub(crate) fn decode(
         value: &Value,
         path: &Path<'_>,

@@ -305,6 +305,36 @@ impl Snapshot {
         Some(serde_json::json!({ "canary": canary, "fallthrough": fallthrough }))
     }
 
+    /// The share of units (0–1) the fallthrough of a valid flag gives each variant at `now`:
+    /// a split's weights, or a percentage rollout's cohort (at its stage or point on the
+    /// ramp) and the rest. A variant named twice in a split appears twice. `None` for an
+    /// unknown or invalid flag and for a fallthrough that serves one variant. Experiment
+    /// results check exposures against these shares (sample-ratio mismatch).
+    ///
+    /// ```
+    /// use pennon_core::Snapshot;
+    ///
+    /// let snapshot = Snapshot::from_json(r#"{"schemaVersion": 1, "revision": 1, "flags": {
+    ///   "copy": {"type": "string", "state": "on", "offVariant": "a",
+    ///     "variants": {"a": "A", "b": "B"},
+    ///     "fallthrough": {"split": {"variants": [{"variant": "a", "weight": 70}, {"variant": "b", "weight": 30}]}}}}}"#).unwrap();
+    /// assert_eq!(snapshot.fallthrough_shares("copy", 0), Some(vec![("a", 0.7), ("b", 0.3)]));
+    /// ```
+    pub fn fallthrough_shares(&self, key: &str, now: Millis) -> Option<Vec<(&str, f64)>> {
+        let flag = self.flag(key)?.as_ref().ok()?;
+        let name = |index: u32| flag.variants.get(index as usize).map_or("", |(name, _)| &**name);
+        match &flag.fallthrough {
+            crate::flag::Serve::Variant(_) => None,
+            crate::flag::Serve::Rollout { cohort, variant, otherwise } => {
+                let share = cohort.standing(now).percentage / 100.0;
+                Some(alloc::vec![(name(*variant), share), (name(*otherwise), 1.0 - share)])
+            }
+            crate::flag::Serve::Split(split) => {
+                Some(split.shares().map(|(variant, share)| (name(variant), share)).collect())
+            }
+        }
+    }
+
     pub(crate) fn flag(&self, key: &str) -> Option<&Result<Flag, Error>> {
         self.flags.get(self.flag_id(key)? as usize)
     }

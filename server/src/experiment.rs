@@ -36,23 +36,15 @@ pub struct ResultsQuery {
     pub control: Option<String>,
 }
 
-/// The share of exposures each variant was promised: the weights of the fallthrough's
-/// split, the percentage of a fixed fallthrough rollout, or `None` (then every variant
-/// counts as equal).
-pub fn promised(definition: &Value) -> Option<BTreeMap<String, f64>> {
-    let fallthrough = definition.get("fallthrough")?;
+/// The share of exposures each variant was promised at `now`: core's
+/// `Snapshot::fallthrough_shares` summed per variant, or `None` (then every variant
+/// counts as equally likely) when the fallthrough serves one variant.
+fn promised(app: &App, env: &str, key: &str, now: i64) -> Option<BTreeMap<String, f64>> {
+    let published = app.environments.published(env)?;
     let mut shares = BTreeMap::new();
-    if let Some(variants) = fallthrough.pointer("/split/variants").and_then(Value::as_array) {
-        for entry in variants {
-            let variant = entry.get("variant")?.as_str()?;
-            *shares.entry(variant.to_string()).or_insert(0.0) += entry.get("weight")?.as_f64()? / 100.0;
-        }
-        return Some(shares);
+    for (variant, share) in published.snapshot.fallthrough_shares(key, now)? {
+        *shares.entry(variant.to_string()).or_insert(0.0) += share;
     }
-    let rollout = fallthrough.get("rollout")?;
-    let share = rollout.get("percentage")?.as_f64()? / 100.0;
-    *shares.entry(rollout.get("variant")?.as_str()?.to_string()).or_insert(0.0) += share;
-    *shares.entry(rollout.get("otherwise")?.as_str()?.to_string()).or_insert(0.0) += 1.0 - share;
     Some(shares)
 }
 
@@ -90,7 +82,7 @@ async fn results(
         return Err(ApiError::unprocessable(format!("flag '{key}' has no variant '{control}' to compare with")));
     }
     let counts = crate::outcomes::tallies(&app.store, &env, &key, from, to).await?;
-    let promised = promised(definition);
+    let promised = promised(&app, &env, &key, to);
     let mut names: Vec<String> = counts.keys().cloned().collect();
     names.extend(promised.iter().flat_map(|shares| shares.keys().cloned()));
     names.push(control.clone());
@@ -119,27 +111,4 @@ async fn results(
         crate::error::set(&mut answer, field, value);
     }
     Ok(Json(answer))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn the_promised_shares_come_from_the_fallthrough() {
-        let split = json!({ "fallthrough": { "split": { "variants": [
-            { "variant": "a", "weight": 50 }, { "variant": "b", "weight": 30 }, { "variant": "c", "weight": 20 } ] } } });
-        let shares = promised(&split).unwrap();
-        assert_eq!(shares.len(), 3);
-        assert!((shares["b"] - 0.3).abs() < 1e-12 && (shares["c"] - 0.2).abs() < 1e-12);
-        let rollout =
-            json!({ "fallthrough": { "rollout": { "variant": "on", "otherwise": "off", "percentage": 12.5 } } });
-        let shares = promised(&rollout).unwrap();
-        assert!((shares["on"] - 0.125).abs() < 1e-12 && (shares["off"] - 0.875).abs() < 1e-12);
-        let staged = json!({ "fallthrough": { "rollout": { "variant": "on", "otherwise": "off",
-            "progressive": { "start": "2026-01-01T00:00:00Z", "stages": [{ "percentage": 100 }] } } } });
-        assert_eq!(promised(&staged), None);
-        assert_eq!(promised(&json!({ "fallthrough": { "variant": "on" } })), None);
-    }
 }
