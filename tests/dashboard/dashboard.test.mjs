@@ -22,7 +22,7 @@ before(async () => {
   browser = await launch()
   // reports.export-pdf is on for business plans; payments.kill-switch serves true to all.
   development = await watch(pennon, 'development', ['reports.export-pdf', 'payments.kill-switch'], BUSINESS)
-  production = await watch(pennon, 'production', ['reports.export-pdf'], BUSINESS)
+  production = await watch(pennon, 'production', ['reports.export-pdf', 'payments.kill-switch'], BUSINESS)
 })
 
 after(async () => {
@@ -90,16 +90,18 @@ test('sign in, find a flag, change its state with a reason: the audit trail show
   noProblems(problems)
 })
 
-test('kill a flag from the dashboard: an SDK client evaluates it off within 1 s', { timeout: 60_000 }, async () => {
+test('a developer kills a flag in every environment in one step: SDK clients evaluate it off within 1 s, protected production included', { timeout: 60_000 }, async () => {
   const problems = []
   const key = 'payments.kill-switch'
   await development.waitFor((e) => e.flag === key && e.value === true, 1000, `${key} serving true before the kill`)
-  await as('alice', problems, async (page) => {
+  await production.waitFor((e) => e.flag === key && e.value === true, 1000, `${key} serving true in production before the kill`)
+  await as('dana', problems, async (page) => {
     await page.goto(`${pennon.url}/#/env/development/flags/${key}`)
     await page.getByRole('heading', { level: 1, name: key, exact: true }).waitFor()
     await page.getByRole('button', { name: 'Kill', exact: true }).click()
     const dialog = page.getByRole('dialog', { name: `Kill ${key}` })
     await dialog.getByRole('textbox', { name: 'Reason' }).fill('dashboard test: card-testing attack')
+    await dialog.getByRole('checkbox', { name: 'In every environment' }).check()
     const clicked = Date.now()
     await dialog.getByRole('button', { name: 'Kill flag' }).click()
     const seen = await development.waitFor((e) => e.flag === key && e.value === false, 5000, `${key} off after the kill`)
@@ -107,7 +109,11 @@ test('kill a flag from the dashboard: an SDK client evaluates it off within 1 s'
     console.log(`# the SDK client evaluated ${key} off ${elapsed} ms after the click on "Kill flag" (reason ${seen.reason})`)
     assert.equal(seen.reason, 'KILLED')
     assert.ok(elapsed <= 1000, `the kill reached the SDK client after ${elapsed} ms (over 1 s)`)
-    await page.getByRole('status').filter({ hasText: 'Killed in development' }).waitFor()
+    // A kill never waits for approval, even a developer's in protected production.
+    const prod = await production.waitFor((e) => e.flag === key && e.value === false, 5000, `${key} off in production`)
+    assert.equal(prod.reason, 'KILLED')
+    assert.ok(prod.atMs - clicked <= 1000, `the kill reached production's SDK client after ${prod.atMs - clicked} ms (over 1 s)`)
+    await page.getByRole('status').filter({ hasText: /Killed in development, production/ }).waitFor()
   })
   noProblems(problems)
 })
