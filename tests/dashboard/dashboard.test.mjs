@@ -90,6 +90,59 @@ test('sign in, find a flag, change its state with a reason: the audit trail show
   noProblems(problems)
 })
 
+test('a flag page: a viewer cannot change it; raw JSON, evaluate, a tenant override with expiry, and a rollback shown as a diff', { timeout: 60_000 }, async () => {
+  const problems = []
+  const key = 'reports.export-pdf' // off since the first scenario (revision 1 had it on)
+  const route = `${pennon.url}/#/env/development/flags/${key}`
+  await as('victor', problems, async (page) => {
+    await page.goto(route)
+    await page.getByRole('heading', { level: 1, name: key, exact: true }).waitFor()
+    await page.getByRole('region', { name: 'Variants' }).waitFor()
+    for (const name of ['Change state', 'Kill', 'Add override', 'Roll back to revision 1']) {
+      assert.equal(await page.getByRole('button', { name, exact: true }).count(), 0, `a viewer sees no "${name}"`)
+    }
+  })
+  await as('alice', problems, async (page) => {
+    await page.goto(route)
+    await page.getByRole('heading', { level: 1, name: key, exact: true }).waitFor()
+    await page.getByRole('button', { name: 'Raw JSON' }).click()
+    assert.equal(JSON.parse(await page.getByLabel(`Definition of ${key}`).textContent()).state, 'off')
+
+    // The panel's answer once its reason is `reason` (so a previous answer is never read).
+    const evaluate = async (context, reason) => {
+      const panel = page.getByRole('region', { name: 'Evaluate' })
+      await panel.getByRole('textbox', { name: 'Context (JSON)' }).fill(JSON.stringify(context))
+      await panel.getByRole('button', { name: 'Evaluate' }).click()
+      const result = page.getByRole('region', { name: 'Evaluation result' })
+      await result.locator('dd').filter({ hasText: new RegExp(`^${reason}$`) }).waitFor()
+      const values = await result.locator('dd').allTextContents()
+      return Object.fromEntries(['value', 'variant', 'reason', 'rule', 'stage'].map((name, i) => [name, values[i]]))
+    }
+    assert.deepEqual(await evaluate(BUSINESS, 'DISABLED'), { value: 'false', variant: 'off', reason: 'DISABLED', rule: '—', stage: '—' })
+
+    const overrides = page.getByRole('region', { name: 'Overrides' })
+    await overrides.getByRole('textbox', { name: 'Tenant' }).fill('umbrella')
+    await overrides.getByRole('textbox', { name: 'Variant' }).fill('on')
+    await overrides.getByLabel('Expires').fill('2030-01-01T12:00')
+    await overrides.getByRole('button', { name: 'Add override' }).click()
+    const listed = overrides.getByRole('listitem').filter({ hasText: 'umbrella' })
+    await listed.filter({ hasText: /until/ }).waitFor()
+    assert.match(await listed.locator('time').getAttribute('title'), /2030-01-01 \d\d:00:00 UTC/)
+    await overrides.getByRole('button', { name: 'Remove override for umbrella' }).click()
+    await listed.waitFor({ state: 'detached' })
+
+    await page.getByRole('button', { name: 'Roll back to revision 1' }).click()
+    const dialog = page.getByRole('dialog', { name: `Roll back ${key} to revision 1` })
+    assert.match(await dialog.textContent(), /state/, 'the rollback dialog shows what changes')
+    await dialog.getByRole('textbox', { name: 'Reason' }).fill('dashboard test: the renderer is back')
+    await dialog.getByRole('button', { name: 'Roll back', exact: true }).click()
+    await page.getByRole('status').filter({ hasText: /Rolled back to revision 1 \(revision \d+\)/ }).waitFor()
+    assert.deepEqual(await evaluate(BUSINESS, 'TARGETING_MATCH'), { value: 'true', variant: 'on', reason: 'TARGETING_MATCH', rule: 'paid-plans', stage: '—' })
+  })
+  await development.waitFor((e) => e.flag === key && e.value === true, 5000, `${key} on again for the SDK client after the rollback`)
+  noProblems(problems)
+})
+
 test('a developer kills a flag in every environment in one step: SDK clients evaluate it off within 1 s, protected production included', { timeout: 60_000 }, async () => {
   const problems = []
   const key = 'payments.kill-switch'
@@ -202,6 +255,39 @@ test('a simulated canary with an error regression: the rollout page shows the th
     // The tables may be visually collapsed; they are in the accessibility tree either way.
     const rows = page.getByRole('table', { name: 'Error rate over time', includeHidden: true }).getByRole('row', { includeHidden: true })
     await rows.filter({ hasText: 'above threshold' }).first().waitFor({ state: 'attached', timeout: 10_000 })
+  })
+  noProblems(problems)
+})
+
+test("a rollout's page: a developer pauses, resumes, promotes and aborts it, and each decision is listed", { timeout: 60_000 }, async () => {
+  const problems = []
+  const key = 'checkout.new-flow'
+  const stages = [{ percentage: 10, minDuration: 'PT1H' }, { percentage: 50, minDuration: 'PT1H' }, { percentage: 100 }]
+  await pennon.call(pennon.tokens.alice, 'POST', `/api/v1/environments/development/rollouts/${key}`, { stages, reason: 'dashboard test' })
+  await as('dana', problems, async (page) => {
+    await page.goto(`${pennon.url}/#/env/development/rollouts/${key}`)
+    await page.getByRole('heading', { name: `Rollout of ${key}` }).waitFor()
+    const summary = page.locator('.rollout-summary')
+    const state = async (word, stage) => {
+      await summary.filter({ hasText: new RegExp(`^${word} in development: stage ${stage} of 3`) }).waitFor()
+    }
+    await state('running', 1)
+    await page.getByRole('button', { name: 'Pause', exact: true }).click()
+    await state('paused', 1)
+    assert.equal(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled(), true, 'a paused rollout cannot be paused')
+    await page.getByRole('button', { name: 'Resume', exact: true }).click()
+    await state('running', 1)
+    await page.getByRole('button', { name: 'Promote', exact: true }).click()
+    await state('running', 2)
+    await page.getByRole('button', { name: 'Abort', exact: true }).click()
+    const dialog = page.getByRole('dialog', { name: `Abort the rollout of ${key}` })
+    await dialog.getByRole('textbox', { name: 'Reason' }).fill('dashboard test: enough')
+    await dialog.getByRole('button', { name: 'Abort rollout' }).click()
+    await state('aborted', 2)
+    const decisions = await page.getByRole('list', { name: 'Decisions' }).getByRole('listitem').allTextContents()
+    for (const [i, kind] of ['aborted', 'promoted', 'resumed', 'paused', 'started'].entries()) {
+      assert.match(decisions[i] ?? '', new RegExp(`^${kind}\\b.*by (dana|alice)`), `decision ${i}: ${decisions}`)
+    }
   })
   noProblems(problems)
 })
